@@ -1,0 +1,160 @@
+//! The two primitives every flow is built on: image to system metadata and
+//! back (`get_system_metadata_from_image`, `get_image_from_system_metadata`
+//! in nova/utils.py).
+
+use crate::error::{Error, Result};
+use crate::flavor::Flavor;
+use crate::image::{ImageMeta, Minimum};
+use crate::keys::{SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key};
+use crate::pystr::python_str_truncated;
+use crate::system_metadata::{SystemMetadata, chars_over_column};
+
+/// What Nova stores in system metadata for `image`
+/// (`get_system_metadata_from_image`).
+///
+/// Every property except the skip keys becomes `image_<key> =
+/// safe_truncate(str(value), 255)`, in order. Then the inheritable
+/// attributes follow, in the order `min_ram`, `min_disk`, `disk_format`,
+/// `container_format`, untruncated; absent ones are not stored. With a
+/// flavor, `min_disk` becomes the flavor's `root_gb` for `vhd` images and
+/// `max(min_disk or 0, root_gb)` otherwise.
+///
+/// # Errors
+/// - [`Error::NotAnInteger`] when a flavor is given and `min_disk` is a
+///   non-empty string (Nova raises `TypeError` comparing it with `root_gb`).
+/// - [`Error::EmptyKey`] for an empty property name, [`Error::KeyTooLong`]
+///   when `image_<key>` exceeds the 255-character key column,
+///   [`Error::ValueTooLong`] for an inheritable attribute over 255
+///   characters (Nova does not truncate those, the database would refuse).
+///
+/// ```
+/// use nova_sysmeta::{system_metadata_from_image, Flavor, ImageMeta};
+/// use serde_json::json;
+///
+/// let image: ImageMeta = serde_json::from_value(json!({
+///     "min_disk": 10, "disk_format": "qcow2",
+///     "properties": {"os_type": "linux", "hw_rng": true, "mappings": [1]},
+/// })).unwrap();
+/// let sm = system_metadata_from_image(&image, Some(&Flavor::new(20))).unwrap();
+/// assert_eq!(sm.iter().collect::<Vec<_>>(), [
+///     ("image_os_type", "linux"),
+///     ("image_hw_rng", "True"),
+///     ("image_min_disk", "20"),
+///     ("image_disk_format", "qcow2"),
+/// ]);
+/// ```
+pub fn system_metadata_from_image(image: &ImageMeta, flavor: Option<&Flavor>) -> Result<SystemMetadata> {
+    let mut sm = SystemMetadata::with_capacity(image.properties.len() + 4);
+    for (key, value) in &image.properties {
+        if is_skip_key(key) {
+            continue;
+        }
+        if key.is_empty() {
+            return Err(Error::EmptyKey {
+                context: "image properties",
+            });
+        }
+        let sm_key = prefixed(key);
+        if let Some(chars) = chars_over_column(&sm_key) {
+            return Err(Error::KeyTooLong { key: sm_key, chars });
+        }
+        sm.insert(sm_key, python_str_truncated(value, VALUE_BYTES));
+    }
+
+    let min_disk = match flavor {
+        Some(flavor) => Some(min_disk_for_flavor(image, flavor)?),
+        None => image.min_disk.clone(),
+    };
+    let inherited = [
+        ("image_min_ram", image.min_ram.as_ref().map(Minimum::to_string)),
+        ("image_min_disk", min_disk.map(|m| m.to_string())),
+        ("image_disk_format", image.disk_format.clone()),
+        ("image_container_format", image.container_format.clone()),
+    ];
+    for (key, value) in inherited {
+        if let Some(value) = value {
+            if let Some(chars) = chars_over_column(&value) {
+                return Err(Error::ValueTooLong {
+                    key: key.to_owned(),
+                    chars,
+                });
+            }
+            sm.insert(key, value);
+        }
+    }
+    Ok(sm)
+}
+
+/// `min_disk` raised to the flavor's root disk, as Nova computes it:
+/// `root_gb` for vhd images, else `max(min_disk or 0, root_gb)`.
+fn min_disk_for_flavor(image: &ImageMeta, flavor: &Flavor) -> Result<Minimum> {
+    let root_gb =
+        i64::try_from(flavor.root_gb).map_err(|_| Error::invalid("root_gb", "larger than 2^63 - 1"))?;
+    if image.disk_format.as_deref() == Some("vhd") {
+        return Ok(Minimum::Int(root_gb));
+    }
+    match &image.min_disk {
+        Some(m) if m.is_truthy() => match m {
+            Minimum::Int(i) => Ok(Minimum::Int((*i).max(root_gb))),
+            Minimum::Text(s) => Err(Error::NotAnInteger {
+                key: "min_disk".to_owned(),
+                found: crate::pystr::python_repr(&serde_json::Value::from(s.as_str())),
+            }),
+        },
+        _ => Ok(Minimum::Int(root_gb)),
+    }
+}
+
+/// `image_<key>`.
+fn prefixed(key: &str) -> String {
+    let mut s = String::with_capacity(SM_IMAGE_PROP_PREFIX.len() + key.len());
+    s.push_str(SM_IMAGE_PROP_PREFIX);
+    s.push_str(key);
+    s
+}
+
+/// The image dict Nova rebuilds from system metadata
+/// (`get_image_from_system_metadata`).
+///
+/// For each entry in order: the `image_` prefix is stripped **if present**
+/// (unprefixed keys such as `owner_user_name` or `password_0` are kept as
+/// they are, which is how they reach snapshot properties); skip keys are
+/// dropped; inheritable keys become top-level attributes (as strings);
+/// everything else goes into `properties`. When two keys map to the same
+/// name (`image_foo` and `foo`), the later value wins at the earlier
+/// position, as in Python.
+///
+/// ```
+/// use nova_sysmeta::{image_from_system_metadata, Minimum, SystemMetadata};
+///
+/// let sm: SystemMetadata = [
+///     ("image_min_ram", "512"),
+///     ("image_os_type", "linux"),
+///     ("image_mappings", "[]"),
+///     ("owner_user_name", "alice"),
+/// ].into_iter().collect();
+/// let image = image_from_system_metadata(&sm);
+/// assert_eq!(image.min_ram, Some(Minimum::Text("512".into())));
+/// assert_eq!(image.properties.keys().collect::<Vec<_>>(), ["os_type", "owner_user_name"]);
+/// ```
+pub fn image_from_system_metadata(system_metadata: &SystemMetadata) -> ImageMeta {
+    let mut image = ImageMeta::default();
+    for (key, value) in system_metadata.iter() {
+        let key = key.strip_prefix(SM_IMAGE_PROP_PREFIX).unwrap_or(key);
+        if is_skip_key(key) {
+            continue;
+        }
+        if is_inheritable_key(key) {
+            let text = value.to_owned();
+            match key {
+                "min_ram" => image.min_ram = Some(Minimum::Text(text)),
+                "min_disk" => image.min_disk = Some(Minimum::Text(text)),
+                "disk_format" => image.disk_format = Some(text),
+                _ => image.container_format = Some(text),
+            }
+        } else {
+            image.properties.insert(key.to_owned(), value.into());
+        }
+    }
+    image
+}

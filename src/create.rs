@@ -1,0 +1,62 @@
+//! Create: `_populate_instance_for_create` (nova/compute/api.py).
+
+use crate::context::RequestContext;
+use crate::convert::system_metadata_from_image;
+use crate::error::{Error, Result};
+use crate::flavor::Flavor;
+use crate::image::ImageMeta;
+use crate::keys::IMAGE_BASE_IMAGE_REF;
+use crate::system_metadata::SystemMetadata;
+
+/// The system metadata of an instance being created from `image`.
+///
+/// Nova stores the image's metadata ([`system_metadata_from_image`]), then
+/// `image_base_image_ref = image_ref` **unless** the image carries a
+/// `base_image_ref` property (a snapshot used as a boot image records its
+/// origin, which wins), then `owner_user_name` and `owner_project_name`
+/// from the context. The result is `existing` updated with all of that:
+/// existing keys are overwritten in place, others kept.
+///
+/// # Errors
+/// Those of [`system_metadata_from_image`]; [`Error::InvalidValue`] when
+/// the context has no `user_name` or `project_name`; and any entry of the
+/// result that breaks the database columns ([`SystemMetadata::validate`]).
+///
+/// ```
+/// use nova_sysmeta::{populate_for_create, ImageMeta, RequestContext, SystemMetadata};
+/// use serde_json::json;
+///
+/// let image: ImageMeta = serde_json::from_value(json!({
+///     "id": "img-a", "properties": {"os_type": "windows"},
+/// })).unwrap();
+/// let ctx = RequestContext::new("u-1", "p-1").with_names("alice", "demo");
+/// let sm = populate_for_create(&image, "img-a", None, &ctx, &SystemMetadata::new()).unwrap();
+/// assert_eq!(sm.get("image_base_image_ref"), Some("img-a"));
+/// assert_eq!(sm.get("owner_user_name"), Some("alice"));
+/// ```
+pub fn populate_for_create(
+    image: &ImageMeta,
+    image_ref: &str,
+    flavor: Option<&Flavor>,
+    context: &RequestContext,
+    existing: &SystemMetadata,
+) -> Result<SystemMetadata> {
+    let user_name = required(&context.user_name, "context.user_name")?;
+    let project_name = required(&context.project_name, "context.project_name")?;
+
+    let mut system_meta = system_metadata_from_image(image, flavor)?;
+    system_meta.setdefault(IMAGE_BASE_IMAGE_REF, image_ref);
+    system_meta.insert("owner_user_name", user_name);
+    system_meta.insert("owner_project_name", project_name);
+
+    let mut out = existing.clone();
+    out.update(&system_meta);
+    out.validate()?;
+    Ok(out)
+}
+
+fn required<'a>(value: &'a Option<String>, key: &str) -> Result<&'a str> {
+    value
+        .as_deref()
+        .ok_or_else(|| Error::invalid(key, "required to create an instance"))
+}

@@ -1,0 +1,289 @@
+//! [`ImageMeta`]: Nova's internal image dict.
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::pystr::python_repr;
+
+/// Free-form image properties: an ordered map of JSON values (Glance allows
+/// any JSON in Nova's internal dict; Nova stores `str()` of each).
+pub type Properties = Map<String, Value>;
+
+/// Nova's internal image dict: top-level attributes plus a nested
+/// `properties` map (Glance v2 itself is flat; `nova/image/glance.py`
+/// converts between the two).
+///
+/// The attributes Nova reads in this crate's flows are typed: `id`, `name`,
+/// `visibility` and the four inheritable keys ([`crate::SM_INHERITABLE_KEYS`]).
+/// Every other top-level attribute is kept, in order, in [`other`](Self::other).
+/// An absent attribute and a JSON `null` are both `None`, as Nova treats
+/// them alike (`image_meta.get(key)` is `None` either way).
+///
+/// ```
+/// use nova_sysmeta::{ImageMeta, Minimum};
+/// use serde_json::json;
+///
+/// let image: ImageMeta = serde_json::from_value(json!({
+///     "id": "7a1c0d3e-0000-4000-8000-000000000001",
+///     "min_ram": 512,
+///     "disk_format": "qcow2",
+///     "status": "active",
+///     "properties": {"os_type": "linux", "hw_cpu_cores": 2},
+/// })).unwrap();
+/// assert_eq!(image.min_ram, Some(Minimum::Int(512)));
+/// assert_eq!(image.other["status"], "active");
+/// assert_eq!(image.properties["hw_cpu_cores"], 2);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageMeta {
+    /// The image's id (a UUID in Glance).
+    pub id: Option<String>,
+    /// The image's name.
+    pub name: Option<String>,
+    /// `min_ram` in MiB (inheritable).
+    pub min_ram: Option<Minimum>,
+    /// `min_disk` in GiB (inheritable).
+    pub min_disk: Option<Minimum>,
+    /// `disk_format`, e.g. `qcow2`, `raw`, `vhd` (inheritable).
+    pub disk_format: Option<String>,
+    /// `container_format`, e.g. `bare`, `ovf` (inheritable).
+    pub container_format: Option<String>,
+    /// Glance visibility.
+    pub visibility: Option<Visibility>,
+    /// The nested free-form properties, in order.
+    pub properties: Properties,
+    /// Every other top-level attribute (`status`, `size`, `owner`, ...), in
+    /// order.
+    pub other: Properties,
+}
+
+/// A `min_ram` or `min_disk` value.
+///
+/// Glance gives integers; read back from system metadata, where every value
+/// is a string, they are strings (`"512"`), and Nova passes them on as they
+/// are. Floats, booleans, lists and objects are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Minimum {
+    /// An integer, as Glance returns it.
+    Int(i64),
+    /// A string, as system metadata stores it.
+    Text(String),
+}
+
+impl Minimum {
+    /// The value as an integer when it is one ([`Minimum::Int`]); Nova does
+    /// not parse strings here.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Minimum::Int(i) => Some(*i),
+            Minimum::Text(_) => None,
+        }
+    }
+
+    /// Python's truthiness: `0` and `""` are false.
+    pub(crate) fn is_truthy(&self) -> bool {
+        match self {
+            Minimum::Int(i) => *i != 0,
+            Minimum::Text(s) => !s.is_empty(),
+        }
+    }
+
+    fn from_json(key: &str, value: &Value) -> Result<Option<Self>> {
+        match value {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(Minimum::Text(s.clone()))),
+            Value::Number(n) => {
+                n.as_i64()
+                    .map(|i| Some(Minimum::Int(i)))
+                    .ok_or_else(|| Error::NotAnInteger {
+                        key: key.to_owned(),
+                        found: python_repr(value),
+                    })
+            }
+            other => Err(Error::NotAnInteger {
+                key: key.to_owned(),
+                found: python_repr(other),
+            }),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            Minimum::Int(i) => Value::from(*i),
+            Minimum::Text(s) => Value::from(s.as_str()),
+        }
+    }
+}
+
+/// Python's `str()`: what the database stores.
+impl fmt::Display for Minimum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Minimum::Int(i) => write!(f, "{i}"),
+            Minimum::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<i64> for Minimum {
+    fn from(i: i64) -> Self {
+        Minimum::Int(i)
+    }
+}
+
+/// Glance v2 image visibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Everyone sees it.
+    Public,
+    /// Only the owner's project.
+    Private,
+    /// The owner and the image's members.
+    Shared,
+    /// Everyone may use it; not listed by default.
+    Community,
+}
+
+impl Visibility {
+    /// The Glance spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+            Visibility::Shared => "shared",
+            Visibility::Community => "community",
+        }
+    }
+}
+
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Visibility {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "public" => Ok(Visibility::Public),
+            "private" => Ok(Visibility::Private),
+            "shared" => Ok(Visibility::Shared),
+            "community" => Ok(Visibility::Community),
+            _ => Err(Error::invalid(
+                "visibility",
+                format!("expected public, private, shared or community, found {s:?}"),
+            )),
+        }
+    }
+}
+
+fn optional_string(key: &str, value: Value) -> Result<Option<String>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        other => Err(Error::invalid(
+            key,
+            format!("expected a string, found {}", python_repr(&other)),
+        )),
+    }
+}
+
+impl TryFrom<Map<String, Value>> for ImageMeta {
+    type Error = Error;
+
+    /// Reads a JSON object in Nova's internal image-dict layout.
+    fn try_from(map: Map<String, Value>) -> Result<Self> {
+        let mut image = ImageMeta::default();
+        for (key, value) in map {
+            match key.as_str() {
+                "id" => image.id = optional_string("id", value)?,
+                "name" => image.name = optional_string("name", value)?,
+                "min_ram" => image.min_ram = Minimum::from_json("min_ram", &value)?,
+                "min_disk" => image.min_disk = Minimum::from_json("min_disk", &value)?,
+                "disk_format" => image.disk_format = optional_string("disk_format", value)?,
+                "container_format" => image.container_format = optional_string("container_format", value)?,
+                "visibility" => {
+                    image.visibility = optional_string("visibility", value)?
+                        .map(|s| s.parse())
+                        .transpose()?
+                }
+                "properties" => {
+                    image.properties = match value {
+                        Value::Object(props) => props,
+                        Value::Null => Properties::new(),
+                        other => {
+                            return Err(Error::invalid(
+                                "properties",
+                                format!("expected an object, found {}", python_repr(&other)),
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    image.other.insert(key, value);
+                }
+            }
+        }
+        Ok(image)
+    }
+}
+
+impl TryFrom<Value> for ImageMeta {
+    type Error = Error;
+
+    fn try_from(value: Value) -> Result<Self> {
+        match value {
+            Value::Object(map) => ImageMeta::try_from(map),
+            other => Err(Error::invalid(
+                "image",
+                format!("expected an object, found {}", python_repr(&other)),
+            )),
+        }
+    }
+}
+
+impl ImageMeta {
+    /// The image as a JSON object in Nova's layout: typed attributes first,
+    /// then the other attributes in order, then `properties`.
+    pub fn to_json_map(&self) -> Map<String, Value> {
+        let mut map = Map::with_capacity(self.other.len() + 8);
+        let mut put = |key: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                map.insert(key.to_owned(), value);
+            }
+        };
+        put("id", self.id.as_deref().map(Value::from));
+        put("name", self.name.as_deref().map(Value::from));
+        put("min_ram", self.min_ram.as_ref().map(Minimum::to_json));
+        put("min_disk", self.min_disk.as_ref().map(Minimum::to_json));
+        put("disk_format", self.disk_format.as_deref().map(Value::from));
+        put(
+            "container_format",
+            self.container_format.as_deref().map(Value::from),
+        );
+        put("visibility", self.visibility.map(|v| Value::from(v.as_str())));
+        for (key, value) in &self.other {
+            map.insert(key.clone(), value.clone());
+        }
+        map.insert("properties".to_owned(), Value::Object(self.properties.clone()));
+        map
+    }
+}
+
+impl Serialize for ImageMeta {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_json_map().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ImageMeta {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let map = Map::<String, Value>::deserialize(deserializer)?;
+        ImageMeta::try_from(map).map_err(D::Error::custom)
+    }
+}

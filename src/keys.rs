@@ -1,0 +1,63 @@
+//! Nova's key vocabulary: prefixes, inheritable and skipped keys, limits.
+
+/// `SM_IMAGE_PROP_PREFIX` (nova/utils.py): every image property is stored in
+/// system metadata under this prefix.
+pub const SM_IMAGE_PROP_PREFIX: &str = "image_";
+
+/// `SM_INHERITABLE_KEYS` (nova/utils.py): top-level image attributes that are
+/// stored in system metadata too and come back as top-level attributes, in
+/// the order Nova stores them.
+pub const SM_INHERITABLE_KEYS: [&str; 4] = ["min_ram", "min_disk", "disk_format", "container_format"];
+
+/// `SM_SKIP_KEYS` (nova/utils.py): large structured properties that are never
+/// stored in system metadata and never read back from it.
+pub const SM_SKIP_KEYS: [&str; 4] = [
+    "mappings",
+    "block_device_mapping",
+    "img_mappings",
+    "img_block_device_mapping",
+];
+
+/// `NON_INHERITABLE_IMAGE_PROPERTIES` (nova/compute/utils.py): properties a
+/// snapshot never inherits, whatever the configuration says.
+pub const NON_INHERITABLE_IMAGE_PROPERTIES: [&str; 6] = [
+    "cinder_encryption_key_id",
+    "cinder_encryption_key_deletion_policy",
+    "img_signature",
+    "img_signature_hash_method",
+    "img_signature_key_type",
+    "img_signature_certificate_uuid",
+];
+
+/// `NON_INHERITABLE_IMAGE_NAMESPACES` (nova/compute/utils.py): properties
+/// starting with one of these are reserved for other services and never
+/// reach a snapshot.
+pub const NON_INHERITABLE_IMAGE_NAMESPACES: [&str; 1] = ["os_glance"];
+
+/// The system-metadata key that records the image an instance was built
+/// from (`image_` + the snapshot property `base_image_ref`).
+pub const IMAGE_BASE_IMAGE_REF: &str = "image_base_image_ref";
+
+/// Length, in characters, of the `key` and `value` columns of Nova's
+/// `instance_system_metadata` table (`String(255)`).
+pub const COLUMN_CHARS: usize = 255;
+
+/// Byte limit of `safe_truncate(str(value), 255)` applied to every image
+/// property value before Nova stores it.
+pub const VALUE_BYTES: usize = 255;
+
+/// Whether `key` is one of [`SM_SKIP_KEYS`].
+pub fn is_skip_key(key: &str) -> bool {
+    SM_SKIP_KEYS.contains(&key)
+}
+
+/// Whether `key` is one of [`SM_INHERITABLE_KEYS`].
+pub fn is_inheritable_key(key: &str) -> bool {
+    SM_INHERITABLE_KEYS.contains(&key)
+}
+
+/// Whether `key` is a system-metadata key of an image property or attribute,
+/// i.e. starts with [`SM_IMAGE_PROP_PREFIX`].
+pub fn is_image_key(key: &str) -> bool {
+    key.starts_with(SM_IMAGE_PROP_PREFIX)
+}

@@ -1,0 +1,330 @@
+//! Python's `str()` of a property value, as Nova computes it before storing.
+//!
+//! Nova stores `safe_truncate(str(value), 255)` for every image property
+//! (`get_system_metadata_from_image` in nova/utils.py). Property values are
+//! JSON values, so `str()` sees Python's `str`, `bool`, `None`, `int`,
+//! `float`, `list` and `dict`; nested values are rendered with `repr()`.
+
+mod printable;
+
+use serde_json::{Number, Value};
+use std::fmt::Write as _;
+
+use crate::truncate::floor_char_boundary;
+
+/// Renders `value` as Python's `str()` would.
+///
+/// Strings come out as they are, `true` as `True`, `null` as `None`, floats
+/// as Python's shortest `repr` (`1.0`, `1e+16`, `1e-05`), lists and dicts as
+/// Python prints them, with strings inside quoted and escaped by `repr()`.
+///
+/// ```
+/// use nova_sysmeta::python_str;
+/// use serde_json::json;
+///
+/// assert_eq!(python_str(&json!("plain")), "plain");
+/// assert_eq!(python_str(&json!(true)), "True");
+/// assert_eq!(python_str(&json!(null)), "None");
+/// assert_eq!(python_str(&json!(1e16)), "1e+16");
+/// assert_eq!(python_str(&json!({"a": [1, "b", null]})), "{'a': [1, 'b', None]}");
+/// ```
+pub fn python_str(value: &Value) -> String {
+    render(value, usize::MAX)
+}
+
+/// Renders `value` as Python's `repr()` would (strings quoted).
+///
+/// ```
+/// use nova_sysmeta::python_repr;
+/// use serde_json::json;
+///
+/// assert_eq!(python_repr(&json!("it's")), "\"it's\"");
+/// assert_eq!(python_repr(&json!("tab\there")), "'tab\\there'");
+/// ```
+pub fn python_repr(value: &Value) -> String {
+    let mut out = String::new();
+    write_repr(&mut out, value, usize::MAX);
+    out
+}
+
+/// `safe_truncate(str(value), limit)` without rendering more than needed:
+/// a huge nested value costs only the first `limit` bytes.
+pub(crate) fn python_str_truncated(value: &Value, limit: usize) -> String {
+    let mut out = render(value, limit);
+    let cut = floor_char_boundary(&out, limit);
+    out.truncate(cut);
+    out
+}
+
+/// Renders until the output is longer than `limit` bytes (then stops: the
+/// caller truncates) or complete.
+fn render(value: &Value, limit: usize) -> String {
+    match value {
+        Value::String(s) => {
+            let end = if s.len() > limit {
+                // Keep one whole character past the limit so the caller's
+                // truncation sees exactly what the full string would give.
+                let cut = floor_char_boundary(s, limit);
+                s[cut..].chars().next().map_or(cut, |c| cut + c.len_utf8())
+            } else {
+                s.len()
+            };
+            s[..end].to_owned()
+        }
+        other => {
+            let mut out = String::new();
+            write_repr(&mut out, other, limit);
+            out
+        }
+    }
+}
+
+/// One pending piece of a `repr()` rendering; an explicit stack keeps deep
+/// nesting from overflowing the call stack.
+enum Task<'a> {
+    Value(&'a Value),
+    Literal(&'static str),
+    Items(std::slice::Iter<'a, Value>, bool),
+    Entries(serde_json::map::Iter<'a>, bool),
+}
+
+fn write_repr(out: &mut String, value: &Value, limit: usize) {
+    let mut stack = vec![Task::Value(value)];
+    while let Some(task) = stack.pop() {
+        if out.len() > limit {
+            return;
+        }
+        match task {
+            Task::Value(Value::Null) => out.push_str("None"),
+            Task::Value(Value::Bool(true)) => out.push_str("True"),
+            Task::Value(Value::Bool(false)) => out.push_str("False"),
+            Task::Value(Value::Number(n)) => write_number(out, n),
+            Task::Value(Value::String(s)) => write_str_repr(out, s),
+            Task::Value(Value::Array(items)) => {
+                out.push('[');
+                stack.push(Task::Literal("]"));
+                stack.push(Task::Items(items.iter(), true));
+            }
+            Task::Value(Value::Object(map)) => {
+                out.push('{');
+                stack.push(Task::Literal("}"));
+                stack.push(Task::Entries(map.iter(), true));
+            }
+            Task::Literal(s) => out.push_str(s),
+            Task::Items(mut items, first) => {
+                if let Some(item) = items.next() {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    stack.push(Task::Items(items, false));
+                    stack.push(Task::Value(item));
+                }
+            }
+            Task::Entries(mut entries, first) => {
+                if let Some((key, item)) = entries.next() {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    write_str_repr(out, key);
+                    out.push_str(": ");
+                    stack.push(Task::Entries(entries, false));
+                    stack.push(Task::Value(item));
+                }
+            }
+        }
+    }
+}
+
+/// Python's `str()` of a JSON number: JSON integers are Python `int`s,
+/// everything with a fraction or exponent is a `float`.
+fn write_number(out: &mut String, n: &Number) {
+    if let Some(i) = n.as_i64() {
+        let _ = write!(out, "{i}");
+    } else if let Some(u) = n.as_u64() {
+        let _ = write!(out, "{u}");
+    } else {
+        let text = n.to_string();
+        if text.contains(['.', 'e', 'E']) {
+            out.push_str(&python_float_repr(n.as_f64().unwrap_or(f64::NAN)));
+        } else {
+            // An integer beyond 64 bits (serde_json's `arbitrary_precision`
+            // keeps its digits): Python's int prints them as they are.
+            out.push_str(&text);
+        }
+    }
+}
+
+/// Python's `repr(float)`: the shortest digits that round-trip, in fixed
+/// notation when the decimal exponent is in `-4..16`, else scientific with
+/// a signed, at least two-digit exponent (`1e+16`, `1e-05`).
+///
+/// ```
+/// use nova_sysmeta::python_float_repr;
+/// assert_eq!(python_float_repr(1.0), "1.0");
+/// assert_eq!(python_float_repr(1e16), "1e+16");
+/// assert_eq!(python_float_repr(1e15), "1000000000000000.0");
+/// assert_eq!(python_float_repr(0.0001), "0.0001");
+/// assert_eq!(python_float_repr(1e-5), "1e-05");
+/// assert_eq!(python_float_repr(-0.0), "-0.0");
+/// ```
+pub fn python_float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    // Rust's `{:e}` gives the same shortest round-trip digits as Python's
+    // repr; only the layout differs.
+    let sci = format!("{:e}", x);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    // Position of the decimal point relative to the digits, as in CPython's
+    // `format_float_short`: value = 0.DIGITS * 10^decpt.
+    let decpt = exp + 1;
+    let mut out = String::with_capacity(digits.len() + 8);
+    out.push_str(sign);
+    if x == 0.0 || (-4 < decpt && decpt <= 16) {
+        if decpt <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-decpt) as usize));
+            out.push_str(&digits);
+        } else {
+            let point = decpt as usize;
+            if digits.len() <= point {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', point - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..point]);
+                out.push('.');
+                out.push_str(&digits[point..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let e = decpt - 1;
+        let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+    out
+}
+
+/// Python's `repr(str)`: single quotes unless the text holds a single quote
+/// and no double quote; backslash escapes for the quote, `\\`, `\t`, `\n`,
+/// `\r`, and `\xNN`/`\uNNNN`/`\UNNNNNNNN` for non-printable characters.
+fn write_str_repr(out: &mut String, s: &str) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.reserve(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c < ' ' || c == '\x7f' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_ascii() || is_printable(c) => out.push(c),
+            c => {
+                let cp = c as u32;
+                let _ = if cp <= 0xff {
+                    write!(out, "\\x{cp:02x}")
+                } else if cp <= 0xffff {
+                    write!(out, "\\u{cp:04x}")
+                } else {
+                    write!(out, "\\U{cp:08x}")
+                };
+            }
+        }
+    }
+    out.push(quote);
+}
+
+/// Python's `str.isprintable()` for one non-ASCII character.
+fn is_printable(c: char) -> bool {
+    let cp = c as u32;
+    printable::NON_PRINTABLE
+        .binary_search_by(|&(lo, hi)| {
+            if hi < cp {
+                std::cmp::Ordering::Less
+            } else if lo > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_err()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn floats_match_python_repr() {
+        let cases = [
+            (0.0, "0.0"),
+            (1.5, "1.5"),
+            (123.0, "123.0"),
+            (0.1, "0.1"),
+            (1e22, "1e+22"),
+            (1.5e300, "1.5e+300"),
+            (1e-7, "1e-07"),
+            (1.2345e-5, "1.2345e-05"),
+            (9999999999999998.0, "9999999999999998.0"),
+            (-2.5e-10, "-2.5e-10"),
+            (5e-324, "5e-324"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(python_float_repr(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn non_printable_characters_are_escaped_like_python() {
+        assert_eq!(
+            python_repr(&json!("\u{a0}\u{ad}é\u{2028}\u{e000}😀")),
+            "'\\xa0\\xadé\\u2028\\ue000😀'"
+        );
+        assert_eq!(python_repr(&json!("\u{7}\u{7f}")), "'\\x07\\x7f'");
+        assert_eq!(python_repr(&json!("both ' and \"")), "'both \\' and \"'");
+    }
+
+    #[test]
+    fn truncated_rendering_stops_early_but_cuts_like_the_full_one() {
+        let big = json!({"k": "é".repeat(1000)});
+        let full = python_str(&big);
+        let cut = floor_char_boundary(&full, 255);
+        assert_eq!(python_str_truncated(&big, 255), full[..cut]);
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow_the_stack() {
+        let mut v = json!(1);
+        for _ in 0..100_000 {
+            v = Value::Array(vec![v]);
+        }
+        assert_eq!(python_str_truncated(&v, 5), "[[[[[");
+        // serde_json drops deep values recursively; forget it to keep the test about rendering.
+        std::mem::forget(v);
+    }
+}
