@@ -174,9 +174,22 @@ pub fn python_float_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
     }
-    // Rust's `{:e}` gives the same shortest round-trip digits as Python's
-    // repr; only the layout differs.
-    let sci = format!("{:e}", x);
+    // Rust's `{:e}` gives the shortest round-trip digits, as Python's repr
+    // does; but where two shortest candidates are equally close (the exact
+    // value ends in 5 just past them) Python rounds half to even and Rust's
+    // shortest mode rounds up: 679073304849828.25 is `...828.2` in Python.
+    // Rust's exact mode rounds half to even, so prefer its answer at the
+    // same length whenever it still round-trips.
+    let shortest = format!("{:e}", x);
+    let digits = shortest
+        .split_once('e')
+        .map_or(0, |(m, _)| m.bytes().filter(u8::is_ascii_digit).count());
+    let even = format!("{:.*e}", digits.saturating_sub(1), x);
+    let sci = if even != shortest && even.parse::<f64>() == Ok(x) {
+        even
+    } else {
+        shortest
+    };
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (sign, mantissa) = match mantissa.strip_prefix('-') {
@@ -293,6 +306,9 @@ mod tests {
             (9999999999999998.0, "9999999999999998.0"),
             (-2.5e-10, "-2.5e-10"),
             (5e-324, "5e-324"),
+            // A tie between two shortest candidates: Python rounds half to even.
+            (679073304849828.25, "679073304849828.2"),
+            (-1474986849702635.25, "-1474986849702635.2"),
         ];
         for (x, want) in cases {
             assert_eq!(python_float_repr(x), want, "{x:e}");

@@ -1,0 +1,78 @@
+//! `nova_meta`: the crate behind a JSON Lines interface.
+//!
+//! Reads one request object per line on standard input and writes one
+//! result line per request, in order, on standard output: `{"ok": ...}` or
+//! `{"error": {"kind": ..., "message": ...}}`. The contract is in the
+//! project's README ("The nova_meta JSON Lines interface").
+//!
+//! ```text
+//! $ echo '{"op": "system_metadata_from_image", "image": {"properties": {"a": true}}}' \
+//!     | cargo run -q --release --example nova_meta
+//! {"ok":{"image_a":"True"}}
+//! ```
+
+mod ops;
+mod request;
+
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::ExitCode;
+
+use request::Failure;
+use serde_json::Value;
+
+fn main() -> ExitCode {
+    // A panic would be a bug in the crate; it is reported as an error line
+    // (kind `internal`) instead of killing the stream, and not printed twice.
+    std::panic::set_hook(Box::new(|_| {}));
+    match run(io::stdin().lock(), io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(141),
+        Err(e) => {
+            eprintln!("nova_meta: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(input: impl Read, output: impl Write) -> io::Result<()> {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    let mut out = BufWriter::with_capacity(64 * 1024, output);
+    let mut line = Vec::new();
+    loop {
+        // Flush before a read that may block, so an interactive caller gets
+        // each answer without waiting for more input.
+        if input.buffer().is_empty() {
+            out.flush()?;
+        }
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let answer = catch_unwind(AssertUnwindSafe(|| answer(&line))).unwrap_or_else(|_| {
+            Failure::new("internal", "the request made nova_meta fail; please report it").to_json()
+        });
+        serde_json::to_writer(&mut out, &answer)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+/// The result line for one request line.
+fn answer(line: &[u8]) -> Value {
+    let request: Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => return Failure::new("invalid_json", format!("line is not JSON: {e}")).to_json(),
+    };
+    match ops::dispatch(&request) {
+        Ok(result) => {
+            let mut map = serde_json::Map::with_capacity(1);
+            map.insert("ok".to_owned(), result);
+            Value::Object(map)
+        }
+        Err(failure) => failure.to_json(),
+    }
+}

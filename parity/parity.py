@@ -1,0 +1,222 @@
+"""Parity suite: Nova 34.0.0's own functions against the crate's nova_meta.
+
+For each generated request, the expected answer comes from Nova's real code
+(nova.utils, nova.compute.utils, nova.compute.api; rebuild's inner
+_reset_image_metadata composed from nova.utils as Nova composes it), with
+values stringified as Nova's database stores them. The crate's answer comes
+from one run of nova_meta over all requests. Any difference is reported
+with the request that caused it, and the run fails.
+
+A *departure* is the one documented place where the crate refuses what Nova
+would hand to the database: a system-metadata key or value longer than the
+255-character columns (or an empty key). Nova's result then breaks the
+column; the crate must answer with the matching error. Departures are
+counted, not failed.
+"""
+import argparse
+import collections
+import json
+import subprocess
+import sys
+import types
+
+import gen as generator
+
+from nova import objects, utils  # noqa: E402
+from nova.compute import api as compute_api  # noqa: E402
+from nova.compute import utils as compute_utils  # noqa: E402
+import nova.conf  # noqa: E402
+
+CONF = nova.conf.CONF
+objects.register_all()
+
+CORE_OPS = [
+    "system_metadata_from_image", "image_from_system_metadata", "populate_for_create",
+    "reset_image_metadata", "initialize_snapshot_metadata", "create_image",
+]
+DEPARTURE_KINDS = {"key_too_long", "value_too_long", "empty_key"}
+
+
+class EchoImageApi:
+    """Nova's image API as create_image sees it: create returns the dict."""
+
+    def create(self, context, image_meta):
+        return image_meta
+
+
+def stored(sm):
+    """Values as the database stores them (Nova's objects coerce with str)."""
+    return {k: (v if isinstance(v, str) else str(v)) for k, v in sm.items()}
+
+
+def flavor_object(flavor):
+    return None if flavor is None else objects.Flavor(root_gb=flavor["root_gb"])
+
+
+def ns(d, *fields):
+    return types.SimpleNamespace(**{f: d.get(f) for f in fields})
+
+
+def with_config(req, fn):
+    configured = req.get("non_inheritable_image_properties")
+    if configured is not None:
+        CONF.set_override("non_inheritable_image_properties", configured)
+    try:
+        return fn()
+    finally:
+        CONF.clear_override("non_inheritable_image_properties")
+
+
+def nova_answer(req):
+    op = req["op"]
+    if op == "system_metadata_from_image":
+        return stored(utils.get_system_metadata_from_image(req["image"], req.get("flavor")))
+    if op == "image_from_system_metadata":
+        return utils.get_image_from_system_metadata(req["system_metadata"])
+    if op == "populate_for_create" and req.get("flavor") is None:
+        # Nova always creates with a flavor (an Instance refuses None), so
+        # the flavor-less case composes _populate_instance_for_create's
+        # system-metadata steps from nova.utils.
+        system_meta = utils.get_system_metadata_from_image(req["image"], None)
+        system_meta.setdefault("image_base_image_ref", req["image_ref"])
+        system_meta["owner_user_name"] = req["context"]["user_name"]
+        system_meta["owner_project_name"] = req["context"]["project_name"]
+        out = dict(req.get("system_metadata") or {})
+        out.update(system_meta)
+        return stored(out)
+    if op == "populate_for_create":
+        api = compute_api.API.__new__(compute_api.API)
+        instance = objects.Instance(uuid=generator.Gen(0).uuid(), image_ref=req["image_ref"],
+                                    system_metadata=dict(req.get("system_metadata") or {}))
+        ctx = ns(req["context"], "user_name", "project_name")
+        api._populate_instance_for_create(ctx, instance, req["image"], 0, None,
+                                          flavor_object(req.get("flavor")), 1)
+        return stored(instance.system_metadata)
+    if op == "reset_image_metadata":
+        # _reset_image_metadata (nova/compute/api.py), step by step.
+        system_metadata = dict(req["system_metadata"])
+        orig_sys_metadata = dict(system_metadata)
+        for key in list(system_metadata.keys()):
+            if key.startswith(utils.SM_IMAGE_PROP_PREFIX):
+                del system_metadata[key]
+        new_sys_metadata = utils.get_system_metadata_from_image(req["image"], req.get("flavor"))
+        new_sys_metadata.update({"image_base_image_ref": req["image_id"]})
+        system_metadata.update(new_sys_metadata)
+        return {"system_metadata": stored(system_metadata),
+                "orig_system_metadata": stored(orig_sys_metadata)}
+    instance = types.SimpleNamespace(uuid=req["instance"]["uuid"],
+                                     project_id=req["instance"]["project_id"],
+                                     system_metadata=dict(req["system_metadata"]))
+    ctx = ns(req["context"], "user_id", "project_id")
+    extra = req.get("extra_properties")
+    extra = None if extra is None else dict(extra)
+    if op == "initialize_snapshot_metadata":
+        return with_config(req, lambda: compute_utils.initialize_instance_snapshot_metadata(
+            ctx, instance, req["name"], extra))
+    if op == "create_image":
+        return with_config(req, lambda: compute_utils.create_image(
+            ctx, instance, req["name"], req["image_type"], EchoImageApi(), extra))
+    raise ValueError(op)
+
+
+def canonical(value):
+    """Text that equals iff the values are equal with types and order."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=True)
+
+
+def same(op, expected, actual):
+    if op in ("initialize_snapshot_metadata", "create_image", "image_from_system_metadata"):
+        # Top-level attribute order carries no meaning; property order does.
+        if not isinstance(actual, dict) or set(expected) != set(actual):
+            return False
+        return all(canonical(expected[k]) == canonical(actual[k]) for k in expected)
+    if op == "reset_image_metadata":
+        return isinstance(actual, dict) and all(
+            canonical(expected[k]) == canonical(actual.get(k)) for k in expected) and set(actual) == set(expected)
+    return canonical(expected) == canonical(actual)
+
+
+def breaks_columns(answer):
+    """Whether a system-metadata answer breaks the 255-character columns."""
+    maps = [answer.get("system_metadata", answer)] if isinstance(answer, dict) else []
+    for sm in maps:
+        for k, v in sm.items():
+            if k == "" or len(k) > 255 or (isinstance(v, str) and len(v) > 255):
+                return True
+    return False
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bin", required=True, help="path to the nova_meta binary")
+    ap.add_argument("--show", type=int, default=10, help="mismatches printed in full")
+    args = ap.parse_args()
+
+    g = generator.Gen(args.seed)
+    requests = [g.request(CORE_OPS[i % len(CORE_OPS)]) for i in range(args.cases)]
+    lines = []
+    for i, req in enumerate(requests):
+        # Half the lines escape non-ASCII, half send it raw: both must parse.
+        lines.append(json.dumps(req, ensure_ascii=(i % 2 == 0)))
+    proc = subprocess.run([args.bin], input="\n".join(lines) + "\n", capture_output=True,
+                          text=True, encoding="utf-8", check=False)
+    if proc.returncode != 0:
+        print(f"parity: nova_meta exited {proc.returncode}: {proc.stderr}", file=sys.stderr)
+        return 2
+    outputs = proc.stdout.split("\n")[:-1]  # not splitlines(): U+2028 is no line end here
+    if len(outputs) != len(requests):
+        print(f"parity: {len(requests)} requests but {len(outputs)} answers", file=sys.stderr)
+        return 2
+
+    per_op = collections.Counter()
+    errors_agreed = collections.Counter()
+    error_pairs = collections.Counter()
+    departures = collections.Counter()
+    mismatches = []
+    for req, line in zip(requests, outputs):
+        op = req["op"]
+        per_op[op] += 1
+        ours = json.loads(line)
+        try:
+            expected = nova_answer(req)
+            nova_error = None
+        except Exception as e:  # Nova's own exception is the expected answer
+            expected, nova_error = None, f"{type(e).__name__}: {e}"
+        if nova_error is not None:
+            if "error" in ours:
+                errors_agreed[op] += 1
+                error_pairs[(nova_error.split(":")[0], ours["error"]["kind"])] += 1
+                continue
+            mismatches.append((req, f"Nova raised {nova_error}", ours))
+            continue
+        if "error" in ours:
+            if ours["error"]["kind"] in DEPARTURE_KINDS and breaks_columns(expected):
+                departures[op] += 1
+                continue
+            mismatches.append((req, expected, ours))
+            continue
+        if not same(op, expected, ours["ok"]):
+            mismatches.append((req, expected, ours))
+
+    by_op = collections.Counter(req["op"] for req, _, _ in mismatches)
+    if by_op:
+        print("parity: mismatches by op: " + ", ".join(f"{k}={v}" for k, v in by_op.items()), file=sys.stderr)
+    for req, expected, ours in mismatches[: args.show]:
+        print("MISMATCH", file=sys.stderr)
+        print("  request: " + json.dumps(req, ensure_ascii=False), file=sys.stderr)
+        print("  nova:    " + (expected if isinstance(expected, str) else canonical(expected)), file=sys.stderr)
+        print("  crate:   " + json.dumps(ours, ensure_ascii=False), file=sys.stderr)
+    for op in CORE_OPS:
+        print(f"parity: {op}: {per_op[op]} cases, {errors_agreed[op]} errors agreed, "
+              f"{departures[op]} departures")
+    for (nova_exc, kind), n in sorted(error_pairs.items()):
+        print(f"parity: both failed {n} times: Nova {nova_exc}, crate {kind}")
+    failed = len(mismatches)
+    print(f"parity (seed {args.seed}): {len(requests) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use nova_sysmeta::{ImageMeta, SystemMetadata};
+use serde_json::Value;
+
+/// An image from JSON, panicking on bad test data.
+pub fn image(v: Value) -> ImageMeta {
+    serde_json::from_value(v).expect("test image")
+}
+
+/// A system-metadata map from pairs.
+pub fn sm(pairs: &[(&str, &str)]) -> SystemMetadata {
+    pairs.iter().copied().collect()
+}
+
+/// The entries of a map, in order.
+pub fn entries(sm: &SystemMetadata) -> Vec<(&str, &str)> {
+    sm.iter().collect()
+}
