@@ -115,3 +115,8 @@ pub use rebuild::{Rebuild, reset_image_metadata};
 pub use snapshot::{create_image_metadata, initialize_snapshot_metadata};
 pub use system_metadata::SystemMetadata;
 pub use truncate::safe_truncate;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

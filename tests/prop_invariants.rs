@@ -1,0 +1,210 @@
+//! Nova's invariants, stated in words and checked on generated inputs.
+
+use nova_sysmeta::{
+    Flavor, ImageMeta, Minimum, NovaConfig, Properties, RequestContext, SystemMetadata,
+    create_image_metadata, image_from_system_metadata, initialize_snapshot_metadata, is_image_key,
+    populate_for_create, python_str, reset_image_metadata, safe_truncate, system_metadata_from_image,
+};
+use nova_sysmeta::{
+    ImageType, Instance, NON_INHERITABLE_IMAGE_PROPERTIES, SM_INHERITABLE_KEYS, SM_SKIP_KEYS,
+};
+use proptest::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z0-9_]{0,12}",
+        "[a\u{e9}\u{20ac}\u{1F600}'\"\\\\\n\u{a0}]{0,20}",
+        // Long multi-byte strings that cross the 255-byte cut anywhere.
+        (
+            240usize..256,
+            prop::sample::select(vec!['\u{e9}', '\u{20ac}', '\u{1F600}'])
+        )
+            .prop_map(|(n, c)| format!("{}{}", "a".repeat(n), c.to_string().repeat(5))),
+    ]
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z_]{1,10}",
+        prop::sample::select(
+            SM_SKIP_KEYS
+                .iter()
+                .chain(SM_INHERITABLE_KEYS.iter())
+                .chain(NON_INHERITABLE_IMAGE_PROPERTIES.iter())
+                .chain(
+                    [
+                        "cache_in_nova",
+                        "bittorrent",
+                        "os_glance_x",
+                        "base_image_ref",
+                        "image_x"
+                    ]
+                    .iter()
+                )
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        ),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        text().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        any::<bool>().prop_map(Value::from),
+        Just(Value::Null),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::vec((key(), inner), 0..4)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+fn properties() -> impl Strategy<Value = Properties> {
+    prop::collection::vec((key(), json_value()), 0..10).prop_map(|kv| kv.into_iter().collect())
+}
+
+fn image() -> impl Strategy<Value = ImageMeta> {
+    (
+        properties(),
+        prop::option::of(0i64..4096),
+        prop::option::of(0i64..200),
+        prop::option::of(prop::sample::select(vec!["qcow2", "raw", "vhd", "vmdk"])),
+        prop::option::of(prop::sample::select(vec!["bare", "ovf"])),
+    )
+        .prop_map(
+            |(properties, min_ram, min_disk, disk_format, container_format)| ImageMeta {
+                properties,
+                min_ram: min_ram.map(Minimum::Int),
+                min_disk: min_disk.map(Minimum::Int),
+                disk_format: disk_format.map(str::to_owned),
+                container_format: container_format.map(str::to_owned),
+                ..ImageMeta::default()
+            },
+        )
+}
+
+fn system_metadata() -> impl Strategy<Value = SystemMetadata> {
+    let sm_key = prop_oneof![
+        key().prop_map(|k| format!("image_{k}")),
+        key(),
+        prop::sample::select(vec![
+            "owner_user_name",
+            "password_0",
+            "shelved_at",
+            "clean_attempts"
+        ])
+        .prop_map(str::to_owned),
+    ];
+    prop::collection::vec((sm_key, "[a-z0-9\u{e9}]{0,20}"), 0..12).prop_map(|kv| kv.into_iter().collect())
+}
+
+fn flavor() -> impl Strategy<Value = Option<Flavor>> {
+    prop::option::of((0u64..300).prop_map(Flavor::new))
+}
+
+fn ctx() -> RequestContext {
+    RequestContext::new("u", "p").with_names("alice", "demo")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// After create, the instance always records a base image ref.
+    #[test]
+    fn create_always_records_a_base_image_ref(img in image(), existing in system_metadata(), f in flavor()) {
+        let out = populate_for_create(&img, "img-ref", f.as_ref(), &ctx(), &existing).unwrap();
+        prop_assert!(out.contains_key("image_base_image_ref"));
+    }
+
+    /// After any rebuild, the base image ref is the rebuild image's id.
+    #[test]
+    fn rebuild_always_records_the_rebuild_image(before in system_metadata(), img in image(), f in flavor()) {
+        let out = reset_image_metadata(&before, &img, "img-b", f.as_ref()).unwrap();
+        prop_assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("img-b"));
+    }
+
+    /// Rebuild keeps every non-image_ key untouched and in order, and no
+    /// image_ key survives unless the new image wrote it.
+    #[test]
+    fn rebuild_touches_only_image_keys(before in system_metadata(), img in image(), f in flavor()) {
+        let out = reset_image_metadata(&before, &img, "img-b", f.as_ref()).unwrap().system_metadata;
+        let kept_before: Vec<_> = before.iter().filter(|(k, _)| !is_image_key(k)).collect();
+        let kept_after: Vec<_> = out.iter().filter(|(k, _)| !is_image_key(k)).collect();
+        prop_assert_eq!(kept_before, kept_after);
+        let written = system_metadata_from_image(&img, f.as_ref()).unwrap();
+        for (k, v) in out.image_entries() {
+            if k == "image_base_image_ref" { continue; }
+            prop_assert_eq!(written.get(k), Some(v), "key {} not from the new image", k);
+        }
+    }
+
+    /// Rebuilding twice with the same image is the same as once.
+    #[test]
+    fn rebuild_is_idempotent(before in system_metadata(), img in image(), f in flavor()) {
+        let once = reset_image_metadata(&before, &img, "img-b", f.as_ref()).unwrap().system_metadata;
+        let twice = reset_image_metadata(&once, &img, "img-b", f.as_ref()).unwrap().system_metadata;
+        prop_assert_eq!(once, twice);
+    }
+
+    /// Every value the crate stores fits in 255 bytes (and, being a Rust
+    /// String, is valid UTF-8).
+    #[test]
+    fn stored_values_fit_255_bytes(img in image(), f in flavor()) {
+        let out = populate_for_create(&img, "img-ref", f.as_ref(), &ctx(), &SystemMetadata::new()).unwrap();
+        for (k, v) in out.iter() {
+            prop_assert!(v.len() <= 255, "{} is {} bytes", k, v.len());
+        }
+    }
+
+    /// Reading back what was stored gives the image's non-skipped
+    /// properties as truncated strings, and its inheritable attributes.
+    #[test]
+    fn round_trip_gives_back_properties_and_attributes(img in image()) {
+        let back = image_from_system_metadata(&system_metadata_from_image(&img, None).unwrap());
+        for (k, v) in &img.properties {
+            if SM_SKIP_KEYS.contains(&k.as_str()) || SM_INHERITABLE_KEYS.contains(&k.as_str()) {
+                continue;
+            }
+            let want = python_str(v);
+            prop_assert_eq!(back.properties.get(k), Some(&Value::from(safe_truncate(&want, 255))));
+        }
+        prop_assert_eq!(back.properties.len(),
+            img.properties.keys().filter(|k| !SM_SKIP_KEYS.contains(&k.as_str())
+                && !SM_INHERITABLE_KEYS.contains(&k.as_str())).count());
+        let as_text = |m: &Option<Minimum>| m.as_ref().map(|m| Minimum::Text(m.to_string()));
+        let from_prop = |k: &str| img.properties.get(k).map(|v| safe_truncate(&python_str(v), 255).to_owned());
+        prop_assert_eq!(&back.min_ram, &as_text(&img.min_ram).or(from_prop("min_ram").map(Minimum::Text)));
+        prop_assert_eq!(&back.min_disk, &as_text(&img.min_disk).or(from_prop("min_disk").map(Minimum::Text)));
+        prop_assert_eq!(&back.disk_format, &img.disk_format.clone().or(from_prop("disk_format")));
+        prop_assert_eq!(&back.container_format, &img.container_format.clone().or(from_prop("container_format")));
+    }
+
+    /// A snapshot never carries a non-inheritable property unless the
+    /// caller asked for it in the extra properties.
+    #[test]
+    fn snapshots_never_inherit_non_inheritable_keys(sm in system_metadata(), extra in properties(),
+                                                     backup in any::<bool>()) {
+        let config = NovaConfig::default();
+        let instance = Instance::new(Uuid::nil(), "p");
+        let snap = if backup {
+            create_image_metadata(&ctx(), &instance, &sm, "s", ImageType::Backup, &extra, &config)
+        } else {
+            initialize_snapshot_metadata(&ctx(), &instance, &sm, "s", &extra, &config)
+        };
+        for k in snap.properties.keys() {
+            let blocked = config.non_inheritable_image_properties.iter().any(|c| c == k)
+                || NON_INHERITABLE_IMAGE_PROPERTIES.contains(&k.as_str())
+                || k.starts_with("os_glance");
+            prop_assert!(!blocked || extra.contains_key(k), "{} leaked", k);
+        }
+    }
+}
