@@ -6,11 +6,14 @@ use uuid::Uuid;
 /// A Nova instance, reduced to the fields the flows read besides its system
 /// metadata (which is passed separately, as a [`crate::SystemMetadata`]).
 ///
+/// Only `uuid` and `project_id` are always needed; each optional field is
+/// read by the flows that say so.
+///
 /// ```
 /// use nova_sysmeta::Instance;
 /// use uuid::Uuid;
-/// let inst = Instance::new(Uuid::nil(), "p-1");
-/// assert_eq!(inst.project_id, "p-1");
+/// let inst = Instance::new(Uuid::nil(), "p-1").with_image_ref("img-1");
+/// assert_eq!(inst.image_ref.as_deref(), Some("img-1"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Instance {
@@ -18,6 +21,28 @@ pub struct Instance {
     pub uuid: Uuid,
     /// The project that owns the instance.
     pub project_id: String,
+    /// `instance.image_ref`: the image it was built or last rebuilt from
+    /// (empty for boot-from-volume servers). Read by resize and shelve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_ref: Option<String>,
+    /// `display_name`: shelve names its snapshot `<display_name>-shelved`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// `root_device_name`, e.g. `/dev/vda` (volume-backed snapshots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<String>,
+    /// `kernel_id` (the driver's snapshot metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    /// `ramdisk_id` (the driver's snapshot metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    /// `os_type` (the driver's snapshot metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_type: Option<String>,
+    /// `vm_state`, e.g. `active`, `shelved_offloaded` (audit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm_state: Option<String>,
 }
 
 impl Instance {
@@ -26,6 +51,19 @@ impl Instance {
         Self {
             uuid,
             project_id: project_id.into(),
+            ..Self::default()
         }
+    }
+
+    /// The same instance with `image_ref` set.
+    pub fn with_image_ref(mut self, image_ref: impl Into<String>) -> Self {
+        self.image_ref = Some(image_ref.into());
+        self
+    }
+
+    /// The same instance with `display_name` set.
+    pub fn with_display_name(mut self, display_name: impl Into<String>) -> Self {
+        self.display_name = Some(display_name.into());
+        self
     }
 }

@@ -80,28 +80,38 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backup;
 mod config;
 mod context;
 mod convert;
 mod create;
 mod error;
 mod flavor;
+mod glance;
 mod image;
 mod image_type;
 mod instance;
 mod keys;
 mod pystr;
 mod rebuild;
+mod resize;
+mod rows;
+mod shelve;
 mod snapshot;
 mod system_metadata;
+mod timestamp;
 mod truncate;
+mod upload;
+mod volume;
 
+pub use backup::{BackupImage, backup_image_metadata, rotate_backups};
 pub use config::NovaConfig;
 pub use context::RequestContext;
 pub use convert::{image_from_system_metadata, system_metadata_from_image};
 pub use create::populate_for_create;
 pub use error::{Error, Result};
 pub use flavor::Flavor;
+pub use glance::{GLANCE_BASE_PROPERTIES, JSON_PROPERTIES, from_glance, to_glance};
 pub use image::{ImageMeta, Minimum, Properties, Visibility};
 pub use image_type::ImageType;
 pub use instance::Instance;
@@ -110,11 +120,17 @@ pub use keys::{
     SM_IMAGE_PROP_PREFIX, SM_INHERITABLE_KEYS, SM_SKIP_KEYS, VALUE_BYTES, is_image_key, is_inheritable_key,
     is_skip_key,
 };
-pub use pystr::{python_float_repr, python_repr, python_str};
+pub use pystr::{python_float_repr, python_int, python_json_dumps, python_repr, python_str};
 pub use rebuild::{Rebuild, reset_image_metadata};
+pub use resize::ensure_base_image_ref;
+pub use rows::{MetadataRow, dict_to_metadata, metadata_to_dict};
+pub use shelve::{SHELVED_KEYS, Shelve, record_shelved, remove_shelved_keys, shelve};
 pub use snapshot::{create_image_metadata, initialize_snapshot_metadata};
 pub use system_metadata::SystemMetadata;
+pub use timestamp::Timestamp;
 pub use truncate::safe_truncate;
+pub use upload::finalize_snapshot_upload;
+pub use volume::{VIM_IMAGE_ATTRIBUTES, Volume, image_from_volume, snapshot_volume_backed};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

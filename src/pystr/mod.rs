@@ -89,17 +89,32 @@ enum Task<'a> {
 }
 
 fn write_repr(out: &mut String, value: &Value, limit: usize) {
+    write_nested(out, value, limit, Style::Repr);
+}
+
+/// The two ways Python prints nested values here: `repr()` and `json.dumps`.
+#[derive(Clone, Copy)]
+enum Style {
+    Repr,
+    Json,
+}
+
+/// Renders `value` in `style`, stopping once the output exceeds `limit`
+/// bytes.
+fn write_nested(out: &mut String, value: &Value, limit: usize, style: Style) {
+    let json = matches!(style, Style::Json);
+    let write_str = if json { write_json_str } else { write_str_repr };
     let mut stack = vec![Task::Value(value)];
     while let Some(task) = stack.pop() {
         if out.len() > limit {
             return;
         }
         match task {
-            Task::Value(Value::Null) => out.push_str("None"),
-            Task::Value(Value::Bool(true)) => out.push_str("True"),
-            Task::Value(Value::Bool(false)) => out.push_str("False"),
+            Task::Value(Value::Null) => out.push_str(if json { "null" } else { "None" }),
+            Task::Value(Value::Bool(true)) => out.push_str(if json { "true" } else { "True" }),
+            Task::Value(Value::Bool(false)) => out.push_str(if json { "false" } else { "False" }),
             Task::Value(Value::Number(n)) => write_number(out, n),
-            Task::Value(Value::String(s)) => write_str_repr(out, s),
+            Task::Value(Value::String(s)) => write_str(out, s),
             Task::Value(Value::Array(items)) => {
                 out.push('[');
                 stack.push(Task::Literal("]"));
@@ -125,7 +140,7 @@ fn write_repr(out: &mut String, value: &Value, limit: usize) {
                     if !first {
                         out.push_str(", ");
                     }
-                    write_str_repr(out, key);
+                    write_str(out, key);
                     out.push_str(": ");
                     stack.push(Task::Entries(entries, false));
                     stack.push(Task::Value(item));
@@ -269,6 +284,94 @@ fn write_str_repr(out: &mut String, s: &str) {
         }
     }
     out.push(quote);
+}
+
+/// Python's `int(text)` for a string: surrounding whitespace ignored, an
+/// optional sign, ASCII digits with single underscores between them.
+/// `None` where Python raises `ValueError`, or where the value does not fit
+/// 64 bits (Python's integers do not overflow; the crate's do).
+///
+/// ```
+/// use nova_sysmeta::python_int;
+/// assert_eq!(python_int(" 512\n"), Some(512));
+/// assert_eq!(python_int("-1_000"), Some(-1000));
+/// assert_eq!(python_int("1__0"), None);
+/// assert_eq!(python_int(""), None);
+/// assert_eq!(python_int("1.5"), None);
+/// ```
+pub fn python_int(text: &str) -> Option<i64> {
+    let t = text.trim_matches(is_python_space);
+    let (negative, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let bytes = digits.as_bytes();
+    if bytes.is_empty() || bytes[0] == b'_' || bytes[bytes.len() - 1] == b'_' || digits.contains("__") {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &b in bytes {
+        if b == b'_' {
+            continue;
+        }
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(b - b'0');
+        value = value.checked_mul(10)?;
+        value = if negative {
+            value.checked_sub(d)?
+        } else {
+            value.checked_add(d)?
+        };
+    }
+    Some(value)
+}
+
+/// Python's `str.isspace()`, which `str.strip()` removes.
+pub(crate) fn is_python_space(c: char) -> bool {
+    matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}' | '\u{a0}' | '\u{1680}' | '\u{2000}'..='\u{200a}'
+        | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}')
+}
+
+/// Python's `json.dumps(value)` with its defaults (`ensure_ascii=True`,
+/// separators `", "` and `": "`), as Nova's `jsonutils.dumps` writes
+/// `block_device_mapping` and `mappings` into Glance properties.
+///
+/// ```
+/// use nova_sysmeta::python_json_dumps;
+/// use serde_json::json;
+/// assert_eq!(python_json_dumps(&json!([{"a": 1.0, "é": null}])), r#"[{"a": 1.0, "\u00e9": null}]"#);
+/// ```
+pub fn python_json_dumps(value: &Value) -> String {
+    let mut out = String::new();
+    write_nested(&mut out, value, usize::MAX, Style::Json);
+    out
+}
+
+/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii`.
+fn write_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c < ' ' || !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units).iter() {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Python's `str.isprintable()` for one non-ASCII character.

@@ -1,0 +1,112 @@
+//! Backup: `API.backup` (nova/compute/api.py) and the pure part of
+//! `ComputeManager._rotate_backups` (nova/compute/manager.py).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::NovaConfig;
+use crate::context::RequestContext;
+use crate::image::{ImageMeta, Properties};
+use crate::image_type::ImageType;
+use crate::instance::Instance;
+use crate::snapshot::create_image_metadata;
+use crate::system_metadata::SystemMetadata;
+use crate::timestamp::Timestamp;
+
+/// The image metadata of a backup (`createBackup`): [`create_image_metadata`]
+/// with [`ImageType::Backup`] and `backup_type` added to the extra
+/// properties (where it wins over one the caller gave). Unlike snapshots,
+/// backups keep the disk and container formats.
+///
+/// ```
+/// use nova_sysmeta::{backup_image_metadata, Instance, NovaConfig, Properties, RequestContext, SystemMetadata};
+/// use uuid::Uuid;
+///
+/// let sm: SystemMetadata = [("image_disk_format", "qcow2")].into_iter().collect();
+/// let img = backup_image_metadata(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"), &sm,
+///                                 "nightly", "daily", &Properties::new(), &NovaConfig::default());
+/// assert_eq!(img.properties["image_type"], "backup");
+/// assert_eq!(img.properties["backup_type"], "daily");
+/// assert_eq!(img.disk_format.as_deref(), Some("qcow2"));
+/// ```
+pub fn backup_image_metadata(
+    context: &RequestContext,
+    instance: &Instance,
+    system_metadata: &SystemMetadata,
+    name: &str,
+    backup_type: &str,
+    extra_properties: &Properties,
+    config: &NovaConfig,
+) -> ImageMeta {
+    // `dict(extra_properties, backup_type=backup_type)`.
+    let mut extra = extra_properties.clone();
+    extra.insert("backup_type".to_owned(), Value::from(backup_type));
+    create_image_metadata(
+        context,
+        instance,
+        system_metadata,
+        name,
+        ImageType::Backup,
+        &extra,
+        config,
+    )
+}
+
+/// An existing image, as backup rotation sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupImage {
+    /// The image's id.
+    pub id: String,
+    /// When Glance created it.
+    pub created_at: Timestamp,
+    /// Its properties (Glance v2 is flat: the non-base attributes).
+    #[serde(default)]
+    pub properties: Properties,
+}
+
+/// Which backups to delete so that at most `rotation` remain, oldest first
+/// (`_rotate_backups`).
+///
+/// Only images whose properties say `image_type = backup`, this
+/// `backup_type` and this instance's `instance_uuid` count, as in the
+/// Glance query Nova makes. Nova asks Glance for them newest first
+/// (`created_at` descending; Glance breaks ties by `id`, descending) and
+/// deletes from the end of that list, so the result is ordered by
+/// `created_at`, then `id`, ascending.
+///
+/// ```
+/// use nova_sysmeta::{rotate_backups, BackupImage};
+/// use serde_json::json;
+/// use uuid::Uuid;
+///
+/// let uuid = Uuid::nil();
+/// let images: Vec<BackupImage> = serde_json::from_value(json!([
+///     {"id": "b2", "created_at": "2026-11-02T00:00:00Z",
+///      "properties": {"image_type": "backup", "backup_type": "daily", "instance_uuid": uuid.to_string()}},
+///     {"id": "b1", "created_at": "2026-11-01T00:00:00Z",
+///      "properties": {"image_type": "backup", "backup_type": "daily", "instance_uuid": uuid.to_string()}},
+///     {"id": "w1", "created_at": "2026-10-01T00:00:00Z",
+///      "properties": {"image_type": "backup", "backup_type": "weekly", "instance_uuid": uuid.to_string()}},
+/// ])).unwrap();
+/// assert_eq!(rotate_backups(&uuid, "daily", 1, &images), ["b1"]);
+/// ```
+pub fn rotate_backups<'a>(
+    instance_uuid: &uuid::Uuid,
+    backup_type: &str,
+    rotation: usize,
+    images: &'a [BackupImage],
+) -> Vec<&'a str> {
+    let uuid = instance_uuid.to_string();
+    let has = |image: &BackupImage, key: &str, want: &str| matches!(image.properties.get(key), Some(Value::String(s)) if s == want);
+    let mut backups: Vec<&BackupImage> = images
+        .iter()
+        .filter(|i| {
+            has(i, "image_type", "backup")
+                && has(i, "backup_type", backup_type)
+                && has(i, "instance_uuid", &uuid)
+        })
+        .collect();
+    let excess = backups.len().saturating_sub(rotation);
+    backups.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+    backups.iter().take(excess).map(|i| i.id.as_str()).collect()
+}

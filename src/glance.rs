@@ -1,0 +1,237 @@
+//! Glance v2 interop: Nova's image dict to the flat Glance v2 body and back
+//! (`_translate_to_glance`, `_translate_from_glance` in
+//! nova/image/glance.py).
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::image::ImageMeta;
+use crate::pystr::{python_int, python_json_dumps, python_repr, python_str};
+use crate::upload::is_unset_kernel_or_ramdisk;
+
+/// Properties Nova stores in Glance as JSON text (`_CONVERT_PROPS`).
+pub const JSON_PROPERTIES: [&str; 2] = ["block_device_mapping", "mappings"];
+
+/// Attributes Glance manages itself, never sent (`_remove_read_only`).
+const READ_ONLY: [&str; 4] = ["status", "updated_at", "created_at", "deleted_at"];
+
+/// Base properties of Glance's v2 image schema (python-glanceclient's
+/// bundled schema, `is_base` true): these stay top-level attributes, every
+/// other key of a Glance image is a property in Nova's dict.
+pub const GLANCE_BASE_PROPERTIES: [&str; 24] = [
+    "checksum",
+    "container_format",
+    "created_at",
+    "direct_url",
+    "disk_format",
+    "file",
+    "id",
+    "locations",
+    "min_disk",
+    "min_ram",
+    "name",
+    "os_hash_algo",
+    "os_hash_value",
+    "os_hidden",
+    "owner",
+    "protected",
+    "schema",
+    "self",
+    "size",
+    "status",
+    "tags",
+    "updated_at",
+    "virtual_size",
+    "visibility",
+];
+
+/// Attributes `_extract_attributes_v2` leaves out of Nova's dict (the
+/// location ones unless locations were asked for, which this crate never
+/// does).
+const OMITTED: [&str; 8] = [
+    "self",
+    "schema",
+    "protected",
+    "virtual_size",
+    "file",
+    "tags",
+    "direct_url",
+    "locations",
+];
+
+/// The Glance v2 request body for a Nova image dict (`_translate_to_glance`).
+///
+/// `block_device_mapping` and `mappings` properties that are not strings are
+/// JSON-encoded (as Python's `json.dumps` writes them); read-only attributes
+/// (`status`, `created_at`, `updated_at`, `deleted_at`) and `size`/`deleted`
+/// are dropped; `is_public` becomes `visibility`; `min_ram`/`min_disk`
+/// become integers (Python's `int()`); properties are flattened into the
+/// body, strings and nulls as they are, other values as Python's `str()`;
+/// a `kernel_id`/`ramdisk_id` that is empty or `none` is left out.
+///
+/// Attributes are taken in [`ImageMeta`]'s order (typed attributes, the
+/// others in order, then the properties), so a property named like a
+/// top-level attribute wins; images read from Glance never have both.
+///
+/// # Errors
+/// [`Error::NotAnInteger`] for a `min_ram`/`min_disk` string Python's
+/// `int()` refuses; [`Error::InvalidValue`] for a non-string `kernel_id` or
+/// `ramdisk_id` (Nova fails calling `.strip()` on it).
+///
+/// ```
+/// use nova_sysmeta::{to_glance, ImageMeta};
+/// use serde_json::json;
+///
+/// let image: ImageMeta = serde_json::from_value(json!({
+///     "name": "snap", "min_ram": "512", "status": "queued", "is_public": false, "size": 0,
+///     "properties": {"hw_rng": true, "block_device_mapping": [{"boot_index": 0}], "kernel_id": "None"},
+/// })).unwrap();
+/// assert_eq!(serde_json::Value::Object(to_glance(&image).unwrap()), json!({
+///     "name": "snap", "min_ram": 512, "visibility": "private",
+///     "hw_rng": "True", "block_device_mapping": "[{\"boot_index\": 0}]",
+/// }));
+/// ```
+pub fn to_glance(image: &ImageMeta) -> Result<Map<String, Value>> {
+    let nova = image.to_json_map();
+    let mut out = Map::with_capacity(nova.len() + image.properties.len());
+    for (name, value) in nova {
+        match name.as_str() {
+            "properties" => {
+                let Value::Object(properties) = value else {
+                    continue;
+                };
+                for (key, value) in properties {
+                    put_property(&mut out, key, value)?;
+                }
+            }
+            "min_ram" | "min_disk" => {
+                let n = python_int_of(&name, &value)?;
+                out.insert(name, Value::from(n));
+            }
+            "is_public" => {
+                let public = is_truthy(&value);
+                out.insert(
+                    "visibility".to_owned(),
+                    Value::from(if public { "public" } else { "private" }),
+                );
+            }
+            "size" | "deleted" => {}
+            n if READ_ONLY.contains(&n) => {}
+            _ => {
+                out.insert(name, value);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn put_property(out: &mut Map<String, Value>, key: String, value: Value) -> Result<()> {
+    if matches!(key.as_str(), "kernel_id" | "ramdisk_id") && !matches!(value, Value::String(_) | Value::Null)
+    {
+        return Err(Error::invalid(
+            key,
+            format!("expected a string, found {}", python_repr(&value)),
+        ));
+    }
+    if is_unset_kernel_or_ramdisk(&key, &value) {
+        return Ok(());
+    }
+    let value = match value {
+        Value::Null | Value::String(_) => value,
+        // _convert_to_string: structured mappings travel as JSON text.
+        other if JSON_PROPERTIES.contains(&key.as_str()) => Value::from(python_json_dumps(&other)),
+        other => Value::from(python_str(&other)),
+    };
+    out.insert(key, value);
+    Ok(())
+}
+
+/// Python's `int(value)` of a `min_ram`/`min_disk` attribute.
+fn python_int_of(key: &str, value: &Value) -> Result<i64> {
+    let parsed = match value {
+        Value::String(s) => python_int(s),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| Error::NotAnInteger {
+        key: key.to_owned(),
+        found: python_repr(value),
+    })
+}
+
+fn is_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// Nova's image dict for a Glance v2 image body (`_translate_from_glance`),
+/// with timestamps left as strings.
+///
+/// Base properties of Glance's schema ([`GLANCE_BASE_PROPERTIES`]) stay
+/// top-level, except the ones Nova omits (`self`, `schema`, `file`, `tags`,
+/// `protected`, `virtual_size`, `direct_url`, `locations`); `visibility`
+/// becomes `is_public`; a null `size` becomes 0; every other key becomes a
+/// property, and `block_device_mapping`/`mappings` properties given as
+/// JSON text are decoded. Nova's defaults `deleted = false` and
+/// `deleted_at`, `checksum` = null are added; `name`, `disk_format` and
+/// `container_format` default to absent (Nova's `None`).
+///
+/// # Errors
+/// [`Error::InvalidValue`] for a `block_device_mapping`/`mappings` string
+/// that is not JSON, and for attributes of the wrong type (see
+/// [`ImageMeta`]).
+///
+/// ```
+/// use nova_sysmeta::{from_glance, Minimum};
+/// use serde_json::json;
+///
+/// let body = json!({"id": "i-1", "name": "cirros", "visibility": "public", "min_ram": 64,
+///                   "tags": [], "os_distro": "cirros", "mappings": "[{\"device\": \"vda\"}]"});
+/// let image = from_glance(body.as_object().unwrap()).unwrap();
+/// assert_eq!(image.other["is_public"], true);
+/// assert_eq!(image.min_ram, Some(Minimum::Int(64)));
+/// assert_eq!(image.properties["os_distro"], "cirros");
+/// assert_eq!(image.properties["mappings"], json!([{"device": "vda"}]));
+/// ```
+pub fn from_glance(body: &Map<String, Value>) -> Result<ImageMeta> {
+    let mut out = Map::with_capacity(body.len() + 4);
+    out.insert("deleted".to_owned(), Value::Bool(false));
+    out.insert("deleted_at".to_owned(), Value::Null);
+    out.insert("checksum".to_owned(), Value::Null);
+    let mut properties = Map::new();
+    for (name, value) in body {
+        match name.as_str() {
+            n if OMITTED.contains(&n) => {}
+            "visibility" => {
+                out.insert(
+                    "is_public".to_owned(),
+                    Value::Bool(value.as_str() == Some("public")),
+                );
+            }
+            "size" if value.is_null() => {
+                out.insert(name.clone(), Value::from(0));
+            }
+            n if GLANCE_BASE_PROPERTIES.contains(&n) => {
+                out.insert(name.clone(), value.clone());
+            }
+            _ => {
+                properties.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    for key in JSON_PROPERTIES {
+        if let Some(Value::String(text)) = properties.get(key) {
+            let decoded: Value =
+                serde_json::from_str(text).map_err(|e| Error::invalid(key, format!("not JSON text: {e}")))?;
+            properties.insert(key.to_owned(), decoded);
+        }
+    }
+    out.insert("properties".to_owned(), Value::Object(properties));
+    ImageMeta::try_from(out)
+}

@@ -1,0 +1,89 @@
+//! Database rows of `instance_system_metadata`: `metadata_to_dict` and
+//! `dict_to_metadata` (nova/utils.py).
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::system_metadata::SystemMetadata;
+
+/// One row of `instance_system_metadata`, as far as the map is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataRow {
+    /// The `key` column.
+    pub key: String,
+    /// The `value` column (nullable in Nova's schema).
+    pub value: Option<String>,
+    /// Whether the row is soft-deleted (`deleted != 0`). In JSON: a boolean,
+    /// an integer (Nova writes the row id) or null.
+    #[serde(default, deserialize_with = "deleted_flag")]
+    pub deleted: bool,
+}
+
+fn deleted_flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(false),
+        Value::Bool(b) => Ok(b),
+        Value::Number(n) => Ok(n.as_f64().is_some_and(|f| f != 0.0)),
+        Value::String(s) => Ok(!s.is_empty()),
+        other => Err(serde::de::Error::custom(format!(
+            "`deleted` must be a boolean or an integer, found {other}"
+        ))),
+    }
+}
+
+impl MetadataRow {
+    /// A live row.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: Some(value.into()),
+            deleted: false,
+        }
+    }
+}
+
+/// The map Nova builds from rows (`metadata_to_dict`): rows in order, later
+/// rows overwriting earlier ones with the same key; soft-deleted rows are
+/// skipped unless `include_deleted`.
+///
+/// # Errors
+/// [`Error::InvalidValue`] for a row that would put a null value in the map:
+/// [`SystemMetadata`] holds strings (Nova's flows skip such values anyway).
+///
+/// ```
+/// use nova_sysmeta::{metadata_to_dict, MetadataRow};
+///
+/// let mut gone = MetadataRow::new("image_os_type", "windows");
+/// gone.deleted = true;
+/// let rows = [gone, MetadataRow::new("image_os_type", "linux"), MetadataRow::new("owner_user_name", "alice")];
+/// let sm = metadata_to_dict(&rows, false).unwrap();
+/// assert_eq!(sm.get("image_os_type"), Some("linux"));
+/// ```
+pub fn metadata_to_dict(rows: &[MetadataRow], include_deleted: bool) -> Result<SystemMetadata> {
+    let mut out = SystemMetadata::with_capacity(rows.len());
+    for row in rows {
+        if row.deleted && !include_deleted {
+            continue;
+        }
+        let value = row.value.as_deref().ok_or_else(|| {
+            Error::invalid(row.key.clone(), "null value: system metadata values are strings")
+        })?;
+        out.insert(row.key.as_str(), value);
+    }
+    Ok(out)
+}
+
+/// Rows for a map (`dict_to_metadata`), in order, all live.
+///
+/// ```
+/// use nova_sysmeta::{dict_to_metadata, SystemMetadata};
+/// let sm: SystemMetadata = [("a", "1")].into_iter().collect();
+/// assert_eq!(dict_to_metadata(&sm)[0].key, "a");
+/// ```
+pub fn dict_to_metadata(system_metadata: &SystemMetadata) -> Vec<MetadataRow> {
+    system_metadata
+        .iter()
+        .map(|(k, v)| MetadataRow::new(k, v))
+        .collect()
+}

@@ -1,0 +1,84 @@
+//! The driver's upload: the metadata the libvirt driver sends with a
+//! snapshot's data (`LibvirtDriver._create_snapshot_metadata`,
+//! nova/virt/libvirt/driver.py), merged into the image Nova created.
+
+use serde_json::Value;
+
+use crate::convert::image_from_system_metadata;
+use crate::image::ImageMeta;
+use crate::instance::Instance;
+use crate::system_metadata::SystemMetadata;
+
+/// The snapshot image after the driver's upload: `image` (as
+/// [`crate::create_image_metadata`] made it) updated with the driver's
+/// metadata, which wins.
+///
+/// The driver sets `status = active`, keeps the name, sets `disk_format` to
+/// the uploaded format and `container_format` to the instance's image's
+/// (`image_container_format` in system metadata) or `bare`, and merges the
+/// properties `image_location = snapshot`, `image_state = available`,
+/// `owner_id` (the instance's project), `os_type` (when the instance has
+/// one), `kernel_id` and `ramdisk_id`. As Nova's Glance client does
+/// (`_convert_to_v2`), a `kernel_id`/`ramdisk_id` that is empty or `none`
+/// (any case, surrounding blanks ignored) is not sent, so the image keeps
+/// what it had; an absent one is sent as `null`.
+///
+/// ```
+/// use nova_sysmeta::{finalize_snapshot_upload, ImageMeta, Instance, SystemMetadata};
+/// use uuid::Uuid;
+///
+/// let created = ImageMeta { name: Some("snap".into()), ..ImageMeta::default() };
+/// let mut inst = Instance::new(Uuid::nil(), "p-1");
+/// inst.kernel_id = Some("".into());
+/// let done = finalize_snapshot_upload(&created, &SystemMetadata::new(), &inst, "qcow2");
+/// assert_eq!(done.properties["image_location"], "snapshot");
+/// assert_eq!(done.properties["owner_id"], "p-1");
+/// assert!(!done.properties.contains_key("kernel_id"));
+/// assert_eq!(done.container_format.as_deref(), Some("bare"));
+/// ```
+pub fn finalize_snapshot_upload(
+    image: &ImageMeta,
+    system_metadata: &SystemMetadata,
+    instance: &Instance,
+    disk_format: &str,
+) -> ImageMeta {
+    let mut out = image.clone();
+    out.other.insert("status".to_owned(), Value::from("active"));
+    out.disk_format = Some(disk_format.to_owned());
+    out.container_format = Some(
+        image_from_system_metadata(system_metadata)
+            .container_format
+            .unwrap_or_else(|| "bare".to_owned()),
+    );
+
+    let optional = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
+    let driver_properties = [
+        ("kernel_id", optional(&instance.kernel_id)),
+        ("image_location", Value::from("snapshot")),
+        ("image_state", Value::from("available")),
+        ("owner_id", Value::from(instance.project_id.as_str())),
+        ("ramdisk_id", optional(&instance.ramdisk_id)),
+    ];
+    let os_type = instance
+        .os_type
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| ("os_type", Value::from(t)));
+    for (key, value) in driver_properties.into_iter().chain(os_type) {
+        if is_unset_kernel_or_ramdisk(key, &value) {
+            continue;
+        }
+        out.properties.insert(key.to_owned(), value);
+    }
+    out
+}
+
+/// `_convert_to_v2`'s rule: `kernel_id`/`ramdisk_id` strings that say "no
+/// image" are not sent to Glance.
+pub(crate) fn is_unset_kernel_or_ramdisk(key: &str, value: &Value) -> bool {
+    matches!(key, "kernel_id" | "ramdisk_id")
+        && matches!(value, Value::String(s) if {
+            let t = s.trim_matches(crate::pystr::is_python_space);
+            t.is_empty() || t.eq_ignore_ascii_case("none")
+        })
+}

@@ -1,0 +1,180 @@
+//! Volume-backed instances: `API.snapshot_volume_backed`
+//! (nova/compute/api.py) and `get_image_metadata_from_volume`
+//! (nova/block_device.py).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::NovaConfig;
+use crate::context::RequestContext;
+use crate::error::{Error, Result};
+use crate::image::{ImageMeta, Minimum, Properties};
+use crate::instance::Instance;
+use crate::pystr::{python_int, python_repr};
+use crate::snapshot::initialize_snapshot_metadata;
+use crate::system_metadata::SystemMetadata;
+
+/// The image metadata of a snapshot of a volume-backed instance: a bucket of
+/// properties with no image data.
+///
+/// [`initialize_snapshot_metadata`], then `size = 0`, the disk and container
+/// formats dropped, the properties `block_device_mapping`, `bdm_v2` and
+/// `root_device_name` cleaned, then refilled: `root_device_name` from the
+/// instance (when it has one), and, when `image_mappings` (the block-device
+/// mappings of the new image, as Nova builds them from the instance's BDMs
+/// and volume snapshots) is not empty, `block_device_mapping` and
+/// `bdm_v2 = true`.
+///
+/// ```
+/// use nova_sysmeta::{snapshot_volume_backed, Instance, NovaConfig, Properties, RequestContext,
+///                    SystemMetadata};
+/// use serde_json::json;
+/// use uuid::Uuid;
+///
+/// let mut inst = Instance::new(Uuid::nil(), "p");
+/// inst.root_device_name = Some("/dev/vda".into());
+/// let sm: SystemMetadata = [("image_block_device_mapping", "stale"), ("image_disk_format", "raw")]
+///     .into_iter().collect();
+/// let mapping = json!({"boot_index": 0, "source_type": "snapshot", "snapshot_id": "s-1"});
+/// let img = snapshot_volume_backed(&RequestContext::new("u", "p"), &inst, &sm, "snap",
+///                                  &Properties::new(), &[mapping.clone()], &NovaConfig::default());
+/// assert_eq!(img.other["size"], 0);
+/// assert_eq!(img.disk_format, None);
+/// assert_eq!(img.properties["root_device_name"], "/dev/vda");
+/// assert_eq!(img.properties["block_device_mapping"], json!([mapping]));
+/// assert_eq!(img.properties["bdm_v2"], true);
+/// ```
+pub fn snapshot_volume_backed(
+    context: &RequestContext,
+    instance: &Instance,
+    system_metadata: &SystemMetadata,
+    name: &str,
+    extra_properties: &Properties,
+    image_mappings: &[Value],
+    config: &NovaConfig,
+) -> ImageMeta {
+    let mut image =
+        initialize_snapshot_metadata(context, instance, system_metadata, name, extra_properties, config);
+    image.other.insert("size".to_owned(), Value::from(0));
+    image.container_format = None;
+    image.disk_format = None;
+    let properties = &mut image.properties;
+    for key in ["block_device_mapping", "bdm_v2", "root_device_name"] {
+        properties.shift_remove(key);
+    }
+    if let Some(root) = instance.root_device_name.as_deref().filter(|r| !r.is_empty()) {
+        properties.insert("root_device_name".to_owned(), Value::from(root));
+    }
+    if !image_mappings.is_empty() {
+        properties.insert(
+            "block_device_mapping".to_owned(),
+            Value::Array(image_mappings.to_vec()),
+        );
+        properties.insert("bdm_v2".to_owned(), Value::Bool(true));
+    }
+    image
+}
+
+/// A Cinder volume, reduced to what Nova reads to boot from it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Volume {
+    /// Size in GiB (Cinder's unit).
+    #[serde(default)]
+    pub size: u64,
+    /// The metadata Cinder copied from the image the volume was created
+    /// from (`volume_image_metadata`; all strings in Cinder).
+    #[serde(default)]
+    pub volume_image_metadata: Properties,
+}
+
+/// `VIM_IMAGE_ATTRIBUTES` (nova/block_device.py): volume-image metadata keys
+/// that are image attributes, not properties.
+pub const VIM_IMAGE_ATTRIBUTES: [&str; 8] = [
+    "image_id",
+    "image_name",
+    "size",
+    "checksum",
+    "container_format",
+    "disk_format",
+    "min_ram",
+    "min_disk",
+];
+
+const GIB: u64 = 1 << 30;
+
+/// The image metadata of a boot-from-volume instance
+/// (`get_image_metadata_from_volume`), ready to feed
+/// [`crate::populate_for_create`].
+///
+/// The volume's image metadata become the properties, minus the
+/// [`VIM_IMAGE_ATTRIBUTES`]; of those only `min_ram` and `min_disk` come
+/// back, as integers (`int(value or 0)`); the others are dropped, as in
+/// Nova. `size` is the volume's size in bytes, `status` is `active`.
+///
+/// # Errors
+/// [`Error::NotAnInteger`] when `min_ram` or `min_disk` is not an integer
+/// Python's `int()` accepts; [`Error::InvalidValue`] when the size in bytes
+/// does not fit 64 bits.
+///
+/// ```
+/// use nova_sysmeta::{image_from_volume, Minimum, Volume};
+/// use serde_json::json;
+///
+/// let volume: Volume = serde_json::from_value(json!({
+///     "size": 10,
+///     "volume_image_metadata": {"image_id": "img-1", "min_ram": "512", "disk_format": "raw",
+///                               "os_type": "linux"},
+/// })).unwrap();
+/// let image = image_from_volume(&volume).unwrap();
+/// assert_eq!(image.min_ram, Some(Minimum::Int(512)));
+/// assert_eq!(image.min_disk, Some(Minimum::Int(0)));
+/// assert_eq!(image.disk_format, None);
+/// assert_eq!(image.other["size"], 10u64 << 30);
+/// assert_eq!(image.properties.keys().collect::<Vec<_>>(), ["os_type"]);
+/// ```
+pub fn image_from_volume(volume: &Volume) -> Result<ImageMeta> {
+    let mut properties = volume.volume_image_metadata.clone();
+    let size = volume
+        .size
+        .checked_mul(GIB)
+        .ok_or_else(|| Error::invalid("size", "the size in bytes does not fit 64 bits"))?;
+    let mut image = ImageMeta::default();
+    image.other.insert("size".to_owned(), Value::from(size));
+    for attr in VIM_IMAGE_ATTRIBUTES {
+        let value = properties.shift_remove(attr);
+        match attr {
+            "min_ram" => image.min_ram = Some(Minimum::Int(int_or_zero(attr, value.as_ref())?)),
+            "min_disk" => image.min_disk = Some(Minimum::Int(int_or_zero(attr, value.as_ref())?)),
+            _ => {}
+        }
+    }
+    image.other.insert("status".to_owned(), Value::from("active"));
+    image.properties = properties;
+    Ok(image)
+}
+
+/// Python's `int(value or 0)` on a JSON value.
+fn int_or_zero(key: &str, value: Option<&Value>) -> Result<i64> {
+    let not_int = || Error::NotAnInteger {
+        key: key.to_owned(),
+        found: value.map_or_else(|| "None".to_owned(), python_repr),
+    };
+    match value {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Bool(b)) => Ok(i64::from(*b)),
+        Some(Value::String(s)) if s.is_empty() => Ok(0),
+        Some(Value::String(s)) => python_int(s).ok_or_else(not_int),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => Ok(i),
+            // int() of a float truncates toward zero.
+            None => n
+                .as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 9.2e18)
+                .map(|f| f.trunc() as i64)
+                .ok_or_else(not_int),
+        },
+        Some(Value::Array(a)) if a.is_empty() => Ok(0),
+        Some(Value::Object(o)) if o.is_empty() => Ok(0),
+        Some(_) => Err(not_int()),
+    }
+}
