@@ -229,3 +229,173 @@ class Gen:
         if op == "create_image":
             req["image_type"] = self.r.choice(["snapshot", "backup"])
         return req
+
+
+# -- the rest of the lifecycle ------------------------------------------------
+BACKUP_TYPES = ["daily", "weekly", "hourly"]
+GLANCE_TOP = ["id", "name", "status", "visibility", "protected", "os_hidden", "checksum", "os_hash_algo",
+              "os_hash_value", "owner", "size", "virtual_size", "container_format", "disk_format",
+              "created_at", "updated_at", "tags", "direct_url", "min_ram", "min_disk", "self", "file",
+              "schema", "locations"]
+NON_BASE_KNOWN = ["kernel_id", "ramdisk_id", "os_distro", "os_version", "instance_uuid", "architecture"]
+
+
+class LifecycleGen(Gen):
+    def timestamp(self):
+        day = self.r.randint(1, 28)
+        hour, minute, sec = self.r.randrange(24), self.r.randrange(60), self.r.randrange(60)
+        frac = self.r.choice(["", ".5", ".123456", ".000001"])
+        tz = self.r.choice(["Z", "+00:00", "+02:00", "-05:30"])
+        return "2026-%02d-%02dT%02d:%02d:%02d%s%s" % (self.r.randint(1, 12), day, hour, minute, sec, frac, tz)
+
+    def instance(self, project, **extra):
+        inst = {"uuid": self.uuid(), "project_id": project}
+        inst.update(extra)
+        return inst
+
+    def snapshot_base(self, op):
+        project = "p-%d" % self.r.randrange(3)
+        req = {"op": op, "system_metadata": self.system_metadata(),
+               "instance": self.instance(project), "context": self.context(project),
+               "name": self.short_text(), "extra_properties": self.extra()}
+        if self.chance(0.3):
+            req["non_inheritable_image_properties"] = self.r.sample(
+                PLAIN_KEYS + CONFIG_NON_INHERITABLE, self.r.randint(0, 4))
+        return req
+
+    def backup_image(self, uuid):
+        props = {}
+        if self.chance(0.9):
+            props["image_type"] = self.r.choice(["backup", "backup", "snapshot"])
+        if self.chance(0.9):
+            props["backup_type"] = self.r.choice(BACKUP_TYPES)
+        if self.chance(0.9):
+            props["instance_uuid"] = uuid if self.chance(0.8) else self.uuid()
+        return {"id": self.uuid() if self.chance(0.7) else "img-%d" % self.r.randrange(5),
+                "created_at": self.timestamp(), "properties": props}
+
+    def glance_body(self):
+        body = {}
+        for key in self.r.sample(GLANCE_TOP, self.r.randint(0, 10)):
+            if key in ("min_ram", "min_disk", "size", "virtual_size"):
+                body[key] = self.r.choice([0, 1, 512, None]) if key in ("size", "virtual_size") else self.r.choice([0, 1, 512])
+            elif key in ("protected", "os_hidden"):
+                body[key] = self.r.choice([True, False])
+            elif key == "visibility":
+                body[key] = self.r.choice(["public", "private", "shared", "community"])
+            elif key in ("tags", "locations"):
+                body[key] = []
+            else:
+                body[key] = self.short_text()
+        for _ in range(self.r.randint(0, 6)):
+            key = self.r.choice(NON_BASE_KNOWN + PLAIN_KEYS + ["p_%d" % self.r.randrange(9)])
+            body[key] = self.short_text()
+        if self.chance(0.3):
+            body[self.r.choice(["block_device_mapping", "mappings"])] = self.r.choice(
+                ['[{"boot_index": 0, "source_type": "snapshot"}]', '[]', '{"a": [1, 2.5, null]}'])
+        return body
+
+    def nova_image_for_glance(self):
+        img = {}
+        if self.chance(0.8):
+            img["id"] = self.uuid()
+        if self.chance(0.7):
+            img["name"] = self.short_text()
+        for key in ("min_ram", "min_disk"):
+            if self.chance(0.6):
+                img[key] = self.r.choice([0, 512, "512", " 7 ", "1_0", "-3", "abc", "", 20])
+        for key, pool in (("disk_format", DISK_FORMATS), ("container_format", CONTAINER_FORMATS)):
+            if self.chance(0.5):
+                img[key] = self.r.choice(pool)
+        for key in self.r.sample(["status", "created_at", "updated_at", "deleted_at", "size", "deleted",
+                                  "is_public", "owner", "checksum"], self.r.randint(0, 5)):
+            img[key] = self.r.choice([self.short_text(), True, False, 0, None])
+        props = self.properties(self.r.randint(0, 6))
+        props = {k: v for k, v in props.items() if k not in img and k not in INHERITABLE}
+        for key in ("kernel_id", "ramdisk_id"):
+            if self.chance(0.3):
+                props[key] = self.r.choice(["", "None", " none ", "NONE", "aki-1", None])
+        if self.chance(0.3):
+            props[self.r.choice(["block_device_mapping", "mappings"])] = self.value()
+        img["properties"] = props
+        return img
+
+    def request(self, op):
+        if op in ("backup",):
+            req = self.snapshot_base(op)
+            req["backup_type"] = self.r.choice(BACKUP_TYPES)
+            return req
+        if op == "rotate_backups":
+            uuid = self.uuid()
+            return {"op": op, "instance_uuid": uuid, "backup_type": self.r.choice(BACKUP_TYPES),
+                    "rotation": self.r.randint(0, 4),
+                    "images": [self.backup_image(uuid) for _ in range(self.r.randint(0, 9))]}
+        if op == "shelve":
+            project = "p-%d" % self.r.randrange(3)
+            inst = self.instance(project, image_ref=self.uuid() if self.chance(0.9) else "",
+                                 display_name=self.short_text())
+            return {"op": op, "system_metadata": self.system_metadata(), "instance": inst,
+                    "context": self.context(project), "volume_backed": self.chance(0.2)}
+        if op == "record_shelved":
+            return {"op": op, "system_metadata": self.system_metadata(), "image_id": self.uuid(),
+                    "host": "compute-%d" % self.r.randrange(9), "shelved_at": self.timestamp()}
+        if op == "remove_shelved_keys":
+            sm = self.system_metadata()
+            for key in self.r.sample(["shelved_at", "shelved_image_id", "shelved_host"], self.r.randint(0, 3)):
+                sm[key] = self.short_text()
+            return {"op": op, "system_metadata": sm}
+        if op == "ensure_base_image_ref":
+            return {"op": op, "system_metadata": self.system_metadata(), "image_ref": self.uuid()}
+        if op == "snapshot_volume_backed":
+            req = self.snapshot_base(op)
+            if self.chance(0.7):
+                req["instance"]["root_device_name"] = self.r.choice(["/dev/vda", "/dev/sda", ""])
+            for key in ("block_device_mapping", "bdm_v2", "root_device_name"):
+                if self.chance(0.3):
+                    req["system_metadata"]["image_" + key] = self.short_text()
+            if self.chance(0.6):
+                req["image_mappings"] = [{"boot_index": i, "source_type": "snapshot",
+                                          "snapshot_id": self.uuid(), "device_name": "/dev/vd%s" % "abc"[i]}
+                                         for i in range(self.r.randint(0, 3))]
+            return req
+        if op == "finalize_snapshot_upload":
+            project = "p-%d" % self.r.randrange(3)
+            sm = self.system_metadata()
+            sm.pop("image_container_format", None)
+            sm.pop("container_format", None)
+            if self.chance(0.6):
+                sm["image_container_format"] = self.r.choice(["bare", "ovf", "ova", "docker", "compressed", "ami"])
+            image = {"name": self.short_text(), "visibility": "private",
+                     "properties": self.properties(self.r.randint(0, 5))}
+            if self.chance(0.3):
+                image["properties"]["kernel_id"] = "aki-old"
+            inst = self.instance(project)
+            for key in ("kernel_id", "ramdisk_id", "os_type"):
+                if self.chance(0.7):
+                    inst[key] = self.r.choice(["", "None", "aki-1", "ari-2", "linux", "windows", None])
+            return {"op": op, "image": image, "system_metadata": sm, "instance": inst,
+                    "disk_format": self.r.choice(["qcow2", "raw", "vmdk", "ploop"])}
+        if op == "to_glance":
+            return {"op": op, "image": self.nova_image_for_glance()}
+        if op == "from_glance":
+            return {"op": op, "image": self.glance_body()}
+        if op == "from_rows":
+            rows = []
+            for _ in range(self.r.randint(0, 10)):
+                key = self.r.choice(["image_" + self.key(), self.r.choice(UNPREFIXED_SM), "k%d" % self.r.randrange(4)])
+                rows.append({"key": key, "value": self.short_text(),
+                             "deleted": self.r.choice([0, 0, 0, 1, self.r.randint(2, 99), True, False])})
+            return {"op": op, "rows": rows, "include_deleted": self.r.choice([True, False, None])}
+        if op == "image_from_volume":
+            vim = {}
+            for key in self.r.sample(["image_id", "image_name", "size", "checksum", "container_format",
+                                      "disk_format", "min_ram", "min_disk"], self.r.randint(0, 8)):
+                vim[key] = self.r.choice(["512", "0", "", " 12 ", "1_0", "abc", "qcow2"]) \
+                    if key in ("min_ram", "min_disk") else self.short_text()
+            for _ in range(self.r.randint(0, 5)):
+                vim[self.r.choice(PLAIN_KEYS)] = self.short_text()
+            volume = {"size": self.r.randint(0, 2000), "volume_image_metadata": vim}
+            if self.chance(0.1):
+                del volume["volume_image_metadata"]
+            return {"op": op, "volume": volume}
+        return super().request(op)

@@ -137,9 +137,11 @@ fn put_property(out: &mut Map<String, Value>, key: String, value: Value) -> Resu
         return Ok(());
     }
     let value = match value {
-        Value::Null | Value::String(_) => value,
-        // _convert_to_string: structured mappings travel as JSON text.
+        // _convert_to_string: mappings that are not text travel as JSON
+        // text, null included ("null").
+        Value::String(_) => value,
         other if JSON_PROPERTIES.contains(&key.as_str()) => Value::from(python_json_dumps(&other)),
+        Value::Null => Value::Null,
         other => Value::from(python_str(&other)),
     };
     out.insert(key, value);

@@ -1,12 +1,15 @@
 //! One function per op of the JSON Lines contract.
 
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata,
-    create_image_metadata, image_from_system_metadata, initialize_snapshot_metadata, populate_for_create,
-    reset_image_metadata, system_metadata_from_image,
+    BackupImage, Flavor, ImageMeta, ImageType, Instance, MetadataRow, NovaConfig, Properties, RequestContext,
+    SystemMetadata, Volume, backup_image_metadata, create_image_metadata, ensure_base_image_ref,
+    finalize_snapshot_upload, from_glance, image_from_system_metadata, image_from_volume,
+    initialize_snapshot_metadata, metadata_to_dict, populate_for_create, record_shelved, remove_shelved_keys,
+    reset_image_metadata, rotate_backups, shelve, snapshot_volume_backed, system_metadata_from_image,
+    to_glance,
 };
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::request::{Failure, Request};
 
@@ -30,6 +33,38 @@ pub fn dispatch(request: &Value) -> Result<Value, Failure> {
         "create_image" => {
             let image_type: ImageType = req.field("image_type")?;
             snapshot_op(&req, Some(image_type))
+        }
+        "backup" => backup_op(&req),
+        "rotate_backups" => rotate_backups_op(&req),
+        "shelve" => shelve_op(&req),
+        "record_shelved" => record_shelved_op(&req),
+        "remove_shelved_keys" => {
+            let sm: SystemMetadata = req.field("system_metadata")?;
+            to_value(remove_shelved_keys(&sm))
+        }
+        "ensure_base_image_ref" => {
+            let sm: SystemMetadata = req.field("system_metadata")?;
+            let image_ref: String = req.field("image_ref")?;
+            to_value(ensure_base_image_ref(&sm, &image_ref)?)
+        }
+        "snapshot_volume_backed" => snapshot_volume_backed_op(&req),
+        "finalize_snapshot_upload" => finalize_snapshot_upload_op(&req),
+        "to_glance" => {
+            let image: ImageMeta = req.field("image")?;
+            Ok(Value::Object(to_glance(&image)?))
+        }
+        "from_glance" => {
+            let body: Map<String, Value> = req.field("image")?;
+            to_value(from_glance(&body)?)
+        }
+        "from_rows" => {
+            let rows: Vec<MetadataRow> = req.field("rows")?;
+            let include_deleted: bool = req.or_default("include_deleted")?;
+            to_value(metadata_to_dict(&rows, include_deleted)?)
+        }
+        "image_from_volume" => {
+            let volume: Volume = req.field("volume")?;
+            to_value(image_from_volume(&volume)?)
         }
         other => Err(Failure::new("unknown_op", format!("unknown op `{other}`"))),
     }
@@ -79,15 +114,88 @@ fn snapshot_op(req: &Request, image_type: Option<ImageType>) -> Result<Value, Fa
     let context: RequestContext = req.field("context")?;
     let name: String = req.field("name")?;
     let extra: Properties = req.or_default("extra_properties")?;
-    let config = match req.optional("non_inheritable_image_properties")? {
-        Some(list) => NovaConfig {
-            non_inheritable_image_properties: list,
-        },
-        None => NovaConfig::default(),
-    };
+    let config = config(req)?;
     let image = match image_type {
         Some(t) => create_image_metadata(&context, &instance, &sm, &name, t, &extra, &config),
         None => initialize_snapshot_metadata(&context, &instance, &sm, &name, &extra, &config),
     };
     to_value(image)
+}
+
+/// `non_inheritable_image_properties`, when given, replaces Nova's default.
+fn config(req: &Request) -> Result<NovaConfig, Failure> {
+    Ok(match req.optional("non_inheritable_image_properties")? {
+        Some(list) => NovaConfig {
+            non_inheritable_image_properties: list,
+        },
+        None => NovaConfig::default(),
+    })
+}
+
+fn backup_op(req: &Request) -> Result<Value, Failure> {
+    let sm: SystemMetadata = req.field("system_metadata")?;
+    let instance: Instance = req.field("instance")?;
+    let context: RequestContext = req.field("context")?;
+    let name: String = req.field("name")?;
+    let backup_type: String = req.field("backup_type")?;
+    let extra: Properties = req.or_default("extra_properties")?;
+    to_value(backup_image_metadata(
+        &context,
+        &instance,
+        &sm,
+        &name,
+        &backup_type,
+        &extra,
+        &config(req)?,
+    ))
+}
+
+fn rotate_backups_op(req: &Request) -> Result<Value, Failure> {
+    let instance_uuid: uuid::Uuid = req.field("instance_uuid")?;
+    let backup_type: String = req.field("backup_type")?;
+    let rotation: usize = req.field("rotation")?;
+    let images: Vec<BackupImage> = req.field("images")?;
+    Ok(json!({"delete": rotate_backups(&instance_uuid, &backup_type, rotation, &images)}))
+}
+
+fn shelve_op(req: &Request) -> Result<Value, Failure> {
+    let sm: SystemMetadata = req.field("system_metadata")?;
+    let instance: Instance = req.field("instance")?;
+    let context: RequestContext = req.field("context")?;
+    let volume_backed: bool = req.or_default("volume_backed")?;
+    to_value(shelve(&context, &instance, &sm, volume_backed, &config(req)?)?)
+}
+
+fn record_shelved_op(req: &Request) -> Result<Value, Failure> {
+    let sm: SystemMetadata = req.field("system_metadata")?;
+    let image_id: String = req.field("image_id")?;
+    let host: String = req.field("host")?;
+    let shelved_at: String = req.field("shelved_at")?;
+    to_value(record_shelved(&sm, &image_id, &host, &shelved_at)?)
+}
+
+fn snapshot_volume_backed_op(req: &Request) -> Result<Value, Failure> {
+    let sm: SystemMetadata = req.field("system_metadata")?;
+    let instance: Instance = req.field("instance")?;
+    let context: RequestContext = req.field("context")?;
+    let name: String = req.field("name")?;
+    let extra: Properties = req.or_default("extra_properties")?;
+    let mappings: Vec<Value> = req.or_default("image_mappings")?;
+    to_value(snapshot_volume_backed(
+        &context,
+        &instance,
+        &sm,
+        &name,
+        &extra,
+        &mappings,
+        &config(req)?,
+    ))
+}
+
+fn finalize_snapshot_upload_op(req: &Request) -> Result<Value, Failure> {
+    let image: ImageMeta = req.field("image")?;
+    let sm: SystemMetadata = req.field("system_metadata")?;
+    let instance: Instance = req.field("instance")?;
+    let disk_format: String = req.field("disk_format")?;
+    to_value(finalize_snapshot_upload(&image, &sm, &instance, &disk_format))
 }

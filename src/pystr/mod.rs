@@ -362,7 +362,8 @@ fn write_json_str(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' || !c.is_ascii() => {
+            // ensure_ascii escapes everything outside ' '..='~', DEL too.
+            c if !(' '..='~').contains(&c) => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units).iter() {
                     let _ = write!(out, "\\u{unit:04x}");
