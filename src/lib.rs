@@ -69,6 +69,14 @@
 //! | [`reset_image_metadata`] | `_reset_image_metadata` inside `API.rebuild` |
 //! | [`initialize_snapshot_metadata`] | `nova.compute.utils.initialize_instance_snapshot_metadata` |
 //! | [`create_image_metadata`] | `nova.compute.utils.create_image` (the dict passed to Glance) |
+//! | [`backup_image_metadata`], [`rotate_backups`] | `API.backup`, `ComputeManager._rotate_backups` |
+//! | [`shelve`], [`record_shelved`], [`remove_shelved_keys`] | `API.shelve`, the manager's shelve, unshelve's cleanup |
+//! | [`ensure_base_image_ref`] | the healing line of `API.resize` and `API.shelve` |
+//! | [`snapshot_volume_backed`] | `API.snapshot_volume_backed` |
+//! | [`finalize_snapshot_upload`] | `LibvirtDriver._create_snapshot_metadata`, merged at upload |
+//! | [`to_glance`], [`from_glance`] | `nova.image.glance._translate_to_glance`, `_translate_from_glance` |
+//! | [`metadata_to_dict`], [`dict_to_metadata`] | the same names in `nova.utils` |
+//! | [`image_from_volume`] | `nova.block_device.get_image_metadata_from_volume` |
 //!
 //! # Errors and limits
 //!

@@ -1,0 +1,106 @@
+//! Any sequence of lifecycle operations keeps an instance healthy: it never
+//! loses `image_base_image_ref`, and never stores a value over 255 bytes.
+
+use nova_sysmeta::{
+    Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SystemMetadata,
+    backup_image_metadata, create_image_metadata, ensure_base_image_ref, populate_for_create, record_shelved,
+    remove_shelved_keys, reset_image_metadata, shelve,
+};
+use proptest::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+enum Step {
+    Rebuild(Box<ImageMeta>, String),
+    Snapshot,
+    Backup,
+    Shelve,
+    Unshelve,
+    Resize,
+}
+
+fn image() -> impl Strategy<Value = ImageMeta> {
+    let value = prop_oneof![
+        "[a-z\u{e9}\u{1F600}]{0,300}".prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::from),
+    ];
+    (
+        prop::collection::vec(("[a-z_]{1,12}", value), 0..8),
+        prop::option::of(0i64..100),
+        prop::option::of("[a-z0-9-]{1,36}"),
+    )
+        .prop_map(|(props, min_disk, base)| {
+            let mut properties: Properties = props.into_iter().collect();
+            if let Some(base) = base {
+                properties.insert("base_image_ref".into(), Value::from(base));
+            }
+            ImageMeta {
+                properties,
+                min_disk: min_disk.map(Minimum::Int),
+                disk_format: Some("qcow2".into()),
+                ..ImageMeta::default()
+            }
+        })
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (image(), "[a-z0-9-]{1,36}").prop_map(|(i, id)| Step::Rebuild(Box::new(i), id)),
+        Just(Step::Snapshot),
+        Just(Step::Backup),
+        Just(Step::Shelve),
+        Just(Step::Unshelve),
+        Just(Step::Resize),
+    ]
+}
+
+fn healthy(sm: &SystemMetadata) -> Result<(), TestCaseError> {
+    prop_assert!(
+        sm.contains_key("image_base_image_ref"),
+        "lost image_base_image_ref: {:?}",
+        sm
+    );
+    for (k, v) in sm.iter() {
+        prop_assert!(v.len() <= 255, "{} holds {} bytes", k, v.len());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn lifecycle_never_loses_the_base_image_ref(first in image(), steps in prop::collection::vec(step(), 0..12)) {
+        let ctx = RequestContext::new("u", "p").with_names("alice", "demo");
+        let mut instance = Instance::new(Uuid::from_u128(5), "p").with_image_ref("img-0").with_display_name("vm");
+        let flavor = Flavor::new(20);
+        let config = NovaConfig::default();
+        let mut sm = populate_for_create(&first, "img-0", Some(&flavor), &ctx, &SystemMetadata::new()).unwrap();
+        healthy(&sm)?;
+        for step in steps {
+            match step {
+                Step::Rebuild(image, id) => {
+                    sm = reset_image_metadata(&sm, &image, &id, Some(&flavor)).unwrap().system_metadata;
+                    instance.image_ref = Some(id);
+                }
+                Step::Snapshot | Step::Backup => {
+                    let snap = if matches!(step, Step::Snapshot) {
+                        create_image_metadata(&ctx, &instance, &sm, "s", ImageType::Snapshot, &Properties::new(), &config)
+                    } else {
+                        backup_image_metadata(&ctx, &instance, &sm, "b", "daily", &Properties::new(), &config)
+                    };
+                    prop_assert!(snap.properties.contains_key("base_image_ref"));
+                }
+                Step::Shelve => {
+                    sm = shelve(&ctx, &instance, &sm, false, &config).unwrap().system_metadata;
+                    sm = record_shelved(&sm, "img-shelved", "compute-1", "2026-11-25T15:08:12.000001").unwrap();
+                }
+                Step::Unshelve => sm = remove_shelved_keys(&sm),
+                Step::Resize => sm = ensure_base_image_ref(&sm, instance.image_ref.as_deref().unwrap()).unwrap(),
+            }
+            healthy(&sm)?;
+        }
+    }
+}

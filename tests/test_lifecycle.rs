@@ -1,0 +1,311 @@
+//! Backup, rotation, shelve, resize healing, volume-backed snapshots, the
+//! driver's upload, Glance interop, database rows and boot from volume.
+
+mod common;
+
+use common::{entries, image, sm};
+use nova_sysmeta::{
+    BackupImage, Error, ImageType, Instance, MetadataRow, NovaConfig, Properties, RequestContext,
+    SystemMetadata, Volume, backup_image_metadata, create_image_metadata, dict_to_metadata,
+    ensure_base_image_ref, finalize_snapshot_upload, from_glance, image_from_volume, metadata_to_dict,
+    populate_for_create, record_shelved, remove_shelved_keys, reset_image_metadata, rotate_backups, shelve,
+    snapshot_volume_backed, to_glance,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn ctx() -> RequestContext {
+    RequestContext::new("u-1", "p-1").with_names("alice", "demo")
+}
+
+fn instance() -> Instance {
+    Instance::new(Uuid::from_u128(9), "p-1")
+}
+
+fn obj(v: Value) -> serde_json::Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn backup_type_wins_over_the_callers_in_place() {
+    let extra = obj(json!({"backup_type": "mine", "note": "x"}));
+    let img = backup_image_metadata(
+        &ctx(),
+        &instance(),
+        &SystemMetadata::new(),
+        "b",
+        "weekly",
+        &extra,
+        &NovaConfig::default(),
+    );
+    assert_eq!(
+        img.properties.keys().collect::<Vec<_>>(),
+        ["instance_uuid", "user_id", "image_type", "backup_type", "note"]
+    );
+    assert_eq!(img.properties["backup_type"], "weekly");
+}
+
+fn backup(id: &str, at: &str, kind: &str, uuid: &Uuid) -> BackupImage {
+    serde_json::from_value(json!({
+        "id": id, "created_at": at,
+        "properties": {"image_type": "backup", "backup_type": kind, "instance_uuid": uuid.to_string()},
+    }))
+    .unwrap()
+}
+
+#[test]
+fn rotation_deletes_the_oldest_backups_of_this_instance_and_type_only() {
+    let me = Uuid::from_u128(1);
+    let other = Uuid::from_u128(2);
+    let images = [
+        backup("d3", "2026-11-03T00:00:00Z", "daily", &me),
+        backup("d1", "2026-11-01T00:00:00Z", "daily", &me),
+        backup("d2", "2026-11-02T01:00:00+02:00", "daily", &me), // 2026-11-01T23:00Z
+        backup("w1", "2026-01-01T00:00:00Z", "weekly", &me),
+        backup("o1", "2020-01-01T00:00:00Z", "daily", &other),
+    ];
+    assert_eq!(rotate_backups(&me, "daily", 1, &images), ["d1", "d2"]);
+    assert_eq!(rotate_backups(&me, "daily", 3, &images), Vec::<&str>::new());
+    assert_eq!(rotate_backups(&me, "daily", 0, &images), ["d1", "d2", "d3"]);
+}
+
+#[test]
+fn rotation_breaks_created_at_ties_by_id() {
+    let me = Uuid::from_u128(1);
+    let images = [
+        backup("b", "2026-11-01T00:00:00Z", "daily", &me),
+        backup("a", "2026-11-01T00:00:00Z", "daily", &me),
+    ];
+    assert_eq!(rotate_backups(&me, "daily", 1, &images), ["a"]);
+}
+
+#[test]
+fn a_snapshot_is_never_rotated_as_a_backup() {
+    let me = Uuid::from_u128(1);
+    let mut snap = backup("s", "2020-01-01T00:00:00Z", "daily", &me);
+    snap.properties.insert("image_type".into(), json!("snapshot"));
+    assert!(rotate_backups(&me, "daily", 0, &[snap]).is_empty());
+}
+
+#[test]
+fn unparseable_created_at_is_a_typed_error() {
+    let err =
+        serde_json::from_value::<BackupImage>(json!({"id": "x", "created_at": "yesterday"})).unwrap_err();
+    assert!(err.to_string().contains("created_at"), "{err}");
+}
+
+#[test]
+fn shelve_heals_the_base_image_ref_and_names_the_snapshot() {
+    let damaged = sm(&[("image_os_type", "linux"), ("owner_user_name", "alice")]);
+    let inst = instance().with_image_ref("img-b").with_display_name("web");
+    let out = shelve(&ctx(), &inst, &damaged, false, &NovaConfig::default()).unwrap();
+    assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("img-b"));
+    let img = out.image.unwrap();
+    assert_eq!(img.name.as_deref(), Some("web-shelved"));
+    assert_eq!(img.properties["base_image_ref"], "img-b");
+    assert_eq!(img.properties["image_type"], "snapshot");
+}
+
+#[test]
+fn shelving_a_volume_backed_instance_makes_no_image() {
+    let inst = instance().with_image_ref("");
+    let out = shelve(
+        &ctx(),
+        &inst,
+        &SystemMetadata::new(),
+        true,
+        &NovaConfig::default(),
+    )
+    .unwrap();
+    assert!(out.image.is_none());
+    assert_eq!(out.system_metadata.get("image_base_image_ref"), Some(""));
+}
+
+#[test]
+fn shelve_without_an_image_ref_is_a_typed_error() {
+    let err = shelve(
+        &ctx(),
+        &instance(),
+        &SystemMetadata::new(),
+        false,
+        &NovaConfig::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::InvalidValue { ref key, .. } if key == "instance.image_ref"));
+}
+
+#[test]
+fn shelved_keys_come_and_go() {
+    let base = sm(&[("keep", "1")]);
+    let shelved = record_shelved(&base, "img-s", "compute-1", "2026-11-25T15:08:12").unwrap();
+    assert_eq!(
+        entries(&shelved),
+        [
+            ("keep", "1"),
+            ("shelved_at", "2026-11-25T15:08:12"),
+            ("shelved_image_id", "img-s"),
+            ("shelved_host", "compute-1")
+        ]
+    );
+    assert_eq!(remove_shelved_keys(&shelved), base);
+    assert!(record_shelved(&base, "img", &"h".repeat(256), "t").is_err());
+}
+
+#[test]
+fn resize_overwrites_the_base_image_ref_in_place() {
+    let before = sm(&[("image_base_image_ref", "old"), ("x", "1")]);
+    let out = ensure_base_image_ref(&before, "new").unwrap();
+    assert_eq!(entries(&out), [("image_base_image_ref", "new"), ("x", "1")]);
+}
+
+#[test]
+fn volume_backed_snapshot_cleans_then_refills_its_mapping_properties() {
+    let meta = sm(&[
+        ("image_root_device_name", "/dev/old"),
+        ("image_bdm_v2", "True"),
+        ("image_container_format", "bare"),
+        ("image_os_type", "linux"),
+    ]);
+    let img = snapshot_volume_backed(
+        &ctx(),
+        &instance(),
+        &meta,
+        "s",
+        &Properties::new(),
+        &[],
+        &NovaConfig::default(),
+    );
+    // No root device name on the instance and no mappings: nothing refilled.
+    assert_eq!(Value::Object(img.properties.clone()), json!({"os_type": "linux"}));
+    assert_eq!(img.container_format, None);
+    assert_eq!(img.other["size"], 0);
+}
+
+#[test]
+fn finished_snapshot_shows_the_four_properties_of_the_mission_table() {
+    let a = image(json!({"id": "img-a", "container_format": "ovf", "properties": {"os_type": "windows"}}));
+    let b = image(json!({"id": "img-b", "container_format": "bare", "properties": {"os_type": "linux"}}));
+    let sm = populate_for_create(&a, "img-a", None, &ctx(), &SystemMetadata::new()).unwrap();
+    let sm = reset_image_metadata(&sm, &b, "img-b", None)
+        .unwrap()
+        .system_metadata;
+    let created = create_image_metadata(
+        &ctx(),
+        &instance(),
+        &sm,
+        "snap",
+        ImageType::Snapshot,
+        &Properties::new(),
+        &NovaConfig::default(),
+    );
+    let mut inst = instance();
+    inst.os_type = Some("linux".into());
+    let done = finalize_snapshot_upload(&created, &sm, &inst, "qcow2");
+    for (key, want) in [
+        ("image_type", json!("snapshot")),
+        ("instance_uuid", json!(inst.uuid.to_string())),
+        ("base_image_ref", json!("img-b")),
+        ("image_location", json!("snapshot")),
+    ] {
+        assert_eq!(done.properties.get(key), Some(&want), "{key}");
+    }
+    assert_eq!(done.other["status"], "active");
+    assert_eq!(done.disk_format.as_deref(), Some("qcow2"));
+    assert_eq!(
+        done.container_format.as_deref(),
+        Some("bare"),
+        "B's container format"
+    );
+    assert_eq!(
+        done.properties["kernel_id"],
+        Value::Null,
+        "an absent kernel is sent as null"
+    );
+}
+
+#[test]
+fn glance_round_trip_keeps_properties_and_visibility() {
+    let body = obj(json!({
+        "id": "i", "name": "n", "status": "active", "visibility": "public", "min_ram": 128,
+        "created_at": "2026-11-25T15:08:12Z", "os_distro": "debian",
+        "block_device_mapping": "[{\"boot_index\": 0}]", "self": "/v2/images/i", "tags": ["t"],
+    }));
+    let nova = from_glance(&body).unwrap();
+    assert_eq!(nova.other["is_public"], true);
+    assert_eq!(
+        nova.properties["block_device_mapping"],
+        json!([{"boot_index": 0}])
+    );
+    assert!(!nova.other.contains_key("self") && !nova.other.contains_key("tags"));
+    let back = to_glance(&nova).unwrap();
+    assert_eq!(
+        Value::Object(back),
+        json!({
+            "id": "i", "name": "n", "min_ram": 128, "checksum": null, "visibility": "public",
+            "os_distro": "debian", "block_device_mapping": "[{\"boot_index\": 0}]",
+        })
+    );
+}
+
+#[test]
+fn to_glance_refuses_what_python_int_refuses() {
+    let img = image(json!({"min_disk": "ten"}));
+    assert_eq!(to_glance(&img).unwrap_err().kind(), "not_an_integer");
+    let img = image(json!({"min_disk": " 1_0 "}));
+    assert_eq!(to_glance(&img).unwrap()["min_disk"], 10);
+}
+
+#[test]
+fn rows_respect_soft_deletion_and_order() {
+    let rows: Vec<MetadataRow> = serde_json::from_value(json!([
+        {"key": "a", "value": "1", "deleted": 0},
+        {"key": "b", "value": "old", "deleted": 17},
+        {"key": "a", "value": "2", "deleted": false},
+        {"key": "b", "value": "gone", "deleted": true},
+    ]))
+    .unwrap();
+    assert_eq!(entries(&metadata_to_dict(&rows, false).unwrap()), [("a", "2")]);
+    assert_eq!(
+        entries(&metadata_to_dict(&rows, true).unwrap()),
+        [("a", "2"), ("b", "gone")]
+    );
+    let sm = sm(&[("x", "1")]);
+    assert_eq!(metadata_to_dict(&dict_to_metadata(&sm), false).unwrap(), sm);
+}
+
+#[test]
+fn a_null_value_row_is_a_typed_error_unless_skipped() {
+    let rows: Vec<MetadataRow> =
+        serde_json::from_value(json!([{"key": "k", "value": null, "deleted": 1}])).unwrap();
+    assert!(metadata_to_dict(&rows, false).unwrap().is_empty());
+    assert_eq!(metadata_to_dict(&rows, true).unwrap_err().kind(), "invalid_value");
+}
+
+#[test]
+fn boot_from_volume_image_feeds_create() {
+    let volume: Volume = serde_json::from_value(json!({
+        "size": 20,
+        "volume_image_metadata": {"image_id": "img-v", "min_disk": "10", "container_format": "bare",
+                                  "hw_disk_bus": "scsi"},
+    }))
+    .unwrap();
+    let img = image_from_volume(&volume).unwrap();
+    assert_eq!(img.other["status"], "active");
+    let sm = populate_for_create(&img, "", None, &ctx(), &SystemMetadata::new()).unwrap();
+    assert_eq!(
+        entries(&sm),
+        [
+            ("image_hw_disk_bus", "scsi"),
+            ("image_min_ram", "0"),
+            ("image_min_disk", "10"),
+            ("image_base_image_ref", ""),
+            ("owner_user_name", "alice"),
+            ("owner_project_name", "demo"),
+        ]
+    );
+    let bad: Volume = serde_json::from_value(json!({"volume_image_metadata": {"min_ram": "lots"}})).unwrap();
+    assert_eq!(image_from_volume(&bad).unwrap_err().kind(), "not_an_integer");
+}
