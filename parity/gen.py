@@ -216,8 +216,11 @@ class Gen:
                     "system_metadata": self.system_metadata() if self.chance(0.3) else None}
         if op == "reset_image_metadata":
             image = self.image()
-            return {"op": op, "system_metadata": self.system_metadata(), "image": image,
-                    "image_id": image.get("id") or self.uuid(), "flavor": self.flavor()}
+            req = {"op": op, "system_metadata": self.system_metadata(), "image": image,
+                   "image_id": image.get("id") or self.uuid(), "flavor": self.flavor()}
+            if self.chance(0.2):
+                req["base_image_ref_policy"] = "nova"  # the explicit default is Nova
+            return req
         project = "p-%d" % self.r.randrange(3)
         req = {"op": op, "system_metadata": self.system_metadata(),
                "instance": {"uuid": self.uuid(), "project_id": project},
@@ -228,6 +231,8 @@ class Gen:
                 PLAIN_KEYS + CONFIG_NON_INHERITABLE, self.r.randint(0, 4))
         if op == "create_image":
             req["image_type"] = self.r.choice(["snapshot", "backup"])
+        if self.chance(0.2):
+            req["profile"] = "nova"  # the explicit default is Nova
         return req
 
 

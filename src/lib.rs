@@ -78,6 +78,14 @@
 //! | [`metadata_to_dict`], [`dict_to_metadata`] | the same names in `nova.utils` |
 //! | [`image_from_volume`] | `nova.block_device.get_image_metadata_from_volume` |
 //!
+//! # Beyond Nova
+//!
+//! Opt-in, with Nova's behaviour as every default: a rebuild policy for
+//! the base image ref ([`BaseImageRefPolicy`]), a hardened snapshot profile
+//! that keeps server passwords and other unprefixed keys out of shared
+//! images ([`SnapshotProfile`]), [`audit`] and [`repair`] of damaged maps
+//! (bug 1893618 first among them), and image [`lineage`].
+//!
 //! # Errors and limits
 //!
 //! Every function that can meet bad input returns [`Result`] with one
@@ -88,6 +96,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit;
 mod backup;
 mod config;
 mod context;
@@ -100,6 +109,8 @@ mod image;
 mod image_type;
 mod instance;
 mod keys;
+mod lineage;
+mod profile;
 mod pystr;
 mod rebuild;
 mod resize;
@@ -112,6 +123,10 @@ mod truncate;
 mod upload;
 mod volume;
 
+pub use audit::{
+    Change, Finding, FindingKind, InstanceFacts, Repair, Severity, audit, audit_with_config, repair,
+    repair_with_config,
+};
 pub use backup::{BackupImage, backup_image_metadata, rotate_backups};
 pub use config::NovaConfig;
 pub use context::RequestContext;
@@ -128,8 +143,10 @@ pub use keys::{
     SM_IMAGE_PROP_PREFIX, SM_INHERITABLE_KEYS, SM_SKIP_KEYS, VALUE_BYTES, is_image_key, is_inheritable_key,
     is_skip_key,
 };
+pub use lineage::{ImageRecord, Lineage, LineageProblem, LineageProblemKind, lineage};
+pub use profile::{ProfiledMetadata, SnapshotProfile};
 pub use pystr::{python_float_repr, python_int, python_json_dumps, python_repr, python_str};
-pub use rebuild::{Rebuild, reset_image_metadata};
+pub use rebuild::{BaseImageRefPolicy, Rebuild, reset_image_metadata, reset_image_metadata_with_policy};
 pub use resize::ensure_base_image_ref;
 pub use rows::{MetadataRow, dict_to_metadata, metadata_to_dict};
 pub use shelve::{SHELVED_KEYS, Shelve, record_shelved, remove_shelved_keys, shelve};

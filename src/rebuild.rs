@@ -10,6 +10,34 @@ use crate::image::ImageMeta;
 use crate::keys::{IMAGE_BASE_IMAGE_REF, is_image_key};
 use crate::system_metadata::SystemMetadata;
 
+/// What a rebuild records as `image_base_image_ref`.
+///
+/// Nova records the rebuild image's id. That is the default here; the other
+/// two are this crate's additions.
+///
+/// ```
+/// use nova_sysmeta::BaseImageRefPolicy;
+/// assert_eq!(BaseImageRefPolicy::default(), BaseImageRefPolicy::Nova);
+/// assert_eq!(serde_json::to_string(&BaseImageRefPolicy::Origin).unwrap(), "\"origin\"");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaseImageRefPolicy {
+    /// Nova since the fix for bug 1893618: the rebuild image's id, even when
+    /// that image is a snapshot recording its own `base_image_ref`.
+    #[default]
+    Nova,
+    /// Like create: when the rebuild image is a snapshot that records a
+    /// `base_image_ref`, keep that origin; otherwise the rebuild image's id.
+    /// Removes Nova's create/rebuild asymmetry, so lineage survives
+    /// rebuilding to a snapshot.
+    Origin,
+    /// Nova Pike and earlier: nothing puts the key back (it stays only when
+    /// the rebuild image itself carries `base_image_ref`). For reproducing
+    /// and testing against old deployments; this is bug 1893618.
+    Legacy,
+}
+
 /// The outcome of a rebuild's metadata reset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rebuild {
@@ -54,8 +82,42 @@ pub fn reset_image_metadata(
     image_id: &str,
     flavor: Option<&Flavor>,
 ) -> Result<Rebuild> {
+    reset_image_metadata_with_policy(current, image, image_id, flavor, BaseImageRefPolicy::Nova)
+}
+
+/// [`reset_image_metadata`] with a choice of what to record as
+/// `image_base_image_ref` ([`BaseImageRefPolicy`]).
+///
+/// ```
+/// use nova_sysmeta::{reset_image_metadata_with_policy, BaseImageRefPolicy, ImageMeta, SystemMetadata};
+/// use serde_json::json;
+///
+/// let snapshot: ImageMeta = serde_json::from_value(json!({"properties": {"base_image_ref": "origin"}})).unwrap();
+/// let sm = SystemMetadata::new();
+/// let rebuilt = |p| reset_image_metadata_with_policy(&sm, &snapshot, "snap", None, p).unwrap().system_metadata;
+/// assert_eq!(rebuilt(BaseImageRefPolicy::Nova).get("image_base_image_ref"), Some("snap"));
+/// assert_eq!(rebuilt(BaseImageRefPolicy::Origin).get("image_base_image_ref"), Some("origin"));
+/// let plain = ImageMeta::default();
+/// let legacy = reset_image_metadata_with_policy(&sm, &plain, "img", None, BaseImageRefPolicy::Legacy).unwrap();
+/// assert_eq!(legacy.system_metadata.get("image_base_image_ref"), None);
+/// ```
+pub fn reset_image_metadata_with_policy(
+    current: &SystemMetadata,
+    image: &ImageMeta,
+    image_id: &str,
+    flavor: Option<&Flavor>,
+    policy: BaseImageRefPolicy,
+) -> Result<Rebuild> {
     let mut new_sys_metadata = system_metadata_from_image(image, flavor)?;
-    new_sys_metadata.insert(IMAGE_BASE_IMAGE_REF, image_id);
+    match policy {
+        BaseImageRefPolicy::Nova => {
+            new_sys_metadata.insert(IMAGE_BASE_IMAGE_REF, image_id);
+        }
+        BaseImageRefPolicy::Origin => {
+            new_sys_metadata.setdefault(IMAGE_BASE_IMAGE_REF, image_id);
+        }
+        BaseImageRefPolicy::Legacy => {}
+    }
 
     let mut system_metadata: SystemMetadata = current.iter().filter(|(key, _)| !is_image_key(key)).collect();
     system_metadata.update(&new_sys_metadata);

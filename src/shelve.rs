@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::image::{ImageMeta, Properties};
 use crate::image_type::ImageType;
 use crate::instance::Instance;
+use crate::profile::SnapshotProfile;
 use crate::resize::ensure_base_image_ref;
 use crate::snapshot::create_image_metadata;
 use crate::system_metadata::{SystemMetadata, validate_entry};
@@ -26,25 +27,30 @@ pub struct Shelve {
     /// The `<display_name>-shelved` snapshot to create, or `None` for a
     /// volume-backed instance (shelved straight to offload, no image).
     pub image: Option<ImageMeta>,
+    /// System-metadata keys the snapshot profile kept out of the image
+    /// (always empty with [`SnapshotProfile::Nova`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
 }
 
 /// The API side of shelve: `image_base_image_ref = instance.image_ref` is
 /// ensured (healing instances the pre-fix rebuild damaged), then, unless
 /// the instance is volume-backed, a snapshot named `<display_name>-shelved`
-/// is prepared with [`create_image_metadata`] from the healed map, so its
-/// `base_image_ref` is the instance's `image_ref`.
+/// is prepared with [`create_image_metadata`] from the healed map (as
+/// `profile` lets the snapshot see it), so its `base_image_ref` is the
+/// instance's `image_ref`.
 ///
 /// # Errors
 /// [`Error::InvalidValue`] when the instance has no `image_ref`; those of
 /// [`ensure_base_image_ref`].
 ///
 /// ```
-/// use nova_sysmeta::{shelve, Instance, NovaConfig, RequestContext, SystemMetadata};
+/// use nova_sysmeta::{shelve, Instance, NovaConfig, RequestContext, SnapshotProfile, SystemMetadata};
 /// use uuid::Uuid;
 ///
 /// let inst = Instance::new(Uuid::nil(), "p").with_image_ref("img-b").with_display_name("web");
 /// let out = shelve(&RequestContext::new("u", "p"), &inst, &SystemMetadata::new(), false,
-///                  &NovaConfig::default()).unwrap();
+///                  &NovaConfig::default(), &SnapshotProfile::Nova).unwrap();
 /// let image = out.image.unwrap();
 /// assert_eq!(image.name.as_deref(), Some("web-shelved"));
 /// assert_eq!(image.properties["base_image_ref"], "img-b");
@@ -55,28 +61,36 @@ pub fn shelve(
     system_metadata: &SystemMetadata,
     volume_backed: bool,
     config: &NovaConfig,
+    profile: &SnapshotProfile,
 ) -> Result<Shelve> {
     let image_ref = instance
         .image_ref
         .as_deref()
         .ok_or_else(|| Error::invalid("instance.image_ref", "required to shelve"))?;
     let system_metadata = ensure_base_image_ref(system_metadata, image_ref)?;
-    let image = (!volume_backed).then(|| {
-        // `'%s-shelved' % instance.display_name`: Python prints None as "None".
-        let name = format!("{}-shelved", instance.display_name.as_deref().unwrap_or("None"));
-        create_image_metadata(
-            context,
-            instance,
-            &system_metadata,
-            &name,
-            ImageType::Snapshot,
-            &Properties::new(),
-            config,
-        )
-    });
+    if volume_backed {
+        return Ok(Shelve {
+            system_metadata,
+            image: None,
+            withheld: Vec::new(),
+        });
+    }
+    // `'%s-shelved' % instance.display_name`: Python prints None as "None".
+    let name = format!("{}-shelved", instance.display_name.as_deref().unwrap_or("None"));
+    let view = profile.apply(&system_metadata);
+    let image = create_image_metadata(
+        context,
+        instance,
+        &view.system_metadata,
+        &name,
+        ImageType::Snapshot,
+        &Properties::new(),
+        config,
+    );
     Ok(Shelve {
         system_metadata,
-        image,
+        image: Some(image),
+        withheld: view.withheld,
     })
 }
 

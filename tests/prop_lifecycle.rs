@@ -2,9 +2,9 @@
 //! loses `image_base_image_ref`, and never stores a value over 255 bytes.
 
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SystemMetadata,
-    backup_image_metadata, create_image_metadata, ensure_base_image_ref, populate_for_create, record_shelved,
-    remove_shelved_keys, reset_image_metadata, shelve,
+    Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SnapshotProfile,
+    SystemMetadata, backup_image_metadata, create_image_metadata, ensure_base_image_ref, populate_for_create,
+    record_shelved, remove_shelved_keys, reset_image_metadata, shelve,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -94,7 +94,7 @@ proptest! {
                     prop_assert!(snap.properties.contains_key("base_image_ref"));
                 }
                 Step::Shelve => {
-                    sm = shelve(&ctx, &instance, &sm, false, &config).unwrap().system_metadata;
+                    sm = shelve(&ctx, &instance, &sm, false, &config, &SnapshotProfile::Nova).unwrap().system_metadata;
                     sm = record_shelved(&sm, "img-shelved", "compute-1", "2026-11-25T15:08:12.000001").unwrap();
                 }
                 Step::Unshelve => sm = remove_shelved_keys(&sm),

@@ -6,7 +6,7 @@ mod common;
 use common::{entries, image, sm};
 use nova_sysmeta::{
     BackupImage, Error, ImageType, Instance, MetadataRow, NovaConfig, Properties, RequestContext,
-    SystemMetadata, Volume, backup_image_metadata, create_image_metadata, dict_to_metadata,
+    SnapshotProfile, SystemMetadata, Volume, backup_image_metadata, create_image_metadata, dict_to_metadata,
     ensure_base_image_ref, finalize_snapshot_upload, from_glance, image_from_volume, metadata_to_dict,
     populate_for_create, record_shelved, remove_shelved_keys, reset_image_metadata, rotate_backups, shelve,
     snapshot_volume_backed, to_glance,
@@ -101,7 +101,15 @@ fn unparseable_created_at_is_a_typed_error() {
 fn shelve_heals_the_base_image_ref_and_names_the_snapshot() {
     let damaged = sm(&[("image_os_type", "linux"), ("owner_user_name", "alice")]);
     let inst = instance().with_image_ref("img-b").with_display_name("web");
-    let out = shelve(&ctx(), &inst, &damaged, false, &NovaConfig::default()).unwrap();
+    let out = shelve(
+        &ctx(),
+        &inst,
+        &damaged,
+        false,
+        &NovaConfig::default(),
+        &SnapshotProfile::Nova,
+    )
+    .unwrap();
     assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("img-b"));
     let img = out.image.unwrap();
     assert_eq!(img.name.as_deref(), Some("web-shelved"));
@@ -118,6 +126,7 @@ fn shelving_a_volume_backed_instance_makes_no_image() {
         &SystemMetadata::new(),
         true,
         &NovaConfig::default(),
+        &SnapshotProfile::Nova,
     )
     .unwrap();
     assert!(out.image.is_none());
@@ -132,6 +141,7 @@ fn shelve_without_an_image_ref_is_a_typed_error() {
         &SystemMetadata::new(),
         false,
         &NovaConfig::default(),
+        &SnapshotProfile::Nova,
     )
     .unwrap_err();
     assert!(matches!(err, Error::InvalidValue { ref key, .. } if key == "instance.image_ref"));

@@ -5,8 +5,11 @@ use nova_sysmeta::{
     SystemMetadata, Volume, backup_image_metadata, create_image_metadata, ensure_base_image_ref,
     finalize_snapshot_upload, from_glance, image_from_system_metadata, image_from_volume,
     initialize_snapshot_metadata, metadata_to_dict, populate_for_create, record_shelved, remove_shelved_keys,
-    reset_image_metadata, rotate_backups, shelve, snapshot_volume_backed, system_metadata_from_image,
-    to_glance,
+    rotate_backups, shelve, snapshot_volume_backed, system_metadata_from_image, to_glance,
+};
+use nova_sysmeta::{
+    BaseImageRefPolicy, ImageRecord, InstanceFacts, SnapshotProfile, audit, lineage, repair,
+    reset_image_metadata_with_policy,
 };
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -66,6 +69,31 @@ pub fn dispatch(request: &Value) -> Result<Value, Failure> {
             let volume: Volume = req.field("volume")?;
             to_value(image_from_volume(&volume)?)
         }
+        "audit" => {
+            let sm: SystemMetadata = req.field("system_metadata")?;
+            let facts: InstanceFacts = req.or_default("instance")?;
+            Ok(json!({"findings": audit(&sm, &facts)}))
+        }
+        "repair" => {
+            let sm: SystemMetadata = req.field("system_metadata")?;
+            let facts: InstanceFacts = req.or_default("instance")?;
+            to_value(repair(&sm, &facts))
+        }
+        "lineage" => {
+            let instance: Value = req.field("instance")?;
+            let image_ref = match instance.get("image_ref") {
+                Some(Value::String(r)) => r.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(_) => {
+                    return Err(Failure::new(
+                        "invalid_value",
+                        "field `instance.image_ref` must be a string",
+                    ));
+                }
+            };
+            let images: Vec<ImageRecord> = req.field("images")?;
+            to_value(lineage(&image_ref, &images))
+        }
         other => Err(Failure::new("unknown_op", format!("unknown op `{other}`"))),
     }
 }
@@ -105,7 +133,14 @@ fn reset_image_metadata_op(req: &Request) -> Result<Value, Failure> {
     let image: ImageMeta = req.field("image")?;
     let image_id: String = req.field("image_id")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
-    to_value(reset_image_metadata(&sm, &image, &image_id, flavor.as_ref())?)
+    let policy: BaseImageRefPolicy = req.or_default("base_image_ref_policy")?;
+    to_value(reset_image_metadata_with_policy(
+        &sm,
+        &image,
+        &image_id,
+        flavor.as_ref(),
+        policy,
+    )?)
 }
 
 fn snapshot_op(req: &Request, image_type: Option<ImageType>) -> Result<Value, Failure> {
@@ -115,11 +150,10 @@ fn snapshot_op(req: &Request, image_type: Option<ImageType>) -> Result<Value, Fa
     let name: String = req.field("name")?;
     let extra: Properties = req.or_default("extra_properties")?;
     let config = config(req)?;
-    let image = match image_type {
-        Some(t) => create_image_metadata(&context, &instance, &sm, &name, t, &extra, &config),
-        None => initialize_snapshot_metadata(&context, &instance, &sm, &name, &extra, &config),
-    };
-    to_value(image)
+    profiled(req, &sm, |sm| match image_type {
+        Some(t) => create_image_metadata(&context, &instance, sm, &name, t, &extra, &config),
+        None => initialize_snapshot_metadata(&context, &instance, sm, &name, &extra, &config),
+    })
 }
 
 /// `non_inheritable_image_properties`, when given, replaces Nova's default.
@@ -163,7 +197,14 @@ fn shelve_op(req: &Request) -> Result<Value, Failure> {
     let instance: Instance = req.field("instance")?;
     let context: RequestContext = req.field("context")?;
     let volume_backed: bool = req.or_default("volume_backed")?;
-    to_value(shelve(&context, &instance, &sm, volume_backed, &config(req)?)?)
+    let profile = profile(req)?;
+    let shelved = shelve(&context, &instance, &sm, volume_backed, &config(req)?, &profile)?;
+    let withheld = shelved.withheld.clone();
+    let mut out = to_value(shelved)?;
+    if let (SnapshotProfile::Hardened { .. }, Value::Object(map)) = (&profile, &mut out) {
+        map.insert("withheld".to_owned(), json!(withheld));
+    }
+    Ok(out)
 }
 
 fn record_shelved_op(req: &Request) -> Result<Value, Failure> {
@@ -198,4 +239,34 @@ fn finalize_snapshot_upload_op(req: &Request) -> Result<Value, Failure> {
     let instance: Instance = req.field("instance")?;
     let disk_format: String = req.field("disk_format")?;
     to_value(finalize_snapshot_upload(&image, &sm, &instance, &disk_format))
+}
+
+/// The snapshot profile: `profile` (`nova` or `hardened`) and `allow`.
+fn profile(req: &Request) -> Result<SnapshotProfile, Failure> {
+    let name: Option<String> = req.optional("profile")?;
+    let allow: Vec<String> = req.or_default("allow")?;
+    match name.as_deref() {
+        None | Some("nova") => Ok(SnapshotProfile::Nova),
+        Some("hardened") => Ok(SnapshotProfile::Hardened { allow }),
+        Some(other) => Err(Failure::new(
+            "invalid_value",
+            format!("field `profile`: expected nova or hardened, found {other:?}"),
+        )),
+    }
+}
+
+/// Runs a snapshot-making op on the view of `sm` the profile allows; with
+/// `hardened`, the result is `{image, withheld}`.
+fn profiled(
+    req: &Request,
+    sm: &SystemMetadata,
+    make: impl FnOnce(&SystemMetadata) -> ImageMeta,
+) -> Result<Value, Failure> {
+    let profile = profile(req)?;
+    let view = profile.apply(sm);
+    let image = make(&view.system_metadata);
+    match profile {
+        SnapshotProfile::Nova => to_value(image),
+        SnapshotProfile::Hardened { .. } => Ok(json!({"image": image, "withheld": view.withheld})),
+    }
 }

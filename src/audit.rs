@@ -1,0 +1,348 @@
+//! Audit and repair of an instance's system metadata: finding what the
+//! pre-fix rebuild (bug 1893618) and other accidents left behind, and
+//! fixing what can be fixed the way Nova itself would.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::config::NovaConfig;
+use crate::keys::{IMAGE_BASE_IMAGE_REF, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_skip_key};
+use crate::pystr::python_int;
+use crate::shelve::SHELVED_KEYS;
+use crate::snapshot::is_non_inheritable;
+use crate::system_metadata::{SystemMetadata, chars_over_column};
+use crate::truncate::safe_truncate;
+
+/// What the audit knows about the instance besides its system metadata.
+/// Every fact is optional; findings that need a missing fact are skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstanceFacts {
+    /// The instance's UUID (for reports).
+    pub uuid: Option<uuid::Uuid>,
+    /// `instance.image_ref`: what Nova's healing writes as the base image ref.
+    pub image_ref: Option<String>,
+    /// `instance.vm_state`, e.g. `active`, `shelved_offloaded`.
+    pub vm_state: Option<String>,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Nova misbehaves or the database refuses the row.
+    Error,
+    /// Probably wrong, or a risk.
+    Warning,
+    /// Worth knowing; often Nova's normal behaviour.
+    Info,
+}
+
+/// The kinds of finding. Serialized in snake_case (`missing_base_image_ref`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// No `image_base_image_ref`: the pre-fix rebuild's damage (bug
+    /// 1893618); every snapshot of the instance loses `base_image_ref`.
+    MissingBaseImageRef,
+    /// A value over 255 bytes (Nova's own limit for what it stores; over 255
+    /// characters the database refuses it).
+    ValueTooLong,
+    /// A key over the 255-character key column.
+    KeyTooLong,
+    /// `min_ram`/`min_disk` that Python's `int()` refuses: Nova's
+    /// `ImageMeta.from_instance` fails on it.
+    NonIntegerInheritable,
+    /// A skip key (`mappings`, `block_device_mapping`, ...) stored, which
+    /// Nova never does and never reads.
+    SkipKeyStored,
+    /// An unprefixed key that Nova copies into every snapshot's properties.
+    WouldLeak,
+    /// `shelved_*` keys on an instance that is not shelved.
+    StaleShelvedKeys,
+    /// `image_base_image_ref` differs from the instance's `image_ref`:
+    /// normal right after booting from a snapshot, otherwise a sign of an
+    /// inconsistent record. Not repaired.
+    ImageRefMismatch,
+}
+
+impl FindingKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::MissingBaseImageRef => "missing_base_image_ref",
+            FindingKind::ValueTooLong => "value_too_long",
+            FindingKind::KeyTooLong => "key_too_long",
+            FindingKind::NonIntegerInheritable => "non_integer_inheritable",
+            FindingKind::SkipKeyStored => "skip_key_stored",
+            FindingKind::WouldLeak => "would_leak",
+            FindingKind::StaleShelvedKeys => "stale_shelved_keys",
+            FindingKind::ImageRefMismatch => "image_ref_mismatch",
+        }
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found in a map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// What kind of problem.
+    pub kind: FindingKind,
+    /// How bad.
+    pub severity: Severity,
+    /// The key involved, if one is.
+    pub key: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl Finding {
+    fn new(kind: FindingKind, severity: Severity, key: Option<&str>, message: String) -> Self {
+        Self {
+            kind,
+            severity,
+            key: key.map(str::to_owned),
+            message,
+        }
+    }
+}
+
+/// Audits `system_metadata` with Nova's default configuration (see
+/// [`audit_with_config`]).
+///
+/// ```
+/// use nova_sysmeta::{audit, FindingKind, InstanceFacts, SystemMetadata};
+///
+/// // Rebuilt before the fix: the base image ref is gone.
+/// let sm: SystemMetadata = [("image_os_type", "linux"), ("password_0", "c2VjcmV0")].into_iter().collect();
+/// let kinds: Vec<_> = audit(&sm, &InstanceFacts::default()).into_iter().map(|f| f.kind).collect();
+/// assert_eq!(kinds, [FindingKind::MissingBaseImageRef, FindingKind::WouldLeak]);
+/// ```
+pub fn audit(system_metadata: &SystemMetadata, facts: &InstanceFacts) -> Vec<Finding> {
+    audit_with_config(system_metadata, facts, &NovaConfig::default())
+}
+
+/// Every finding for `system_metadata`: first the instance-wide ones
+/// (missing or mismatched base image ref), then, entry by entry in order,
+/// key and value length, non-integer `min_ram`/`min_disk`, skip keys, stale
+/// shelved keys and keys that would leak into snapshots (`config` decides
+/// which properties snapshots drop anyway).
+pub fn audit_with_config(
+    system_metadata: &SystemMetadata,
+    facts: &InstanceFacts,
+    config: &NovaConfig,
+) -> Vec<Finding> {
+    use FindingKind::*;
+    let mut findings = Vec::new();
+    match (
+        system_metadata.get(IMAGE_BASE_IMAGE_REF),
+        facts.image_ref.as_deref(),
+    ) {
+        (None, image_ref) => findings.push(Finding::new(
+            MissingBaseImageRef,
+            Severity::Error,
+            Some(IMAGE_BASE_IMAGE_REF),
+            match image_ref {
+                Some(r) => format!("no image_base_image_ref (bug 1893618); Nova's healing would set {r:?}"),
+                None => {
+                    "no image_base_image_ref (bug 1893618); the instance's image_ref is unknown".to_owned()
+                }
+            },
+        )),
+        (Some(base), Some(image_ref)) if base != image_ref => findings.push(Finding::new(
+            ImageRefMismatch,
+            Severity::Info,
+            Some(IMAGE_BASE_IMAGE_REF),
+            format!(
+                "image_base_image_ref is {base:?} but image_ref is {image_ref:?} \
+                 (expected after booting from a snapshot)"
+            ),
+        )),
+        _ => {}
+    }
+    let shelved = facts
+        .vm_state
+        .as_deref()
+        .map(|s| s == "shelved" || s == "shelved_offloaded");
+
+    for (key, value) in system_metadata.iter() {
+        if let Some(chars) = chars_over_column(key) {
+            findings.push(Finding::new(
+                KeyTooLong,
+                Severity::Error,
+                Some(key),
+                format!("key is {chars} characters; the column holds 255"),
+            ));
+        }
+        if value.len() > VALUE_BYTES {
+            let (severity, limit) = match chars_over_column(value) {
+                Some(_) => (Severity::Error, "the column holds 255 characters"),
+                None => (Severity::Warning, "Nova stores at most 255 bytes"),
+            };
+            findings.push(Finding::new(
+                ValueTooLong,
+                severity,
+                Some(key),
+                format!("value is {} bytes; {limit}", value.len()),
+            ));
+        }
+        let name = key.strip_prefix(SM_IMAGE_PROP_PREFIX).unwrap_or(key);
+        if matches!(name, "min_ram" | "min_disk") && python_int(value).is_none() {
+            findings.push(Finding::new(
+                NonIntegerInheritable,
+                Severity::Error,
+                Some(key),
+                format!("{name} is {value:?}, not an integer; Nova's ImageMeta refuses it"),
+            ));
+        }
+        if is_skip_key(name) {
+            findings.push(Finding::new(
+                SkipKeyStored,
+                Severity::Warning,
+                Some(key),
+                format!("{name} is never stored by Nova and never read back"),
+            ));
+        }
+        if shelved == Some(false) && SHELVED_KEYS.contains(&key) {
+            findings.push(Finding::new(
+                StaleShelvedKeys,
+                Severity::Warning,
+                Some(key),
+                "shelved key on an instance that is not shelved".to_owned(),
+            ));
+        }
+        let leaks = !key.starts_with(SM_IMAGE_PROP_PREFIX)
+            && !is_skip_key(key)
+            && !matches!(key, "min_ram" | "min_disk" | "disk_format" | "container_format")
+            && !is_non_inheritable(key, &config.non_inheritable_image_properties);
+        if leaks {
+            let severity = if key.starts_with("password_") {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            findings.push(Finding::new(
+                WouldLeak,
+                severity,
+                Some(key),
+                "copied into the properties of every snapshot (the `hardened` profile withholds it)"
+                    .to_owned(),
+            ));
+        }
+    }
+    findings
+}
+
+/// One change a repair made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The key changed.
+    pub key: String,
+    /// Its value before (`None`: it was absent).
+    pub old: Option<String>,
+    /// Its value after (`None`: removed).
+    pub new: Option<String>,
+    /// The finding this change fixes.
+    pub fixes: FindingKind,
+}
+
+/// A repaired map and what changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repair {
+    /// The repaired system metadata.
+    pub system_metadata: SystemMetadata,
+    /// The changes: removals, then cuts, then the base image ref, each in
+    /// the order of the findings they fix.
+    pub changes: Vec<Change>,
+}
+
+/// Repairs what [`audit`] finds, where a fix is known:
+///
+/// | finding | repair |
+/// |---|---|
+/// | `missing_base_image_ref` | `image_base_image_ref = image_ref`, as Nova's resize and shelve heal it (only when `image_ref` is known and fits) |
+/// | `value_too_long` | cut to 255 bytes with [`safe_truncate`], as Nova cuts property values |
+/// | `key_too_long`, `non_integer_inheritable`, `skip_key_stored`, `stale_shelved_keys` | the key removed (Nova cannot store it, fails on it, never reads it, or unshelve would remove it) |
+/// | `would_leak`, `image_ref_mismatch` | none: Nova's normal behaviour; use the hardened snapshot profile |
+///
+/// Removals come first, then cuts, then the base image ref. A repair never
+/// touches a key that no finding names, and is idempotent: repairing a
+/// repaired map changes nothing.
+///
+/// ```
+/// use nova_sysmeta::{repair, FindingKind, InstanceFacts, SystemMetadata};
+///
+/// let damaged: SystemMetadata = [("image_os_type", "linux")].into_iter().collect();
+/// let facts = InstanceFacts { image_ref: Some("img-b".into()), ..Default::default() };
+/// let fixed = repair(&damaged, &facts);
+/// assert_eq!(fixed.system_metadata.get("image_base_image_ref"), Some("img-b"));
+/// assert_eq!(fixed.changes[0].fixes, FindingKind::MissingBaseImageRef);
+/// assert!(repair(&fixed.system_metadata, &facts).changes.is_empty());
+/// ```
+pub fn repair(system_metadata: &SystemMetadata, facts: &InstanceFacts) -> Repair {
+    repair_with_config(system_metadata, facts, &NovaConfig::default())
+}
+
+/// [`repair`] with a Nova configuration (it only changes which keys are
+/// reported as leaking, which repair leaves alone).
+pub fn repair_with_config(
+    system_metadata: &SystemMetadata,
+    facts: &InstanceFacts,
+    config: &NovaConfig,
+) -> Repair {
+    use FindingKind::*;
+    let findings = audit_with_config(system_metadata, facts, config);
+    let mut out = system_metadata.clone();
+    let mut changes = Vec::new();
+    // Removals first, so that a key about to go is not cut first.
+    for finding in &findings {
+        let (KeyTooLong | NonIntegerInheritable | SkipKeyStored | StaleShelvedKeys) = finding.kind else {
+            continue;
+        };
+        let Some(key) = finding.key.as_deref() else {
+            continue;
+        };
+        if let Some(old) = out.remove(key) {
+            changes.push(change(key, Some(&old), None, finding.kind));
+        }
+    }
+    for finding in &findings {
+        let Some(key) = finding.key.as_deref() else {
+            continue;
+        };
+        match finding.kind {
+            ValueTooLong => {
+                if let Some(old) = out.get(key) {
+                    let new = safe_truncate(old, VALUE_BYTES).to_owned();
+                    changes.push(change(key, Some(old), Some(&new), finding.kind));
+                    out.insert(key, new);
+                }
+            }
+            MissingBaseImageRef => {
+                if let Some(image_ref) = facts.image_ref.as_deref().filter(|r| r.len() <= VALUE_BYTES) {
+                    out.insert(key, image_ref);
+                    changes.push(change(key, None, Some(image_ref), finding.kind));
+                }
+            }
+            _ => {}
+        }
+    }
+    Repair {
+        system_metadata: out,
+        changes,
+    }
+}
+
+fn change(key: &str, old: Option<&str>, new: Option<&str>, fixes: FindingKind) -> Change {
+    Change {
+        key: key.to_owned(),
+        old: old.map(str::to_owned),
+        new: new.map(str::to_owned),
+        fixes,
+    }
+}

@@ -1,0 +1,88 @@
+//! [`SnapshotProfile`]: what a snapshot may inherit from system metadata.
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{is_image_key, is_skip_key};
+use crate::system_metadata::SystemMetadata;
+
+/// Which system-metadata keys a snapshot may copy into its properties.
+///
+/// Nova copies every key *without* the `image_` prefix into the snapshot's
+/// properties (`get_image_from_system_metadata` keeps them as they are), so
+/// the server password chunks `password_0`..`password_3`
+/// (nova/api/metadata/password.py), `shelved_*`, `clean_attempts`,
+/// `boot_roles` and the owner's user and project names reach every project
+/// the image is shared with. [`SnapshotProfile::Hardened`] keeps only what
+/// came from images, plus the keys the caller allows; the create-image and
+/// extra properties are added by the flows as usual.
+///
+/// Use it by filtering the map the snapshot flows read:
+///
+/// ```
+/// use nova_sysmeta::{create_image_metadata, ImageType, Instance, NovaConfig, Properties, RequestContext,
+///                    SnapshotProfile, SystemMetadata};
+/// use uuid::Uuid;
+///
+/// let sm: SystemMetadata = [("image_os_type", "linux"), ("password_0", "c2VjcmV0"),
+///                           ("owner_user_name", "alice")].into_iter().collect();
+/// let profile = SnapshotProfile::Hardened { allow: vec!["owner_user_name".into()] };
+/// let view = profile.apply(&sm);
+/// assert_eq!(view.withheld, ["password_0"]);
+/// let image = create_image_metadata(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"),
+///                                   &view.system_metadata, "s", ImageType::Snapshot, &Properties::new(),
+///                                   &NovaConfig::default());
+/// assert!(!image.properties.contains_key("password_0"));
+/// assert_eq!(image.properties["owner_user_name"], "alice");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "profile", rename_all = "lowercase")]
+pub enum SnapshotProfile {
+    /// Exactly Nova: every unprefixed key is inherited.
+    #[default]
+    Nova,
+    /// Only `image_` keys are inherited, plus the keys in `allow`.
+    Hardened {
+        /// Unprefixed keys the snapshot may still inherit.
+        #[serde(default)]
+        allow: Vec<String>,
+    },
+}
+
+/// The system metadata a snapshot reads under a profile, and what it left
+/// out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfiledMetadata {
+    /// The map to hand to the snapshot flows.
+    pub system_metadata: SystemMetadata,
+    /// Keys withheld from the snapshot, in order.
+    pub withheld: Vec<String>,
+}
+
+impl SnapshotProfile {
+    /// The view of `system_metadata` a snapshot may read. Skip keys are
+    /// never reported: Nova drops them anyway.
+    pub fn apply(&self, system_metadata: &SystemMetadata) -> ProfiledMetadata {
+        let allow: &[String] = match self {
+            SnapshotProfile::Nova => {
+                return ProfiledMetadata {
+                    system_metadata: system_metadata.clone(),
+                    withheld: Vec::new(),
+                };
+            }
+            SnapshotProfile::Hardened { allow } => allow,
+        };
+        let mut kept = SystemMetadata::with_capacity(system_metadata.len());
+        let mut withheld = Vec::new();
+        for (key, value) in system_metadata.iter() {
+            if is_image_key(key) || allow.iter().any(|a| a == key) {
+                kept.insert(key, value);
+            } else if !is_skip_key(key) {
+                withheld.push(key.to_owned());
+            }
+        }
+        ProfiledMetadata {
+            system_metadata: kept,
+            withheld,
+        }
+    }
+}

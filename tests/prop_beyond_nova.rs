@@ -1,0 +1,135 @@
+//! Properties of the crate's additions to Nova: repair is idempotent and
+//! leaves nothing it claims to fix, Origin equals create, Hardened never
+//! leaks a password.
+
+use nova_sysmeta::{
+    BaseImageRefPolicy, Change, FindingKind, ImageMeta, ImageType, Instance, InstanceFacts, NovaConfig,
+    Properties, RequestContext, SnapshotProfile, SystemMetadata, audit, create_image_metadata,
+    populate_for_create, repair, reset_image_metadata_with_policy,
+};
+use proptest::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z_]{1,10}",
+        "image_[a-z_]{1,10}",
+        prop::sample::select(vec![
+            "image_base_image_ref",
+            "image_min_ram",
+            "image_min_disk",
+            "min_disk",
+            "image_mappings",
+            "block_device_mapping",
+            "password_0",
+            "password_3",
+            "shelved_at",
+            "shelved_host",
+            "owner_user_name",
+        ])
+        .prop_map(str::to_owned),
+        (250usize..270).prop_map(|n| format!("image_{}", "k".repeat(n))),
+    ]
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z0-9 _]{0,12}",
+        "-?[0-9]{1,5}",
+        (
+            200usize..300,
+            prop::sample::select(vec!['a', '\u{e9}', '\u{20ac}'])
+        )
+            .prop_map(|(n, c)| c.to_string().repeat(n)),
+    ]
+}
+
+fn system_metadata() -> impl Strategy<Value = SystemMetadata> {
+    prop::collection::vec((key(), value()), 0..14).prop_map(|kv| kv.into_iter().collect())
+}
+
+fn facts() -> impl Strategy<Value = InstanceFacts> {
+    (
+        prop::option::of("[a-z0-9-]{0,36}"),
+        prop::option::of(prop::sample::select(vec![
+            "active",
+            "shelved",
+            "shelved_offloaded",
+            "stopped",
+        ])),
+    )
+        .prop_map(|(image_ref, vm_state)| InstanceFacts {
+            uuid: None,
+            image_ref,
+            vm_state: vm_state.map(str::to_owned),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Repairing a repaired map changes nothing.
+    #[test]
+    fn repair_is_idempotent(sm in system_metadata(), facts in facts()) {
+        let once = repair(&sm, &facts);
+        let twice = repair(&once.system_metadata, &facts);
+        prop_assert_eq!(&twice.changes, &Vec::<Change>::new());
+        prop_assert_eq!(twice.system_metadata, once.system_metadata);
+    }
+
+    /// After a repair, no finding of a kind the repair fixed remains, and
+    /// every change names a key a finding named.
+    #[test]
+    fn repaired_maps_keep_no_finding_that_repair_fixed(sm in system_metadata(), facts in facts()) {
+        let before = audit(&sm, &facts);
+        let out = repair(&sm, &facts);
+        for change in &out.changes {
+            prop_assert!(before.iter().any(|f| f.kind == change.fixes && f.key.as_deref() == Some(&change.key)),
+                "change to {} fixes no finding", change.key);
+        }
+        let fixed: Vec<FindingKind> = out.changes.iter().map(|c| c.fixes).collect();
+        for finding in audit(&out.system_metadata, &facts) {
+            prop_assert!(!fixed.contains(&finding.kind), "{:?} left after repair", finding);
+        }
+        // Keys no finding named are untouched.
+        for (k, v) in sm.iter() {
+            if !before.iter().any(|f| f.key.as_deref() == Some(k)) {
+                prop_assert_eq!(out.system_metadata.get(k), Some(v));
+            }
+        }
+    }
+
+    /// Rebuilding with the Origin policy records what create records for
+    /// the same image.
+    #[test]
+    fn origin_rebuild_equals_create(base in prop::option::of("[a-z0-9-]{1,36}"), id in "[a-z0-9-]{1,36}",
+                                    before in system_metadata()) {
+        let mut image = ImageMeta::default();
+        if let Some(base) = base {
+            image.properties.insert("base_image_ref".into(), Value::from(base));
+        }
+        let ctx = RequestContext::new("u", "p").with_names("alice", "demo");
+        let created = populate_for_create(&image, &id, None, &ctx, &SystemMetadata::new()).unwrap();
+        let valid_before: SystemMetadata = before.iter().filter(|(k, v)| k.chars().count() <= 255 && v.chars().count() <= 255).collect();
+        let rebuilt = reset_image_metadata_with_policy(&valid_before, &image, &id, None, BaseImageRefPolicy::Origin)
+            .unwrap().system_metadata;
+        prop_assert_eq!(rebuilt.get("image_base_image_ref"), created.get("image_base_image_ref"));
+    }
+
+    /// A hardened snapshot never carries a password_ key unless the caller
+    /// allowed or supplied it.
+    #[test]
+    fn hardened_snapshots_never_leak_passwords(sm in system_metadata(), backup in any::<bool>()) {
+        let view = SnapshotProfile::Hardened { allow: vec![] }.apply(&sm);
+        let kind = if backup { ImageType::Backup } else { ImageType::Snapshot };
+        let image = create_image_metadata(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"),
+            &view.system_metadata, "s", kind, &Properties::new(), &NovaConfig::default());
+        for k in image.properties.keys() {
+            prop_assert!(!k.starts_with("password_"), "{} leaked", k);
+        }
+        for k in sm.keys().filter(|k| k.starts_with("password_")) {
+            prop_assert!(view.withheld.iter().any(|w| w == k));
+        }
+    }
+}

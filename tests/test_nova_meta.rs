@@ -1,0 +1,130 @@
+//! The `nova_meta` example's JSON Lines framing: one answer per non-blank
+//! line, in order, errors as lines, nothing lost after a bad line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// `cargo test` builds the examples next to the test binaries.
+fn nova_meta() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    dir.join("examples")
+        .join(format!("nova_meta{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run(input: &[u8]) -> (Vec<Value>, i32) {
+    let mut child = Command::new(nova_meta())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nova_meta runs (cargo test builds it)");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .split('\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (lines, out.status.code().unwrap_or(-1))
+}
+
+fn kind(v: &Value) -> &str {
+    v["error"]["kind"].as_str().unwrap_or("ok")
+}
+
+#[test]
+fn every_non_blank_line_gets_one_answer_in_order() {
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        b"{\"op\": \"remove_shelved_keys\", \"system_metadata\": {\"shelved_at\": \"t\"}}\n",
+    );
+    input.extend_from_slice(b"\n   \n");
+    input.extend_from_slice(b"not json\n");
+    input.extend_from_slice(
+        b"{\"op\": \"image_from_system_metadata\", \"system_metadata\": {\"k\": \"\xff\"}}\n",
+    );
+    input.extend_from_slice(b"[1, 2]\n");
+    input.extend_from_slice(b"{\"system_metadata\": {}}\n");
+    input.extend_from_slice(b"{\"op\": 7}\n");
+    input.extend_from_slice(b"{\"op\": \"fly\"}\n");
+    input.extend_from_slice(b"{\"op\": \"ensure_base_image_ref\", \"system_metadata\": {}}\n");
+    input.extend_from_slice(
+        b"{\"op\": \"ensure_base_image_ref\", \"system_metadata\": {\"a\": 1}, \"image_ref\": \"i\"}\n",
+    );
+    input.extend_from_slice(b"{\"op\": \"system_metadata_from_image\", \"image\": {\"min_disk\": \"x\"}, \"flavor\": {\"root_gb\": 1}}\n");
+    // The last line has no newline and must still be answered.
+    input.extend_from_slice(
+        b"{\"op\": \"ensure_base_image_ref\", \"system_metadata\": {}, \"image_ref\": \"i\"}",
+    );
+    let (lines, code) = run(&input);
+    assert_eq!(code, 0);
+    let kinds: Vec<&str> = lines.iter().map(kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ok",
+            "invalid_json",
+            "invalid_json",
+            "invalid_request",
+            "missing_field",
+            "invalid_value",
+            "unknown_op",
+            "missing_field",
+            "invalid_value",
+            "not_an_integer",
+            "ok"
+        ]
+    );
+    assert_eq!(lines[0]["ok"], serde_json::json!({}));
+    assert_eq!(lines[10]["ok"]["image_base_image_ref"], "i");
+    for line in &lines[1..10] {
+        assert!(!line["error"]["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn the_bundled_sample_runs() {
+    let sample = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sample.jsonl")).unwrap();
+    let (lines, code) = run(&sample);
+    assert_eq!(code, 0);
+    let non_blank = sample
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .count();
+    assert_eq!(lines.len(), non_blank);
+    assert_eq!(
+        lines[2]["ok"]["properties"]["base_image_ref"],
+        "bbbbbbbb-0000-4000-8000-00000000000b"
+    );
+}
+
+#[test]
+fn deeply_nested_and_huge_inputs_are_answered_not_crashed() {
+    let deep = format!(
+        "{{\"op\": \"system_metadata_from_image\", \"image\": {{\"properties\": {{\"p\": {}{}}}}}}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let huge = format!(
+        "{{\"op\": \"system_metadata_from_image\", \"image\": {{\"properties\": {{\"p\": \"{}\"}}}}}}\n",
+        "é".repeat(1_000_000)
+    );
+    let big_int = "{\"op\": \"system_metadata_from_image\", \"image\": {\"properties\": {\"p\": 123456789012345678901234567890}}}\n";
+    let (lines, code) = run(format!("{deep}{huge}{big_int}").as_bytes());
+    assert_eq!(code, 0);
+    assert_eq!(
+        kind(&lines[0]),
+        "invalid_json",
+        "serde_json's depth limit answers, not a stack overflow"
+    );
+    assert_eq!(lines[1]["ok"]["image_p"].as_str().unwrap().len(), 254);
+    assert_eq!(lines[2]["ok"]["image_p"], "123456789012345678901234567890");
+}
