@@ -1,0 +1,479 @@
+//! `examples/repair_nova_db` against a real MariaDB server with Nova's
+//! tables: dry run, apply, a second apply, and a run killed midway then
+//! resumed, each checked row by row.
+//!
+//! Needs `NOVA_SYSMETA_MARIADB_URL` (set by `eval "$(scripts/mariadb
+//! start)"`, which `scripts/test` and `.ci/run` do). Without it the test is
+//! skipped, except under CI, where it fails.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, Opts};
+use nova_sysmeta::{
+    BaseImageRefPolicy, Flavor, ImageMeta, InstanceFacts, RequestContext, SystemMetadata, audit,
+    populate_for_create, repair, reset_image_metadata_with_policy,
+};
+use serde_json::json;
+
+const INSTANCES: u64 = 3000;
+
+fn server_url() -> Option<String> {
+    match std::env::var("NOVA_SYSMETA_MARIADB_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "NOVA_SYSMETA_MARIADB_URL is not set under CI: .ci/run must start MariaDB (scripts/mariadb)"
+            )
+        }
+        _ => None,
+    }
+}
+
+/// `cargo test` (all targets) builds the examples next to the test binaries.
+fn example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let path = dir
+        .join("examples")
+        .join(format!("repair_nova_db{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test --all-targets`",
+        path.display()
+    );
+    path
+}
+
+/// A fresh database with Nova's two tables (as nova/db/main/models.py
+/// declares them, reduced to the columns that matter here).
+fn fresh_db(server: &str, name: &str) -> (Conn, String) {
+    let mut conn = Conn::new(Opts::from_url(server).unwrap()).unwrap();
+    conn.query_drop(format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
+    conn.query_drop(format!("CREATE DATABASE {name} CHARACTER SET utf8"))
+        .unwrap();
+    conn.query_drop(format!("USE {name}")).unwrap();
+    conn.query_drop(
+        "CREATE TABLE instances (
+            created_at DATETIME, updated_at DATETIME, deleted_at DATETIME,
+            id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+            uuid VARCHAR(36) NOT NULL,
+            image_ref VARCHAR(255), vm_state VARCHAR(255), project_id VARCHAR(255),
+            deleted INT,
+            CONSTRAINT uniq_instances0uuid UNIQUE (uuid, deleted)
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8",
+    )
+    .unwrap();
+    conn.query_drop(
+        "CREATE TABLE instance_system_metadata (
+            created_at DATETIME, updated_at DATETIME, deleted_at DATETIME,
+            id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+            `key` VARCHAR(255) NOT NULL,
+            value VARCHAR(255),
+            instance_uuid VARCHAR(36) NOT NULL,
+            deleted INT,
+            INDEX instance_uuid (instance_uuid)
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8",
+    )
+    .unwrap();
+    let url = format!("{}{name}", server.trim_end_matches('/').to_owned() + "/");
+    (conn, url)
+}
+
+/// One seeded instance: what it is and what its live rows say.
+struct Seeded {
+    uuid: String,
+    image_ref: String,
+    vm_state: String,
+    deleted: bool,
+    live: SystemMetadata,
+}
+
+fn uuid(i: u64) -> String {
+    uuid::Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0000 | u128::from(i)).to_string()
+}
+
+fn image(i: u64, props: serde_json::Value) -> ImageMeta {
+    serde_json::from_value(json!({
+        "id": format!("img-{}", i % 40), "min_ram": 512, "min_disk": i % 30, "disk_format": "qcow2",
+        "container_format": "bare", "properties": props,
+    }))
+    .unwrap()
+}
+
+/// Seeds `INSTANCES` instances: healthy ones, ones the pre-fix rebuild
+/// damaged (some with a soft-deleted base ref row), stale shelved keys,
+/// stored skip keys and non-integer min_disk, values over 255 bytes,
+/// shelved ones, and deleted instances with damage (to be left alone).
+fn seed(conn: &mut Conn) -> Vec<Seeded> {
+    let ctx = RequestContext::new("u", "p").with_names("alice", "demo");
+    let flavor = Flavor::new(20);
+    let mut seeded = Vec::new();
+    let mut instance_rows = Vec::new();
+    let mut meta_rows: Vec<(String, String, String, u8)> = Vec::new(); // uuid, key, value, soft-deleted
+    for i in 0..INSTANCES {
+        let uuid = uuid(i);
+        let first = image(i, json!({"os_type": "windows", "hw_firmware_type": "uefi"}));
+        let first_ref = format!("img-{}", i % 40);
+        let mut sm =
+            populate_for_create(&first, &first_ref, Some(&flavor), &ctx, &SystemMetadata::new()).unwrap();
+        let mut image_ref = first_ref;
+        let mut vm_state = "active".to_owned();
+        let mut deleted = false;
+        match i % 10 {
+            0..=2 => {}
+            3 => {
+                // Rebuilt after the fix: healthy.
+                image_ref = format!("img-r{}", i % 13);
+                let b = image(i + 1, json!({"os_type": "linux"}));
+                sm = reset_image_metadata_with_policy(
+                    &sm,
+                    &b,
+                    &image_ref,
+                    Some(&flavor),
+                    BaseImageRefPolicy::Nova,
+                )
+                .unwrap()
+                .system_metadata;
+            }
+            4 | 5 => {
+                // Rebuilt before the fix: the base image ref is lost.
+                image_ref = format!("img-r{}", i % 13);
+                let b = image(i + 1, json!({"os_type": "linux"}));
+                sm = reset_image_metadata_with_policy(
+                    &sm,
+                    &b,
+                    &image_ref,
+                    Some(&flavor),
+                    BaseImageRefPolicy::Legacy,
+                )
+                .unwrap()
+                .system_metadata;
+                if i % 20 == 4 {
+                    meta_rows.push((
+                        uuid.clone(),
+                        "image_base_image_ref".into(),
+                        "img-ancient".into(),
+                        1,
+                    ));
+                }
+            }
+            6 => {
+                sm.insert("shelved_at", "2026-01-01T00:00:00.000000");
+                sm.insert("shelved_image_id", "img-s");
+                sm.insert("shelved_host", "compute-3");
+            }
+            7 => {
+                sm.insert("image_min_disk", "forty");
+                sm.insert("image_block_device_mapping", "[{\"boot_index\": 0}]");
+            }
+            8 => {
+                if i % 20 == 8 {
+                    sm.insert("image_description", "é".repeat(200));
+                } else {
+                    vm_state = "shelved_offloaded".into();
+                    sm.insert("shelved_at", "2026-02-02T00:00:00.000000");
+                }
+            }
+            _ => {
+                // A deleted instance that was damaged: never touched.
+                deleted = true;
+                sm.remove("image_base_image_ref");
+            }
+        }
+        // Old, soft-deleted history rows on some instances.
+        if i % 7 == 0 {
+            meta_rows.push((uuid.clone(), "image_os_type".into(), "old".into(), 1));
+        }
+        for (k, v) in sm.iter() {
+            meta_rows.push((uuid.clone(), k.to_owned(), v.to_owned(), deleted as u8));
+        }
+        instance_rows.push((uuid.clone(), image_ref.clone(), vm_state.clone(), deleted));
+        seeded.push(Seeded {
+            uuid,
+            image_ref,
+            vm_state,
+            deleted,
+            live: if deleted { SystemMetadata::new() } else { sm },
+        });
+    }
+    for chunk in instance_rows.chunks(500) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(u, r, s, d)| {
+                let del = if *d { "-1" } else { "0" };
+                format!("(UTC_TIMESTAMP(), '{u}', '{r}', '{s}', 'p', {del})")
+            })
+            .collect();
+        conn.query_drop(format!(
+            "INSERT INTO instances (created_at, uuid, image_ref, vm_state, project_id, deleted) VALUES {}",
+            values.join(", ")
+        ))
+        .unwrap();
+    }
+    // Soft-deleted instances point `deleted` at their id, as Nova does.
+    conn.query_drop("UPDATE instances SET deleted = id, deleted_at = UTC_TIMESTAMP() WHERE deleted = -1")
+        .unwrap();
+    for chunk in meta_rows.chunks(1000) {
+        let mut params = Vec::new();
+        let values: Vec<&str> = chunk
+            .iter()
+            .map(|(u, k, v, d)| {
+                params.extend([
+                    mysql::Value::from(u.as_str()),
+                    k.as_str().into(),
+                    v.as_str().into(),
+                ]);
+                if *d == 1 {
+                    "(UTC_TIMESTAMP(), UTC_TIMESTAMP(), -1, ?, ?, ?)"
+                } else {
+                    "(UTC_TIMESTAMP(), NULL, 0, ?, ?, ?)"
+                }
+            })
+            .collect();
+        conn.exec_drop(
+            format!(
+                "INSERT INTO instance_system_metadata (created_at, deleted_at, deleted, instance_uuid, `key`, value) VALUES {}",
+                values.join(", ")
+            ),
+            mysql::Params::Positional(params),
+        )
+        .unwrap();
+    }
+    conn.query_drop("UPDATE instance_system_metadata SET deleted = id WHERE deleted = -1")
+        .unwrap();
+    seeded
+}
+
+type Row = (
+    u64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    u64,
+);
+
+fn all_rows(conn: &mut Conn) -> Vec<Row> {
+    conn.query(
+        "SELECT id, CAST(created_at AS CHAR), CAST(updated_at AS CHAR), CAST(deleted_at AS CHAR), `key`, value, \
+         instance_uuid, deleted FROM instance_system_metadata ORDER BY id",
+    )
+    .unwrap()
+}
+
+fn facts(s: &Seeded) -> InstanceFacts {
+    InstanceFacts {
+        uuid: s.uuid.parse().ok(),
+        image_ref: Some(s.image_ref.clone()),
+        vm_state: Some(s.vm_state.clone()),
+    }
+}
+
+fn run_example(url: &str, extra: &[&str]) -> String {
+    let out = Command::new(example())
+        .arg("--url")
+        .arg(url)
+        .args(extra)
+        .output()
+        .expect("repair_nova_db runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Checks every row against what the crate's repair says each instance
+/// should hold, and that history and deleted instances are untouched.
+fn check_repaired(conn: &mut Conn, seeded: &[Seeded], before: &[Row]) {
+    let after = all_rows(conn);
+    let before_by_id: BTreeMap<u64, &Row> = before.iter().map(|r| (r.0, r)).collect();
+    // Soft-deleted rows and every row of a deleted instance: byte for byte.
+    let deleted_uuids: BTreeSet<&str> = seeded
+        .iter()
+        .filter(|s| s.deleted)
+        .map(|s| s.uuid.as_str())
+        .collect();
+    for row in before
+        .iter()
+        .filter(|r| r.7 != 0 || deleted_uuids.contains(r.6.as_str()))
+    {
+        assert!(after.contains(row), "history row {} changed or vanished", row.0);
+    }
+    for row in &after {
+        if row.7 != 0 {
+            assert!(
+                before_by_id.get(&row.0) == Some(&row),
+                "a soft-deleted row {} appeared or changed",
+                row.0
+            );
+        }
+    }
+    let mut live: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for row in after.iter().filter(|r| r.7 == 0) {
+        live.entry(row.6.as_str()).or_default().push(row);
+    }
+    for s in seeded.iter().filter(|s| !s.deleted) {
+        let want = repair(&s.live, &facts(s)).system_metadata;
+        let rows = live.remove(s.uuid.as_str()).unwrap_or_default();
+        let keys: Vec<&str> = rows.iter().map(|r| r.4.as_str()).collect();
+        let unique: BTreeSet<&str> = keys.iter().copied().collect();
+        assert_eq!(keys.len(), unique.len(), "{}: a key is doubled: {keys:?}", s.uuid);
+        let got: BTreeMap<&str, &str> = rows
+            .iter()
+            .map(|r| (r.4.as_str(), r.5.as_deref().unwrap()))
+            .collect();
+        let want_map: BTreeMap<&str, &str> = want.iter().collect();
+        assert_eq!(got, want_map, "{}", s.uuid);
+        for row in rows {
+            match before_by_id.get(&row.0) {
+                None => {
+                    assert!(
+                        row.1.is_some() && row.2.is_none() && row.3.is_none(),
+                        "inserted row {row:?}"
+                    );
+                }
+                Some(old) if old.5 != row.5 => {
+                    assert!(row.2.is_some(), "updated row without updated_at {row:?}")
+                }
+                Some(old) => assert_eq!(*old, row, "untouched row changed"),
+            }
+        }
+        assert!(audit(&want, &facts(s)).iter().all(|f| !matches!(
+            f.kind,
+            nova_sysmeta::FindingKind::MissingBaseImageRef | nova_sysmeta::FindingKind::StaleShelvedKeys
+        )));
+    }
+    assert!(
+        live.is_empty(),
+        "rows appeared for {} deleted instances, e.g. {:?}",
+        live.len(),
+        live.keys().take(3).collect::<Vec<_>>()
+    );
+}
+
+fn expected_counts(seeded: &[Seeded]) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for s in seeded.iter().filter(|s| !s.deleted) {
+        for f in audit(&s.live, &facts(s)) {
+            *counts.entry(f.kind.to_string()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+fn reported_counts(report: &str) -> BTreeMap<String, u64> {
+    report
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.contains("NULL"))
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            (
+                parts.next().unwrap().to_owned(),
+                parts.next().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn dry_run_then_apply_then_apply_again() {
+    let Some(server) = server_url() else {
+        eprintln!("skipped: NOVA_SYSMETA_MARIADB_URL is not set (eval \"$(scripts/mariadb start)\")");
+        return;
+    };
+    let (mut conn, url) = fresh_db(&server, "nova_repair_full");
+    let seeded = seed(&mut conn);
+    let before = all_rows(&mut conn);
+
+    let report = run_example(&url, &["--batch-size", "250"]);
+    assert_eq!(all_rows(&mut conn), before, "a dry run wrote to the database");
+    assert_eq!(reported_counts(&report), expected_counts(&seeded), "{report}");
+    let live = seeded.iter().filter(|s| !s.deleted).count();
+    assert!(report.contains(&format!("{live} instances audited")), "{report}");
+    assert!(expected_counts(&seeded)["missing_base_image_ref"] >= 500);
+
+    let report = run_example(&url, &["--apply", "--batch-size", "250"]);
+    assert!(report.contains("written in"), "{report}");
+    check_repaired(&mut conn, &seeded, &before);
+
+    let repaired = all_rows(&mut conn);
+    let report = run_example(&url, &["--apply", "--verbose"]);
+    assert!(report.contains("changes: 0 written"), "{report}");
+    assert_eq!(all_rows(&mut conn), repaired, "a second run changed something");
+}
+
+#[test]
+fn a_run_killed_midway_is_finished_by_the_next_one() {
+    let Some(server) = server_url() else {
+        eprintln!("skipped: NOVA_SYSMETA_MARIADB_URL is not set");
+        return;
+    };
+    let (mut conn, url) = fresh_db(&server, "nova_repair_killed");
+    let seeded = seed(&mut conn);
+    let before = all_rows(&mut conn);
+
+    let mut child = Command::new(example())
+        .args([
+            "--url",
+            &url,
+            "--apply",
+            "--batch-size",
+            "100",
+            "--batch-delay-ms",
+            "150",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Progress lines end in '\r'; kill after the third batch is reported.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = 0;
+    let mut buf = Vec::new();
+    while seen < 3 {
+        buf.clear();
+        if stderr.read_until(b'\r', &mut buf).unwrap() == 0 {
+            break;
+        }
+        seen += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(seen, 3, "the run ended before it could be killed");
+
+    // Midway: whole batches are repaired, the rest untouched; every
+    // instance holds either its old map or its repaired one.
+    let midway = all_rows(&mut conn);
+    assert_ne!(midway, before, "nothing was committed before the kill");
+    let mut live: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    for row in midway.iter().filter(|r| r.7 == 0) {
+        live.entry(row.6.as_str())
+            .or_default()
+            .insert(row.4.as_str(), row.5.as_deref().unwrap());
+    }
+    let (mut repaired, mut pending) = (0, 0);
+    for s in seeded.iter().filter(|s| !s.deleted) {
+        let got = live.remove(s.uuid.as_str()).unwrap_or_default();
+        let old: BTreeMap<&str, &str> = s.live.iter().collect();
+        let fixed = repair(&s.live, &facts(s)).system_metadata;
+        let new: BTreeMap<&str, &str> = fixed.iter().collect();
+        if got == new {
+            repaired += 1;
+        } else {
+            assert_eq!(got, old, "{} is half repaired", s.uuid);
+            pending += 1;
+        }
+    }
+    assert!(
+        repaired >= 300 && pending > 0,
+        "repaired {repaired}, pending {pending}"
+    );
+
+    run_example(&url, &["--apply"]);
+    check_repaired(&mut conn, &seeded, &before);
+}
