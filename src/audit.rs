@@ -299,7 +299,9 @@ pub fn repair_with_config(
     let findings = audit_with_config(system_metadata, facts, config);
     let mut out = system_metadata.clone();
     let mut changes = Vec::new();
-    // Removals first, so that a key about to go is not cut first.
+    // Removals first, so that a key about to go is not cut first; one
+    // order-keeping pass over the map however many keys go.
+    let mut doomed = std::collections::HashSet::new();
     for finding in &findings {
         let (KeyTooLong | NonIntegerInheritable | SkipKeyStored | StaleShelvedKeys) = finding.kind else {
             continue;
@@ -307,10 +309,11 @@ pub fn repair_with_config(
         let Some(key) = finding.key.as_deref() else {
             continue;
         };
-        if let Some(old) = out.remove(key) {
-            changes.push(change(key, Some(&old), None, finding.kind));
+        if let Some(old) = out.get(key).filter(|_| doomed.insert(key)) {
+            changes.push(change(key, Some(old), None, finding.kind));
         }
     }
+    out.retain(|key, _| !doomed.contains(key));
     for finding in &findings {
         let Some(key) = finding.key.as_deref() else {
             continue;

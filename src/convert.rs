@@ -45,6 +45,18 @@ use crate::system_metadata::{SystemMetadata, chars_over_column};
 /// ```
 pub fn system_metadata_from_image(image: &ImageMeta, flavor: Option<&Flavor>) -> Result<SystemMetadata> {
     let mut sm = SystemMetadata::with_capacity(image.properties.len() + 4);
+    write_system_metadata_from_image(&mut sm, image, flavor)?;
+    Ok(sm)
+}
+
+/// [`system_metadata_from_image`], inserted entry by entry into `sm`
+/// (Python's `sm.update(get_system_metadata_from_image(...))` when `sm` has
+/// no `image_` key, without building and re-hashing a second map).
+pub(crate) fn write_system_metadata_from_image(
+    sm: &mut SystemMetadata,
+    image: &ImageMeta,
+    flavor: Option<&Flavor>,
+) -> Result<()> {
     for (key, value) in &image.properties {
         if is_skip_key(key) {
             continue;
@@ -82,7 +94,7 @@ pub fn system_metadata_from_image(image: &ImageMeta, flavor: Option<&Flavor>) ->
             sm.insert(key, value);
         }
     }
-    Ok(sm)
+    Ok(())
 }
 
 /// `min_disk` raised to the flavor's root disk, as Nova computes it:

@@ -49,8 +49,14 @@ pub fn populate_for_create(
     system_meta.insert("owner_user_name", user_name);
     system_meta.insert("owner_project_name", project_name);
 
-    let mut out = existing.clone();
-    out.update(&system_meta);
+    // `existing.update(system_meta)`, moving the new entries in.
+    let out = if existing.is_empty() {
+        system_meta
+    } else {
+        let mut out = existing.clone();
+        out.extend(system_meta);
+        out
+    };
     out.validate()?;
     Ok(out)
 }

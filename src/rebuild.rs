@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::convert::system_metadata_from_image;
+use crate::convert::write_system_metadata_from_image;
 use crate::error::Result;
 use crate::flavor::Flavor;
 use crate::image::ImageMeta;
@@ -52,14 +52,14 @@ pub struct Rebuild {
 /// `image_id`).
 ///
 /// Every `image_` key is deleted, the new image's metadata added
-/// ([`system_metadata_from_image`]), and `image_base_image_ref` set to
+/// ([`system_metadata_from_image`](crate::system_metadata_from_image)), and `image_base_image_ref` set to
 /// `image_id`: the fix for Nova bug 1893618, without which the key was lost
 /// and later snapshots had no `base_image_ref`. Keys without the prefix
 /// survive untouched. Unlike create, a `base_image_ref` property of the
 /// rebuild image does not win: Nova records the rebuild image's own id.
 ///
 /// # Errors
-/// Those of [`system_metadata_from_image`], and any entry of the result that
+/// Those of [`system_metadata_from_image`](crate::system_metadata_from_image), and any entry of the result that
 /// breaks the database columns ([`SystemMetadata::validate`]).
 ///
 /// ```
@@ -108,19 +108,20 @@ pub fn reset_image_metadata_with_policy(
     flavor: Option<&Flavor>,
     policy: BaseImageRefPolicy,
 ) -> Result<Rebuild> {
-    let mut new_sys_metadata = system_metadata_from_image(image, flavor)?;
+    // Keys without the prefix survive in order; the new image's keys (all
+    // prefixed, so never colliding with them) follow.
+    let mut system_metadata = SystemMetadata::with_capacity(current.len() + image.properties.len() + 5);
+    system_metadata.extend(current.iter().filter(|(key, _)| !is_image_key(key)));
+    write_system_metadata_from_image(&mut system_metadata, image, flavor)?;
     match policy {
         BaseImageRefPolicy::Nova => {
-            new_sys_metadata.insert(IMAGE_BASE_IMAGE_REF, image_id);
+            system_metadata.insert(IMAGE_BASE_IMAGE_REF, image_id);
         }
         BaseImageRefPolicy::Origin => {
-            new_sys_metadata.setdefault(IMAGE_BASE_IMAGE_REF, image_id);
+            system_metadata.setdefault(IMAGE_BASE_IMAGE_REF, image_id);
         }
         BaseImageRefPolicy::Legacy => {}
     }
-
-    let mut system_metadata: SystemMetadata = current.iter().filter(|(key, _)| !is_image_key(key)).collect();
-    system_metadata.update(&new_sys_metadata);
     system_metadata.validate()?;
     Ok(Rebuild {
         system_metadata,

@@ -7,15 +7,23 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-/// `cargo test` builds the examples next to the test binaries.
+/// The example binary, as `cargo build --examples` leaves it next to the
+/// test binaries (scripts/test builds it first).
 fn nova_meta() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target directory");
-    dir.join("examples")
-        .join(format!("nova_meta{}", std::env::consts::EXE_SUFFIX))
+    let path = dir
+        .join("examples")
+        .join(format!("nova_meta{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --examples` first",
+        path.display()
+    );
+    path
 }
 
 fn run(input: &[u8]) -> (Vec<Value>, i32) {
@@ -24,7 +32,7 @@ fn run(input: &[u8]) -> (Vec<Value>, i32) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("nova_meta runs (cargo test builds it)");
+        .expect("nova_meta runs");
     child.stdin.take().unwrap().write_all(input).unwrap();
     let out = child.wait_with_output().unwrap();
     let lines = String::from_utf8(out.stdout)

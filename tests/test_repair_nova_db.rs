@@ -33,7 +33,8 @@ fn server_url() -> Option<String> {
     }
 }
 
-/// `cargo test` (all targets) builds the examples next to the test binaries.
+/// The example binary, as `cargo build --examples` leaves it next to the
+/// test binaries (scripts/test builds it first).
 fn example() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap();
@@ -42,7 +43,7 @@ fn example() -> PathBuf {
         .join(format!("repair_nova_db{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
-        "{} is missing: run `cargo test --all-targets`",
+        "{} is missing: run `cargo build --examples` first",
         path.display()
     );
     path

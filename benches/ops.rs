@@ -1,0 +1,151 @@
+//! Criterion benchmarks: every core op at 10, 50 and 500 image properties,
+//! beside the clone of its input map (the floor: a pure function must build
+//! its output map), and a scale group up to 10,000 properties.
+//!
+//! `scripts/bench` runs this and prints the ratios (op / clone, and Nova /
+//! crate). Inputs follow one recipe, shared with `scripts/bench_nova.py`:
+//! property `i` is named `prop_{i:05}` and holds, by `i % 4`, a 28-byte
+//! string, the integer `i`, a boolean, or a string of 12 `é`.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use nova_sysmeta::{
+    Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SystemMetadata,
+    create_image_metadata, initialize_snapshot_metadata, populate_for_create, reset_image_metadata,
+    system_metadata_from_image,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+fn image(n: usize) -> ImageMeta {
+    let properties: Properties = (0..n)
+        .map(|i| {
+            let value = match i % 4 {
+                0 => Value::from(format!("value-{i:05}-xxxxxxxxxxxxxxxx")),
+                1 => Value::from(i as u64),
+                2 => Value::from(i % 8 == 2),
+                _ => Value::from("é".repeat(12)),
+            };
+            (format!("prop_{i:05}"), value)
+        })
+        .collect();
+    ImageMeta {
+        id: Some("bbbbbbbb-0000-4000-8000-00000000000b".into()),
+        min_ram: Some(Minimum::Int(512)),
+        min_disk: Some(Minimum::Int(10)),
+        disk_format: Some("qcow2".into()),
+        container_format: Some("bare".into()),
+        properties,
+        ..ImageMeta::default()
+    }
+}
+
+struct Fixture {
+    image: ImageMeta,
+    sysmeta: SystemMetadata,
+    ctx: RequestContext,
+    instance: Instance,
+    flavor: Flavor,
+}
+
+fn fixture(n: usize) -> Fixture {
+    let ctx = RequestContext::new("user-1", "project-1").with_names("alice", "demo");
+    let flavor = Flavor::new(20);
+    let image = image(n);
+    let sysmeta = populate_for_create(&image, "aaaa", Some(&flavor), &ctx, &SystemMetadata::new()).unwrap();
+    Fixture {
+        image,
+        sysmeta,
+        ctx,
+        instance: Instance::new(Uuid::from_u128(1), "project-1"),
+        flavor,
+    }
+}
+
+fn core_ops(c: &mut Criterion) {
+    let config = NovaConfig::default();
+    let extra = Properties::new();
+    for n in [10, 50, 500] {
+        let f = fixture(n);
+        let mut g = c.benchmark_group(format!("core/{n}"));
+        g.bench_function("clone_properties", |b| {
+            b.iter(|| black_box(&f.image.properties).clone())
+        });
+        g.bench_function("clone_sysmeta", |b| b.iter(|| black_box(&f.sysmeta).clone()));
+        g.bench_function("system_metadata_from_image", |b| {
+            b.iter(|| system_metadata_from_image(black_box(&f.image), Some(&f.flavor)).unwrap())
+        });
+        g.bench_function("populate_for_create", |b| {
+            b.iter(|| {
+                populate_for_create(
+                    black_box(&f.image),
+                    "aaaa",
+                    Some(&f.flavor),
+                    &f.ctx,
+                    &SystemMetadata::new(),
+                )
+                .unwrap()
+            })
+        });
+        g.bench_function("reset_image_metadata", |b| {
+            b.iter(|| reset_image_metadata(black_box(&f.sysmeta), &f.image, "bbbb", Some(&f.flavor)).unwrap())
+        });
+        g.bench_function("initialize_snapshot_metadata", |b| {
+            b.iter(|| {
+                initialize_snapshot_metadata(
+                    &f.ctx,
+                    &f.instance,
+                    black_box(&f.sysmeta),
+                    "snap",
+                    &extra,
+                    &config,
+                )
+            })
+        });
+        g.bench_function("create_image_metadata", |b| {
+            b.iter(|| {
+                create_image_metadata(
+                    &f.ctx,
+                    &f.instance,
+                    black_box(&f.sysmeta),
+                    "snap",
+                    ImageType::Snapshot,
+                    &extra,
+                    &config,
+                )
+            })
+        });
+        g.finish();
+    }
+}
+
+fn scale(c: &mut Criterion) {
+    let config = NovaConfig::default();
+    let extra = Properties::new();
+    let mut g = c.benchmark_group("scale");
+    for n in [100, 1_000, 10_000] {
+        let f = fixture(n);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("reset_image_metadata", n), &f, |b, f| {
+            b.iter(|| reset_image_metadata(&f.sysmeta, &f.image, "bbbb", Some(&f.flavor)).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("create_image_metadata", n), &f, |b, f| {
+            b.iter(|| {
+                create_image_metadata(
+                    &f.ctx,
+                    &f.instance,
+                    &f.sysmeta,
+                    "s",
+                    ImageType::Snapshot,
+                    &extra,
+                    &config,
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, core_ops, scale);
+criterion_main!(benches);

@@ -1,0 +1,146 @@
+"""Times Nova 34.0.0's own functions on the inputs of benches/ops.rs and
+prints, with the criterion results of the same run, the ratios the
+project's speed targets are stated in.
+
+Run by scripts/bench (which runs criterion first); reads
+target/criterion/*/*/new/estimates.json.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+import types
+
+from nova import objects, utils  # noqa: E402
+from nova.compute import utils as compute_utils  # noqa: E402
+import nova.conf  # noqa: E402
+
+objects.register_all()
+
+
+def image(n):
+    props = {}
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            value = "value-%05d-xxxxxxxxxxxxxxxx" % i
+        elif kind == 1:
+            value = i
+        elif kind == 2:
+            value = i % 8 == 2
+        else:
+            value = "é" * 12
+        props["prop_%05d" % i] = value
+    return {"id": "bbbbbbbb-0000-4000-8000-00000000000b", "min_ram": 512, "min_disk": 10,
+            "disk_format": "qcow2", "container_format": "bare", "properties": props}
+
+
+class EchoImageApi:
+    def create(self, context, meta):
+        return meta
+
+
+def nova_ops(n):
+    img = image(n)
+    flavor = {"root_gb": 20}
+    ctx = types.SimpleNamespace(user_id="user-1", project_id="project-1", user_name="alice",
+                                project_name="demo")
+
+    def create(existing):
+        # The system-metadata steps of _populate_instance_for_create.
+        system_meta = utils.get_system_metadata_from_image(img, flavor)
+        system_meta.setdefault("image_base_image_ref", "aaaa")
+        system_meta["owner_user_name"] = ctx.user_name
+        system_meta["owner_project_name"] = ctx.project_name
+        out = dict(existing)
+        out.update(system_meta)
+        return {k: str(v) for k, v in out.items()}
+
+    sysmeta = create({})
+
+    def rebuild():
+        # _reset_image_metadata.
+        system_metadata = dict(sysmeta)
+        orig = dict(system_metadata)
+        for key in list(system_metadata.keys()):
+            if key.startswith(utils.SM_IMAGE_PROP_PREFIX):
+                del system_metadata[key]
+        new = utils.get_system_metadata_from_image(img, flavor)
+        new.update({"image_base_image_ref": "bbbb"})
+        system_metadata.update(new)
+        return system_metadata, orig
+
+    instance = types.SimpleNamespace(uuid="00000000-0000-0000-0000-000000000001", project_id="project-1",
+                                     system_metadata=sysmeta)
+    return {
+        "system_metadata_from_image": lambda: utils.get_system_metadata_from_image(img, flavor),
+        "populate_for_create": lambda: create({}),
+        "reset_image_metadata": rebuild,
+        "initialize_snapshot_metadata": lambda: compute_utils.initialize_instance_snapshot_metadata(
+            ctx, instance, "snap", {}),
+        "create_image_metadata": lambda: compute_utils.create_image(
+            ctx, instance, "snap", "snapshot", EchoImageApi(), {}),
+    }
+
+
+def time_ns(fn, budget=0.5):
+    """Mean ns per call: the best of 5 runs of as many calls as fit."""
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed > budget / 5:
+            break
+        calls *= 2
+    best = elapsed
+    for _ in range(4):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, time.perf_counter() - start)
+    return best / calls * 1e9
+
+
+def criterion_ns(root, group, name):
+    path = os.path.join(root, "target", "criterion", group, name, "new", "estimates.json")
+    with open(path) as f:
+        return json.load(f)["mean"]["point_estimate"]
+
+
+OPS = ["system_metadata_from_image", "populate_for_create", "reset_image_metadata",
+       "initialize_snapshot_metadata", "create_image_metadata"]
+FLOOR = {"system_metadata_from_image": "clone_properties", "populate_for_create": "clone_properties"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    args = ap.parse_args()
+    nova.conf.CONF([], project="nova", default_config_files=[])
+    failed = []
+    print("%-30s %5s %12s %12s %9s %14s" % ("op", "props", "crate (us)", "Nova (us)", "Nova/crate",
+                                           "crate/clone"))
+    for n in (10, 50, 500):
+        ops = nova_ops(n)
+        group = "core_%d" % n
+        for op in OPS:
+            ours = criterion_ns(args.root, group, op)
+            floor = criterion_ns(args.root, group, FLOOR.get(op, "clone_sysmeta"))
+            theirs = time_ns(ops[op])
+            speedup, over_floor = theirs / ours, ours / floor
+            print("%-30s %5d %12.2f %12.2f %8.1fx %13.2fx" % (op, n, ours / 1e3, theirs / 1e3, speedup,
+                                                              over_floor))
+            if speedup < 50:
+                failed.append("%s at %d: %.1fx faster than Nova (target 50x)" % (op, n, speedup))
+            if n == 50 and over_floor > 3:
+                failed.append("%s at 50: %.2fx the clone (target 3x)" % (op, over_floor))
+    for line in failed:
+        print("MISSED: " + line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
