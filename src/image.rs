@@ -182,6 +182,20 @@ impl std::str::FromStr for Visibility {
     }
 }
 
+/// Keys [`ImageMeta`] keeps in typed fields.
+fn is_typed_key(key: &str) -> bool {
+    matches!(
+        key,
+        "id" | "name"
+            | "min_ram"
+            | "min_disk"
+            | "disk_format"
+            | "container_format"
+            | "visibility"
+            | "properties"
+    )
+}
+
 fn optional_string(key: &str, value: Value) -> Result<Option<String>> {
     match value {
         Value::Null => Ok(None),
@@ -249,7 +263,9 @@ impl TryFrom<Value> for ImageMeta {
 
 impl ImageMeta {
     /// The image as a JSON object in Nova's layout: typed attributes first,
-    /// then the other attributes in order, then `properties`.
+    /// then the other attributes in order, then `properties`. An entry of
+    /// [`other`](Self::other) named like a typed attribute or `properties`
+    /// is left out (the typed field is the one that counts).
     pub fn to_json_map(&self) -> Map<String, Value> {
         let mut map = Map::with_capacity(self.other.len() + 8);
         let mut put = |key: &str, value: Option<Value>| {
@@ -267,7 +283,7 @@ impl ImageMeta {
             self.container_format.as_deref().map(Value::from),
         );
         put("visibility", self.visibility.map(|v| Value::from(v.as_str())));
-        for (key, value) in &self.other {
+        for (key, value) in self.other.iter().filter(|(k, _)| !is_typed_key(k)) {
             map.insert(key.clone(), value.clone());
         }
         map.insert("properties".to_owned(), Value::Object(self.properties.clone()));
@@ -276,8 +292,37 @@ impl ImageMeta {
 }
 
 impl Serialize for ImageMeta {
+    /// The same layout as [`ImageMeta::to_json_map`], written without
+    /// copying the properties.
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        self.to_json_map().serialize(serializer)
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(id) = &self.id {
+            map.serialize_entry("id", id)?;
+        }
+        if let Some(name) = &self.name {
+            map.serialize_entry("name", name)?;
+        }
+        if let Some(m) = &self.min_ram {
+            map.serialize_entry("min_ram", &m.to_json())?;
+        }
+        if let Some(m) = &self.min_disk {
+            map.serialize_entry("min_disk", &m.to_json())?;
+        }
+        if let Some(f) = &self.disk_format {
+            map.serialize_entry("disk_format", f)?;
+        }
+        if let Some(f) = &self.container_format {
+            map.serialize_entry("container_format", f)?;
+        }
+        if let Some(v) = self.visibility {
+            map.serialize_entry("visibility", v.as_str())?;
+        }
+        for (key, value) in self.other.iter().filter(|(k, _)| !is_typed_key(k)) {
+            map.serialize_entry(key, value)?;
+        }
+        map.serialize_entry("properties", &self.properties)?;
+        map.end()
     }
 }
 

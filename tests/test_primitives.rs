@@ -233,3 +233,13 @@ fn reading_back_always_has_properties() {
     let img = image_from_system_metadata(&sm(&[]));
     assert_eq!(serde_json::to_value(&img).unwrap(), json!({"properties": {}}));
 }
+
+#[test]
+fn other_attributes_named_like_typed_ones_are_left_out_when_serializing() {
+    let mut img = image(json!({"id": "real", "status": "active"}));
+    img.other.insert("id".into(), json!("shadow"));
+    img.other.insert("properties".into(), json!({"x": 1}));
+    let want = json!({"id": "real", "status": "active", "properties": {}});
+    assert_eq!(serde_json::to_value(&img).unwrap(), want);
+    assert_eq!(serde_json::Value::Object(img.to_json_map()), want);
+}

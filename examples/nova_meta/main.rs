@@ -19,7 +19,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
 
 use request::Failure;
-use serde_json::Value;
 
 fn main() -> ExitCode {
     // A panic would be a bug in the crate; it is reported as an error line
@@ -52,27 +51,11 @@ fn run(input: impl Read, output: impl Write) -> io::Result<()> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let answer = catch_unwind(AssertUnwindSafe(|| answer(&line))).unwrap_or_else(|_| {
+        let answer = catch_unwind(AssertUnwindSafe(|| ops::answer(&line))).unwrap_or_else(|_| {
             Failure::new("internal", "the request made nova_meta fail; please report it").to_json()
         });
         serde_json::to_writer(&mut out, &answer)?;
         out.write_all(b"\n")?;
     }
     out.flush()
-}
-
-/// The result line for one request line.
-fn answer(line: &[u8]) -> Value {
-    let request: Value = match serde_json::from_slice(line) {
-        Ok(v) => v,
-        Err(e) => return Failure::new("invalid_json", format!("line is not JSON: {e}")).to_json(),
-    };
-    match ops::dispatch(&request) {
-        Ok(result) => {
-            let mut map = serde_json::Map::with_capacity(1);
-            map.insert("ok".to_owned(), result);
-            Value::Object(map)
-        }
-        Err(failure) => failure.to_json(),
-    }
 }

@@ -16,6 +16,48 @@ use serde_json::{Map, Value, json};
 
 use crate::request::{Failure, Request};
 
+/// Every op, in the order of the contract's tables.
+#[allow(dead_code)] // read by the fuzz targets and the robustness tests
+pub const OPS: [&str; 21] = [
+    "system_metadata_from_image",
+    "image_from_system_metadata",
+    "populate_for_create",
+    "reset_image_metadata",
+    "initialize_snapshot_metadata",
+    "create_image",
+    "backup",
+    "rotate_backups",
+    "shelve",
+    "record_shelved",
+    "remove_shelved_keys",
+    "ensure_base_image_ref",
+    "snapshot_volume_backed",
+    "finalize_snapshot_upload",
+    "to_glance",
+    "from_glance",
+    "from_rows",
+    "image_from_volume",
+    "audit",
+    "repair",
+    "lineage",
+];
+
+/// The result line for one request line: `{"ok": ...}` or `{"error": ...}`.
+pub fn answer(line: &[u8]) -> Value {
+    let request: Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => return Failure::new("invalid_json", format!("line is not JSON: {e}")).to_json(),
+    };
+    match dispatch(&request) {
+        Ok(result) => {
+            let mut map = Map::with_capacity(1);
+            map.insert("ok".to_owned(), result);
+            Value::Object(map)
+        }
+        Err(failure) => failure.to_json(),
+    }
+}
+
 /// Runs the request's op and returns its `ok` result.
 pub fn dispatch(request: &Value) -> Result<Value, Failure> {
     let Value::Object(fields) = request else {

@@ -1,0 +1,11 @@
+//! `ensure_base_image_ref`: fuzz bytes as the request's fields.
+#![no_main]
+
+#[path = "harness.rs"]
+mod harness;
+#[path = "../../examples/nova_meta/ops.rs"]
+mod ops;
+#[path = "../../examples/nova_meta/request.rs"]
+mod request;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::check_op("ensure_base_image_ref", data));

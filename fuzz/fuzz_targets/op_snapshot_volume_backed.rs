@@ -1,0 +1,11 @@
+//! `snapshot_volume_backed`: fuzz bytes as the request's fields.
+#![no_main]
+
+#[path = "harness.rs"]
+mod harness;
+#[path = "../../examples/nova_meta/ops.rs"]
+mod ops;
+#[path = "../../examples/nova_meta/request.rs"]
+mod request;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::check_op("snapshot_volume_backed", data));

@@ -1,0 +1,169 @@
+//! The stable, shorter version of the fuzz targets in `fuzz/`: every op of
+//! `nova_meta`, fed generated requests whose fields hold arbitrary JSON
+//! (deep nesting, huge and odd numbers, odd strings, duplicate keys), and
+//! arbitrary bytes as lines. Whatever comes in, the answer is exactly one
+//! `ok` or `error` object, and nothing panics.
+
+#[path = "../examples/nova_meta/ops.rs"]
+mod ops;
+#[path = "../examples/nova_meta/request.rs"]
+mod request;
+
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+/// The fields each op reads (from the JSON Lines contract).
+fn fields(op: &str) -> &'static [&'static str] {
+    const SNAPSHOT: &[&str] = &[
+        "system_metadata",
+        "instance",
+        "context",
+        "name",
+        "extra_properties",
+        "non_inheritable_image_properties",
+        "image_type",
+        "profile",
+        "allow",
+        "backup_type",
+        "image_mappings",
+    ];
+    match op {
+        "system_metadata_from_image" => &["image", "flavor"],
+        "image_from_system_metadata" | "remove_shelved_keys" => &["system_metadata"],
+        "populate_for_create" => &["image", "image_ref", "flavor", "context", "system_metadata"],
+        "reset_image_metadata" => &[
+            "system_metadata",
+            "image",
+            "image_id",
+            "flavor",
+            "base_image_ref_policy",
+        ],
+        "rotate_backups" => &["instance_uuid", "backup_type", "rotation", "images"],
+        "shelve" => &[
+            "system_metadata",
+            "instance",
+            "context",
+            "volume_backed",
+            "profile",
+            "allow",
+        ],
+        "record_shelved" => &["system_metadata", "image_id", "host", "shelved_at"],
+        "ensure_base_image_ref" => &["system_metadata", "image_ref"],
+        "finalize_snapshot_upload" => &["image", "system_metadata", "instance", "disk_format"],
+        "to_glance" | "from_glance" => &["image"],
+        "from_rows" => &["rows", "include_deleted"],
+        "image_from_volume" => &["volume"],
+        "audit" | "repair" => &["system_metadata", "instance"],
+        "lineage" => &["instance", "images"],
+        _ => SNAPSHOT,
+    }
+}
+
+fn odd_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z_]{0,8}",
+        Just(String::new()),
+        "\\PC{0,40}",
+        (0usize..600).prop_map(|n| "é".repeat(n)),
+        prop::sample::select(vec![
+            "image_base_image_ref",
+            "image_min_disk",
+            "min_ram",
+            "vhd",
+            "hardened",
+            "origin",
+            "legacy",
+            "backup",
+            "snapshot",
+            "2026-11-25T15:08:12Z",
+            "11111111-2222-4333-8444-555555555555",
+            " 1_0 ",
+            "None",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+fn odd_number() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
+            .prop_map(Value::from),
+        // Beyond 64 bits: serde_json keeps the digits in the example build.
+        "-?[1-9][0-9]{19,40}".prop_map(|s| serde_json::from_str(&s).unwrap()),
+    ]
+}
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        odd_number(),
+        odd_string().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 40, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::vec((odd_string(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+fn request() -> impl Strategy<Value = Value> {
+    prop::sample::select(ops::OPS.to_vec()).prop_flat_map(|op| {
+        let names = fields(op);
+        prop::collection::vec(prop::option::weighted(0.8, any_json()), names.len()).prop_map(move |values| {
+            let mut map = Map::new();
+            map.insert("op".into(), Value::from(op));
+            for (name, value) in names.iter().zip(values) {
+                if let Some(value) = value {
+                    map.insert((*name).to_owned(), value);
+                }
+            }
+            Value::Object(map)
+        })
+    })
+}
+
+fn is_one_answer(v: &Value) -> bool {
+    match v {
+        Value::Object(m) if m.len() == 1 => {
+            m.contains_key("ok")
+                || m.get("error")
+                    .is_some_and(|e| e["kind"].is_string() && e["message"].is_string())
+        }
+        _ => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn any_request_gets_exactly_one_answer(req in request()) {
+        let line = serde_json::to_vec(&req).unwrap();
+        let answer = ops::answer(&line);
+        prop_assert!(is_one_answer(&answer), "{}", answer);
+        prop_assert_ne!(answer["error"]["kind"].as_str(), Some("internal"));
+    }
+
+    #[test]
+    fn any_bytes_get_exactly_one_answer(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        prop_assert!(is_one_answer(&ops::answer(&bytes)));
+    }
+}
+
+#[test]
+fn duplicate_keys_and_deep_nesting_are_answered() {
+    let dup = br#"{"op": "ensure_base_image_ref", "system_metadata": {"a": "1", "a": "2"}, "image_ref": "x", "image_ref": "y"}"#;
+    let answer = ops::answer(dup);
+    assert_eq!(
+        answer["ok"],
+        serde_json::json!({"a": "2", "image_base_image_ref": "y"})
+    );
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_eq!(ops::answer(deep.as_bytes())["error"]["kind"], "invalid_json");
+}
