@@ -1,29 +1,16 @@
 //! The `nova_meta` example's JSON Lines framing: one answer per non-blank
 //! line, in order, errors as lines, nothing lost after a bad line.
 
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-/// The example binary, as `cargo build --examples` leaves it next to the
-/// test binaries (scripts/test builds it first).
 fn nova_meta() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let path = dir
-        .join("examples")
-        .join(format!("nova_meta{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --examples` first",
-        path.display()
-    );
-    path
+    common::example_binary("nova_meta")
 }
 
 fn run(input: &[u8]) -> (Vec<Value>, i32) {

@@ -6,6 +6,8 @@
 //! start)"`, which `scripts/test` and `.ci/run` do). Without it the test is
 //! skipped, except under CI, where it fails.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -33,20 +35,8 @@ fn server_url() -> Option<String> {
     }
 }
 
-/// The example binary, as `cargo build --examples` leaves it next to the
-/// test binaries (scripts/test builds it first).
 fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let path = dir
-        .join("examples")
-        .join(format!("repair_nova_db{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --examples` first",
-        path.display()
-    );
-    path
+    common::example_binary("repair_nova_db")
 }
 
 /// A fresh database with Nova's two tables (as nova/db/main/models.py
@@ -381,15 +371,24 @@ fn reported_counts(report: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
-#[test]
-fn dry_run_then_apply_then_apply_again() {
+/// A fresh, seeded database named `name`: its connection, its URL, what
+/// was seeded and every metadata row. `None` (skip) without a server.
+fn seeded_db(name: &str) -> Option<(Conn, String, Vec<Seeded>, Vec<Row>)> {
     let Some(server) = server_url() else {
         eprintln!("skipped: NOVA_SYSMETA_MARIADB_URL is not set (eval \"$(scripts/mariadb start)\")");
-        return;
+        return None;
     };
-    let (mut conn, url) = fresh_db(&server, "nova_repair_full");
+    let (mut conn, url) = fresh_db(&server, name);
     let seeded = seed(&mut conn);
     let before = all_rows(&mut conn);
+    Some((conn, url, seeded, before))
+}
+
+#[test]
+fn dry_run_then_apply_then_apply_again() {
+    let Some((mut conn, url, seeded, before)) = seeded_db("nova_repair_full") else {
+        return;
+    };
 
     let report = run_example(&url, &["--batch-size", "250"]);
     assert_eq!(all_rows(&mut conn), before, "a dry run wrote to the database");
@@ -410,13 +409,9 @@ fn dry_run_then_apply_then_apply_again() {
 
 #[test]
 fn a_run_killed_midway_is_finished_by_the_next_one() {
-    let Some(server) = server_url() else {
-        eprintln!("skipped: NOVA_SYSMETA_MARIADB_URL is not set");
+    let Some((mut conn, url, seeded, before)) = seeded_db("nova_repair_killed") else {
         return;
     };
-    let (mut conn, url) = fresh_db(&server, "nova_repair_killed");
-    let seeded = seed(&mut conn);
-    let before = all_rows(&mut conn);
 
     let mut child = Command::new(example())
         .args([
