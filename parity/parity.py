@@ -16,6 +16,7 @@ counted, not failed.
 import argparse
 import collections
 import json
+import os
 import subprocess
 import sys
 import types
@@ -333,7 +334,13 @@ def main():
     for req, line in zip(requests, outputs):
         op = req["op"]
         per_op[op] += 1
-        ours = json.loads(line)
+        try:
+            ours = json.loads(line)
+        except ValueError:
+            ours = {"unparseable": line}
+        if not isinstance(ours, dict) or not ({"ok", "error"} & set(ours)):
+            mismatches.append((req, "an ok or error line", ours))
+            continue
         try:
             expected = nova_answer(req)
             nova_error = None
@@ -355,6 +362,13 @@ def main():
         if not same(op, expected, ours["ok"]):
             mismatches.append((req, expected, ours))
 
+    if mismatches:
+        # Every mismatch, with its request, for replay: one JSON object a line.
+        report = os.path.join(os.path.dirname(args.bin), "parity-mismatches.jsonl")
+        with open(report, "w") as f:
+            for req, expected, ours in mismatches:
+                f.write(json.dumps({"request": req, "nova": expected, "crate": ours}, default=str) + "\n")
+        print(f"parity: all {len(mismatches)} mismatches written to {report}", file=sys.stderr)
     by_op = collections.Counter(req["op"] for req, _, _ in mismatches)
     if by_op:
         print("parity: mismatches by op: " + ", ".join(f"{k}={v}" for k, v in by_op.items()), file=sys.stderr)
