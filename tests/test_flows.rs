@@ -25,6 +25,11 @@ fn props(v: serde_json::Value) -> Properties {
     }
 }
 
+/// A snapshot by the instance's owner, with Nova's default configuration.
+fn own_snapshot(meta: &SystemMetadata, extra: &Properties) -> nova_sysmeta::ImageMeta {
+    initialize_snapshot_metadata(&ctx(), &instance(), meta, "s", extra, &NovaConfig::default())
+}
+
 // ---- create ---------------------------------------------------------------
 
 #[test]
@@ -197,14 +202,7 @@ fn snapshot_drops_non_inheritable_properties() {
         serde_json::Value::Object(img.properties),
         json!({"cache_in_nova": "True", "bittorrent": "x", "os_type": "linux"})
     );
-    let img = initialize_snapshot_metadata(
-        &ctx(),
-        &instance(),
-        &meta,
-        "s",
-        &Properties::new(),
-        &NovaConfig::default(),
-    );
+    let img = own_snapshot(&meta, &Properties::new());
     assert!(!img.properties.contains_key("cache_in_nova") && !img.properties.contains_key("bittorrent"));
     assert!(img.properties.contains_key("custom"));
 }
@@ -213,7 +211,7 @@ fn snapshot_drops_non_inheritable_properties() {
 fn extra_properties_win_even_over_non_inheritable_names() {
     let meta = sm(&[("image_os_type", "linux"), ("image_cache_in_nova", "True")]);
     let extra = props(json!({"os_type": "windows", "cache_in_nova": false, "new": [1]}));
-    let img = initialize_snapshot_metadata(&ctx(), &instance(), &meta, "s", &extra, &NovaConfig::default());
+    let img = own_snapshot(&meta, &extra);
     assert_eq!(
         serde_json::to_string(&img.properties).unwrap(),
         r#"{"os_type":"windows","cache_in_nova":false,"new":[1]}"#
@@ -227,14 +225,7 @@ fn unprefixed_system_metadata_reaches_snapshot_properties() {
         ("password_0", "secret"),
         ("boot_roles", "admin"),
     ]);
-    let img = initialize_snapshot_metadata(
-        &ctx(),
-        &instance(),
-        &meta,
-        "s",
-        &Properties::new(),
-        &NovaConfig::default(),
-    );
+    let img = own_snapshot(&meta, &Properties::new());
     assert_eq!(img.properties["password_0"], "secret");
     assert_eq!(img.properties["boot_roles"], "admin");
 }

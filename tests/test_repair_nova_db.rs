@@ -117,33 +117,19 @@ fn seed(conn: &mut Conn) -> Vec<Seeded> {
         let mut deleted = false;
         match i % 10 {
             0..=2 => {}
-            3 => {
-                // Rebuilt after the fix: healthy.
+            3..=5 => {
+                // Rebuilt after the fix (3: healthy) or before it (4, 5: the
+                // base image ref is lost).
+                let policy = if i % 10 == 3 {
+                    BaseImageRefPolicy::Nova
+                } else {
+                    BaseImageRefPolicy::Legacy
+                };
                 image_ref = format!("img-r{}", i % 13);
                 let b = image(i + 1, json!({"os_type": "linux"}));
-                sm = reset_image_metadata_with_policy(
-                    &sm,
-                    &b,
-                    &image_ref,
-                    Some(&flavor),
-                    BaseImageRefPolicy::Nova,
-                )
-                .unwrap()
-                .system_metadata;
-            }
-            4 | 5 => {
-                // Rebuilt before the fix: the base image ref is lost.
-                image_ref = format!("img-r{}", i % 13);
-                let b = image(i + 1, json!({"os_type": "linux"}));
-                sm = reset_image_metadata_with_policy(
-                    &sm,
-                    &b,
-                    &image_ref,
-                    Some(&flavor),
-                    BaseImageRefPolicy::Legacy,
-                )
-                .unwrap()
-                .system_metadata;
+                sm = reset_image_metadata_with_policy(&sm, &b, &image_ref, Some(&flavor), policy)
+                    .unwrap()
+                    .system_metadata;
                 if i % 20 == 4 {
                     meta_rows.push((
                         uuid.clone(),
