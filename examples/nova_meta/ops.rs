@@ -48,7 +48,7 @@ pub fn answer(line: &[u8]) -> Value {
         Ok(v) => v,
         Err(e) => return Failure::new("invalid_json", format!("line is not JSON: {e}")).to_json(),
     };
-    match dispatch(&request) {
+    match dispatch(request) {
         Ok(result) => {
             let mut map = Map::with_capacity(1);
             map.insert("ok".to_owned(), result);
@@ -59,30 +59,30 @@ pub fn answer(line: &[u8]) -> Value {
 }
 
 /// Runs the request's op and returns its `ok` result.
-pub fn dispatch(request: &Value) -> Result<Value, Failure> {
-    let Value::Object(fields) = request else {
+pub fn dispatch(request: Value) -> Result<Value, Failure> {
+    let Value::Object(mut fields) = request else {
         return Err(Failure::new("invalid_request", "a request must be a JSON object"));
     };
-    let op = match fields.get("op") {
-        Some(Value::String(op)) => op.as_str(),
+    let op = match fields.remove("op") {
+        Some(Value::String(op)) => op,
         Some(_) => return Err(Failure::new("invalid_value", "field `op` must be a string")),
         None => return Err(Failure::new("missing_field", "field `op` is required")),
     };
-    let req = Request::new(fields);
-    match op {
-        "system_metadata_from_image" => system_metadata_from_image_op(&req),
-        "image_from_system_metadata" => image_from_system_metadata_op(&req),
-        "populate_for_create" => populate_for_create_op(&req),
-        "reset_image_metadata" => reset_image_metadata_op(&req),
-        "initialize_snapshot_metadata" => snapshot_op(&req, None),
+    let req = &mut Request::new(fields);
+    match op.as_str() {
+        "system_metadata_from_image" => system_metadata_from_image_op(req),
+        "image_from_system_metadata" => image_from_system_metadata_op(req),
+        "populate_for_create" => populate_for_create_op(req),
+        "reset_image_metadata" => reset_image_metadata_op(req),
+        "initialize_snapshot_metadata" => snapshot_op(req, None),
         "create_image" => {
             let image_type: ImageType = req.field("image_type")?;
-            snapshot_op(&req, Some(image_type))
+            snapshot_op(req, Some(image_type))
         }
-        "backup" => backup_op(&req),
-        "rotate_backups" => rotate_backups_op(&req),
-        "shelve" => shelve_op(&req),
-        "record_shelved" => record_shelved_op(&req),
+        "backup" => backup_op(req),
+        "rotate_backups" => rotate_backups_op(req),
+        "shelve" => shelve_op(req),
+        "record_shelved" => record_shelved_op(req),
         "remove_shelved_keys" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             to_value(remove_shelved_keys(&sm))
@@ -92,8 +92,8 @@ pub fn dispatch(request: &Value) -> Result<Value, Failure> {
             let image_ref: String = req.field("image_ref")?;
             to_value(ensure_base_image_ref(&sm, &image_ref)?)
         }
-        "snapshot_volume_backed" => snapshot_volume_backed_op(&req),
-        "finalize_snapshot_upload" => finalize_snapshot_upload_op(&req),
+        "snapshot_volume_backed" => snapshot_volume_backed_op(req),
+        "finalize_snapshot_upload" => finalize_snapshot_upload_op(req),
         "to_glance" => {
             let image: ImageMeta = req.field("image")?;
             Ok(Value::Object(to_glance(&image)?))
@@ -144,18 +144,18 @@ fn to_value(result: impl Serialize) -> Result<Value, Failure> {
     serde_json::to_value(result).map_err(|e| Failure::new("internal", e.to_string()))
 }
 
-fn system_metadata_from_image_op(req: &Request) -> Result<Value, Failure> {
+fn system_metadata_from_image_op(req: &mut Request) -> Result<Value, Failure> {
     let image: ImageMeta = req.field("image")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
     to_value(system_metadata_from_image(&image, flavor.as_ref())?)
 }
 
-fn image_from_system_metadata_op(req: &Request) -> Result<Value, Failure> {
+fn image_from_system_metadata_op(req: &mut Request) -> Result<Value, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     to_value(image_from_system_metadata(&sm))
 }
 
-fn populate_for_create_op(req: &Request) -> Result<Value, Failure> {
+fn populate_for_create_op(req: &mut Request) -> Result<Value, Failure> {
     let image: ImageMeta = req.field("image")?;
     let image_ref: String = req.field("image_ref")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
@@ -170,7 +170,7 @@ fn populate_for_create_op(req: &Request) -> Result<Value, Failure> {
     )?)
 }
 
-fn reset_image_metadata_op(req: &Request) -> Result<Value, Failure> {
+fn reset_image_metadata_op(req: &mut Request) -> Result<Value, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let image: ImageMeta = req.field("image")?;
     let image_id: String = req.field("image_id")?;
@@ -185,7 +185,7 @@ fn reset_image_metadata_op(req: &Request) -> Result<Value, Failure> {
     )?)
 }
 
-fn snapshot_op(req: &Request, image_type: Option<ImageType>) -> Result<Value, Failure> {
+fn snapshot_op(req: &mut Request, image_type: Option<ImageType>) -> Result<Value, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let context: RequestContext = req.field("context")?;
@@ -199,7 +199,7 @@ fn snapshot_op(req: &Request, image_type: Option<ImageType>) -> Result<Value, Fa
 }
 
 /// `non_inheritable_image_properties`, when given, replaces Nova's default.
-fn config(req: &Request) -> Result<NovaConfig, Failure> {
+fn config(req: &mut Request) -> Result<NovaConfig, Failure> {
     Ok(match req.optional("non_inheritable_image_properties")? {
         Some(list) => NovaConfig {
             non_inheritable_image_properties: list,
@@ -208,7 +208,7 @@ fn config(req: &Request) -> Result<NovaConfig, Failure> {
     })
 }
 
-fn backup_op(req: &Request) -> Result<Value, Failure> {
+fn backup_op(req: &mut Request) -> Result<Value, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let context: RequestContext = req.field("context")?;
@@ -226,7 +226,7 @@ fn backup_op(req: &Request) -> Result<Value, Failure> {
     ))
 }
 
-fn rotate_backups_op(req: &Request) -> Result<Value, Failure> {
+fn rotate_backups_op(req: &mut Request) -> Result<Value, Failure> {
     let instance_uuid: uuid::Uuid = req.field("instance_uuid")?;
     let backup_type: String = req.field("backup_type")?;
     let rotation: usize = req.field("rotation")?;
@@ -234,7 +234,7 @@ fn rotate_backups_op(req: &Request) -> Result<Value, Failure> {
     Ok(json!({"delete": rotate_backups(&instance_uuid, &backup_type, rotation, &images)}))
 }
 
-fn shelve_op(req: &Request) -> Result<Value, Failure> {
+fn shelve_op(req: &mut Request) -> Result<Value, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let context: RequestContext = req.field("context")?;
@@ -249,7 +249,7 @@ fn shelve_op(req: &Request) -> Result<Value, Failure> {
     Ok(out)
 }
 
-fn record_shelved_op(req: &Request) -> Result<Value, Failure> {
+fn record_shelved_op(req: &mut Request) -> Result<Value, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let image_id: String = req.field("image_id")?;
     let host: String = req.field("host")?;
@@ -257,7 +257,7 @@ fn record_shelved_op(req: &Request) -> Result<Value, Failure> {
     to_value(record_shelved(&sm, &image_id, &host, &shelved_at)?)
 }
 
-fn snapshot_volume_backed_op(req: &Request) -> Result<Value, Failure> {
+fn snapshot_volume_backed_op(req: &mut Request) -> Result<Value, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let context: RequestContext = req.field("context")?;
@@ -275,7 +275,7 @@ fn snapshot_volume_backed_op(req: &Request) -> Result<Value, Failure> {
     ))
 }
 
-fn finalize_snapshot_upload_op(req: &Request) -> Result<Value, Failure> {
+fn finalize_snapshot_upload_op(req: &mut Request) -> Result<Value, Failure> {
     let image: ImageMeta = req.field("image")?;
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
@@ -284,7 +284,7 @@ fn finalize_snapshot_upload_op(req: &Request) -> Result<Value, Failure> {
 }
 
 /// The snapshot profile: `profile` (`nova` or `hardened`) and `allow`.
-fn profile(req: &Request) -> Result<SnapshotProfile, Failure> {
+fn profile(req: &mut Request) -> Result<SnapshotProfile, Failure> {
     let name: Option<String> = req.optional("profile")?;
     let allow: Vec<String> = req.or_default("allow")?;
     match name.as_deref() {
@@ -300,7 +300,7 @@ fn profile(req: &Request) -> Result<SnapshotProfile, Failure> {
 /// Runs a snapshot-making op on the view of `sm` the profile allows; with
 /// `hardened`, the result is `{image, withheld}`.
 fn profiled(
-    req: &Request,
+    req: &mut Request,
     sm: &SystemMetadata,
     make: impl FnOnce(&SystemMetadata) -> ImageMeta,
 ) -> Result<Value, Failure> {

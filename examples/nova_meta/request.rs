@@ -30,25 +30,27 @@ impl From<nova_sysmeta::Error> for Failure {
     }
 }
 
-/// The fields of one request object.
-pub struct Request<'a> {
-    fields: &'a Map<String, Value>,
+/// The fields of one request object, each taken (moved out) once.
+pub struct Request {
+    fields: Map<String, Value>,
 }
 
-impl<'a> Request<'a> {
-    pub fn new(fields: &'a Map<String, Value>) -> Self {
+impl Request {
+    pub fn new(fields: Map<String, Value>) -> Self {
         Self { fields }
     }
 
     /// A required field; `null` counts as missing.
-    pub fn field<T: DeserializeOwned>(&self, name: &str) -> Result<T, Failure> {
+    pub fn field<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Failure> {
         self.optional(name)?
             .ok_or_else(|| Failure::new("missing_field", format!("field `{name}` is required")))
     }
 
     /// An optional field: absent or `null` is `None`.
-    pub fn optional<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, Failure> {
-        match self.fields.get(name) {
+    pub fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, Failure> {
+        // Moving the value out lets serde move its strings instead of
+        // copying them.
+        match self.fields.remove(name) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => T::deserialize(value)
                 .map(Some)
@@ -57,7 +59,7 @@ impl<'a> Request<'a> {
     }
 
     /// An optional field with a default.
-    pub fn or_default<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, Failure> {
+    pub fn or_default<T: DeserializeOwned + Default>(&mut self, name: &str) -> Result<T, Failure> {
         Ok(self.optional(name)?.unwrap_or_default())
     }
 }
