@@ -76,6 +76,13 @@ pub enum Minimum {
 impl Minimum {
     /// The value as an integer when it is one ([`Minimum::Int`]); Nova does
     /// not parse strings here.
+    ///
+    /// ```
+    /// use nova_sysmeta::Minimum;
+    /// assert_eq!(Minimum::Int(512).as_int(), Some(512));
+    /// assert_eq!(Minimum::Text("512".into()).as_int(), None);
+    /// assert_eq!(Minimum::Text("512".into()).to_string(), "512");
+    /// ```
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Minimum::Int(i) => Some(*i),

@@ -69,21 +69,51 @@ impl SystemMetadata {
 
     /// Sets `key` to `value` only when absent (Python's `dict.setdefault`),
     /// returning the value now stored. O(1).
+    ///
+    /// ```
+    /// use nova_sysmeta::SystemMetadata;
+    /// let mut sm: SystemMetadata = [("image_base_image_ref", "origin")].into_iter().collect();
+    /// assert_eq!(sm.setdefault("image_base_image_ref", "img-1"), "origin");
+    /// ```
     pub fn setdefault(&mut self, key: impl Into<String>, value: impl Into<String>) -> &str {
         self.entries.entry(key.into()).or_insert_with(|| value.into())
     }
 
-    /// Removes `key`, keeping the order of the others. O(n).
+    /// Removes `key`, keeping the order of the others. O(n): to remove many
+    /// keys, use [`retain`](Self::retain).
+    ///
+    /// ```
+    /// use nova_sysmeta::SystemMetadata;
+    /// let mut sm: SystemMetadata = [("a", "1"), ("b", "2"), ("c", "3")].into_iter().collect();
+    /// assert_eq!(sm.remove("a").as_deref(), Some("1"));
+    /// assert_eq!(sm.keys().collect::<Vec<_>>(), ["b", "c"]);
+    /// ```
     pub fn remove(&mut self, key: &str) -> Option<String> {
         self.entries.shift_remove(key)
     }
 
     /// Keeps only the entries for which `keep` returns true, in order. O(n).
+    ///
+    /// ```
+    /// use nova_sysmeta::{is_image_key, SystemMetadata};
+    /// let mut sm: SystemMetadata = [("image_os_type", "linux"), ("owner_user_name", "alice")].into_iter().collect();
+    /// sm.retain(|k, _| !is_image_key(k));
+    /// assert_eq!(sm.keys().collect::<Vec<_>>(), ["owner_user_name"]);
+    /// ```
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
         self.entries.retain(|k, v| keep(k, v));
     }
 
-    /// Python's `dict.update`: every entry of `other` is inserted in turn.
+    /// Python's `dict.update`: every entry of `other` is inserted in turn
+    /// (existing keys keep their place). To move entries in instead of
+    /// copying them, use `extend`.
+    ///
+    /// ```
+    /// use nova_sysmeta::SystemMetadata;
+    /// let mut sm: SystemMetadata = [("a", "1"), ("b", "2")].into_iter().collect();
+    /// sm.update(&[("c", "3"), ("a", "9")].into_iter().collect());
+    /// assert_eq!(sm.iter().collect::<Vec<_>>(), [("a", "9"), ("b", "2"), ("c", "3")]);
+    /// ```
     pub fn update(&mut self, other: &SystemMetadata) {
         for (k, v) in other.iter() {
             self.insert(k, v);
@@ -111,6 +141,12 @@ impl SystemMetadata {
     }
 
     /// Entries whose key starts with `image_` ([`crate::SM_IMAGE_PROP_PREFIX`]).
+    ///
+    /// ```
+    /// use nova_sysmeta::SystemMetadata;
+    /// let sm: SystemMetadata = [("image_os_type", "linux"), ("owner_user_name", "alice")].into_iter().collect();
+    /// assert_eq!(sm.image_entries().collect::<Vec<_>>(), [("image_os_type", "linux")]);
+    /// ```
     pub fn image_entries(&self) -> impl Iterator<Item = (&str, &str)> {
         self.iter().filter(|(k, _)| is_image_key(k))
     }
