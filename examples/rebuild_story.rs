@@ -1,15 +1,16 @@
 //! The story behind this crate, step by step: create a server from a
 //! Windows image A, rebuild it to a Linux image B, snapshot it, and see what
 //! the snapshot says about its origin, with Nova's fix for bug 1893618 and
-//! without it.
+//! without it; then audit and repair the damaged instance.
 //!
 //! ```text
 //! cargo run --example rebuild_story
 //! ```
 
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata,
-    create_image_metadata, populate_for_create, reset_image_metadata,
+    BaseImageRefPolicy, Flavor, ImageMeta, ImageType, Instance, InstanceFacts, NovaConfig, Properties,
+    RequestContext, Severity, SystemMetadata, audit, create_image_metadata, populate_for_create, repair,
+    reset_image_metadata, reset_image_metadata_with_policy,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -63,9 +64,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("{}", serde_json::to_string_pretty(&snap)?);
 
-    println!("\nBefore the fix, rebuild deleted image_base_image_ref and nothing put it back:");
-    let mut damaged = rebuilt.system_metadata.clone();
-    damaged.remove("image_base_image_ref");
+    println!("\nBefore the fix (Nova Pike's rebuild, the Legacy policy), nothing put it back:");
+    let damaged = reset_image_metadata_with_policy(
+        &created,
+        &image_b,
+        "bbbbbbbb-0000-4000-8000-00000000000b",
+        Some(&flavor),
+        BaseImageRefPolicy::Legacy,
+    )?
+    .system_metadata;
     let snap = create_image_metadata(
         &ctx,
         &instance,
@@ -79,6 +86,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "base_image_ref in the snapshot: {:?}",
         snap.properties.get("base_image_ref")
     );
+
+    println!("\nWhat an audit says of that instance, and what repair sets (as Nova's resize would):");
+    let facts = InstanceFacts {
+        image_ref: Some("bbbbbbbb-0000-4000-8000-00000000000b".into()),
+        ..InstanceFacts::default()
+    };
+    for finding in audit(&damaged, &facts)
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+    {
+        println!("   {}: {}", finding.kind, finding.message);
+    }
+    for change in repair(&damaged, &facts).changes {
+        println!("   set {} = {:?}", change.key, change.new.unwrap_or_default());
+    }
     Ok(())
 }
 
