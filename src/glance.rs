@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::image::ImageMeta;
-use crate::pystr::{python_int, python_json_dumps, python_repr, python_str};
+use crate::pystr::{python_int, python_json_dumps, python_repr, python_str, python_truthy};
 use crate::upload::is_unset_kernel_or_ramdisk;
 
 /// Properties Nova stores in Glance as JSON text (`_CONVERT_PROPS`).
@@ -109,7 +109,7 @@ pub fn to_glance(image: &ImageMeta) -> Result<Map<String, Value>> {
                 out.insert(name, Value::from(n));
             }
             "is_public" => {
-                let public = is_truthy(&value);
+                let public = python_truthy(&value);
                 out.insert(
                     "visibility".to_owned(),
                     Value::from(if public { "public" } else { "private" }),
@@ -159,17 +159,6 @@ fn python_int_of(key: &str, value: &Value) -> Result<i64> {
         key: key.to_owned(),
         found: python_repr(value),
     })
-}
-
-fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
 }
 
 /// Nova's image dict for a Glance v2 image body (`_translate_from_glance`),

@@ -22,13 +22,11 @@ pub struct MetadataRow {
 
 fn deleted_flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
     match Value::deserialize(deserializer)? {
-        Value::Null => Ok(false),
-        Value::Bool(b) => Ok(b),
-        Value::Number(n) => Ok(n.as_f64().is_some_and(|f| f != 0.0)),
-        Value::String(s) => Ok(!s.is_empty()),
-        other => Err(serde::de::Error::custom(format!(
+        other @ (Value::Array(_) | Value::Object(_)) => Err(serde::de::Error::custom(format!(
             "`deleted` must be a boolean or an integer, found {other}"
         ))),
+        // Nova tests `item.get('deleted')` for truth.
+        scalar => Ok(crate::pystr::python_truthy(&scalar)),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::context::RequestContext;
 use crate::error::{Error, Result};
 use crate::image::{ImageMeta, Minimum, Properties};
 use crate::instance::Instance;
-use crate::pystr::{python_int, python_repr};
+use crate::pystr::{python_int, python_repr, python_truthy};
 use crate::snapshot::initialize_snapshot_metadata;
 use crate::system_metadata::SystemMetadata;
 
@@ -160,9 +160,10 @@ fn int_or_zero(key: &str, value: Option<&Value>) -> Result<i64> {
         found: value.map_or_else(|| "None".to_owned(), python_repr),
     };
     match value {
-        None | Some(Value::Null) => Ok(0),
+        // `value or 0`
+        None => Ok(0),
+        Some(v) if !python_truthy(v) => Ok(0),
         Some(Value::Bool(b)) => Ok(i64::from(*b)),
-        Some(Value::String(s)) if s.is_empty() => Ok(0),
         Some(Value::String(s)) => python_int(s).ok_or_else(not_int),
         Some(Value::Number(n)) => match n.as_i64() {
             Some(i) => Ok(i),
@@ -173,8 +174,6 @@ fn int_or_zero(key: &str, value: Option<&Value>) -> Result<i64> {
                 .map(|f| f.trunc() as i64)
                 .ok_or_else(not_int),
         },
-        Some(Value::Array(a)) if a.is_empty() => Ok(0),
-        Some(Value::Object(o)) if o.is_empty() => Ok(0),
         Some(_) => Err(not_int()),
     }
 }

@@ -286,6 +286,19 @@ fn write_str_repr(out: &mut String, s: &str) {
     out.push(quote);
 }
 
+/// Python's truthiness of a JSON value: `None`, `False`, `0`, `0.0`, `""`,
+/// `[]` and `{}` are false.
+pub(crate) fn python_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
 /// Python's `int(text)` for a string: surrounding whitespace ignored, an
 /// optional sign, ASCII digits with single underscores between them.
 /// `None` where Python raises `ValueError`, or where the value does not fit
