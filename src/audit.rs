@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::config::NovaConfig;
-use crate::keys::{IMAGE_BASE_IMAGE_REF, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_skip_key};
+use crate::keys::{IMAGE_BASE_IMAGE_REF, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key};
 use crate::pystr::python_int;
 use crate::shelve::SHELVED_KEYS;
 use crate::snapshot::is_non_inheritable;
@@ -218,7 +218,7 @@ pub fn audit_with_config(
         }
         let leaks = !key.starts_with(SM_IMAGE_PROP_PREFIX)
             && !is_skip_key(key)
-            && !matches!(key, "min_ram" | "min_disk" | "disk_format" | "container_format")
+            && !is_inheritable_key(key)
             && !is_non_inheritable(key, &config.non_inheritable_image_properties);
         if leaks {
             let severity = if key.starts_with("password_") {
