@@ -123,3 +123,34 @@ fn deeply_nested_and_huge_inputs_are_answered_not_crashed() {
     assert_eq!(lines[1]["ok"]["image_p"].as_str().unwrap().len(), 254);
     assert_eq!(lines[2]["ok"]["image_p"], "123456789012345678901234567890");
 }
+
+#[test]
+fn every_snapshot_op_honours_the_hardened_profile() {
+    let common = r#""profile": "hardened", "allow": ["owner_user_name"],
+        "system_metadata": {"image_os_type": "linux", "password_0": "c2VjcmV0", "owner_user_name": "alice"},
+        "instance": {"uuid": "11111111-2222-4333-8444-555555555555", "project_id": "p",
+                     "image_ref": "img", "display_name": "web"},
+        "context": {"user_id": "u", "project_id": "p"}, "name": "s""#;
+    let lines: Vec<String> = [
+        r#""op": "initialize_snapshot_metadata""#,
+        r#""op": "create_image", "image_type": "snapshot""#,
+        r#""op": "backup", "backup_type": "daily""#,
+        r#""op": "shelve""#,
+    ]
+    .iter()
+    .map(|op| format!("{{{op}, {}}}", common.replace('\n', " ")))
+    .collect();
+    let (answers, code) = run(lines.join("\n").as_bytes());
+    assert_eq!(code, 0);
+    assert_eq!(answers.len(), 4);
+    for (line, answer) in lines.iter().zip(&answers) {
+        assert_eq!(
+            answer["ok"]["withheld"],
+            serde_json::json!(["password_0"]),
+            "{line}"
+        );
+        let props = &answer["ok"]["image"]["properties"];
+        assert!(props.get("password_0").is_none(), "{line}: {answer}");
+        assert_eq!(props["owner_user_name"], "alice", "{line}");
+    }
+}

@@ -185,17 +185,65 @@ fn reset_image_metadata_op(req: &mut Request) -> Result<Value, Failure> {
     )?)
 }
 
+/// The fields every snapshot-making op reads.
+struct SnapshotFields {
+    sm: SystemMetadata,
+    instance: Instance,
+    context: RequestContext,
+    name: String,
+    extra: Properties,
+    config: NovaConfig,
+}
+
+impl SnapshotFields {
+    fn read(req: &mut Request) -> Result<Self, Failure> {
+        Ok(Self {
+            sm: req.field("system_metadata")?,
+            instance: req.field("instance")?,
+            context: req.field("context")?,
+            name: req.field("name")?,
+            extra: req.or_default("extra_properties")?,
+            config: config(req)?,
+        })
+    }
+}
+
 fn snapshot_op(req: &mut Request, image_type: Option<ImageType>) -> Result<Value, Failure> {
-    let sm: SystemMetadata = req.field("system_metadata")?;
-    let instance: Instance = req.field("instance")?;
-    let context: RequestContext = req.field("context")?;
-    let name: String = req.field("name")?;
-    let extra: Properties = req.or_default("extra_properties")?;
-    let config = config(req)?;
-    profiled(req, &sm, |sm| match image_type {
-        Some(t) => create_image_metadata(&context, &instance, sm, &name, t, &extra, &config),
-        None => initialize_snapshot_metadata(&context, &instance, sm, &name, &extra, &config),
+    let f = SnapshotFields::read(req)?;
+    profiled(req, &f.sm, |sm| match image_type {
+        Some(t) => create_image_metadata(&f.context, &f.instance, sm, &f.name, t, &f.extra, &f.config),
+        None => initialize_snapshot_metadata(&f.context, &f.instance, sm, &f.name, &f.extra, &f.config),
     })
+}
+
+fn backup_op(req: &mut Request) -> Result<Value, Failure> {
+    let f = SnapshotFields::read(req)?;
+    let backup_type: String = req.field("backup_type")?;
+    profiled(req, &f.sm, |sm| {
+        backup_image_metadata(
+            &f.context,
+            &f.instance,
+            sm,
+            &f.name,
+            &backup_type,
+            &f.extra,
+            &f.config,
+        )
+    })
+}
+
+fn snapshot_volume_backed_op(req: &mut Request) -> Result<Value, Failure> {
+    let f = SnapshotFields::read(req)?;
+    let mappings: Vec<Value> = req.or_default("image_mappings")?;
+    to_value(snapshot_volume_backed(
+        &f.context,
+        &f.instance,
+        &f.sm,
+        &f.name,
+        &f.extra,
+        &mappings,
+        &f.config,
+    ))
 }
 
 /// `non_inheritable_image_properties`, when given, replaces Nova's default.
@@ -206,24 +254,6 @@ fn config(req: &mut Request) -> Result<NovaConfig, Failure> {
         },
         None => NovaConfig::default(),
     })
-}
-
-fn backup_op(req: &mut Request) -> Result<Value, Failure> {
-    let sm: SystemMetadata = req.field("system_metadata")?;
-    let instance: Instance = req.field("instance")?;
-    let context: RequestContext = req.field("context")?;
-    let name: String = req.field("name")?;
-    let backup_type: String = req.field("backup_type")?;
-    let extra: Properties = req.or_default("extra_properties")?;
-    to_value(backup_image_metadata(
-        &context,
-        &instance,
-        &sm,
-        &name,
-        &backup_type,
-        &extra,
-        &config(req)?,
-    ))
 }
 
 fn rotate_backups_op(req: &mut Request) -> Result<Value, Failure> {
@@ -255,24 +285,6 @@ fn record_shelved_op(req: &mut Request) -> Result<Value, Failure> {
     let host: String = req.field("host")?;
     let shelved_at: String = req.field("shelved_at")?;
     to_value(record_shelved(&sm, &image_id, &host, &shelved_at)?)
-}
-
-fn snapshot_volume_backed_op(req: &mut Request) -> Result<Value, Failure> {
-    let sm: SystemMetadata = req.field("system_metadata")?;
-    let instance: Instance = req.field("instance")?;
-    let context: RequestContext = req.field("context")?;
-    let name: String = req.field("name")?;
-    let extra: Properties = req.or_default("extra_properties")?;
-    let mappings: Vec<Value> = req.or_default("image_mappings")?;
-    to_value(snapshot_volume_backed(
-        &context,
-        &instance,
-        &sm,
-        &name,
-        &extra,
-        &mappings,
-        &config(req)?,
-    ))
 }
 
 fn finalize_snapshot_upload_op(req: &mut Request) -> Result<Value, Failure> {
