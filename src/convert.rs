@@ -5,8 +5,8 @@
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
 use crate::image::{ImageMeta, Minimum};
-use crate::keys::{SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key};
-use crate::pystr::python_str_truncated;
+use crate::keys::{COLUMN_CHARS, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key};
+use crate::pystr::write_python_str_truncated;
 use crate::system_metadata::{SystemMetadata, chars_over_column};
 
 /// What Nova stores in system metadata for `image`
@@ -66,11 +66,19 @@ pub(crate) fn write_system_metadata_from_image(
                 context: "image properties",
             });
         }
-        let sm_key = prefixed(key);
-        if let Some(chars) = chars_over_column(&sm_key) {
-            return Err(Error::KeyTooLong { key: sm_key, chars });
+        if key.len() + SM_IMAGE_PROP_PREFIX.len() > COLUMN_CHARS {
+            let sm_key = prefixed(key);
+            if let Some(chars) = chars_over_column(&sm_key) {
+                return Err(Error::KeyTooLong { key: sm_key, chars });
+            }
         }
-        sm.insert(sm_key, python_str_truncated(value, VALUE_BYTES));
+        sm.insert_with(
+            |text| {
+                text.push_str(SM_IMAGE_PROP_PREFIX);
+                text.push_str(key);
+            },
+            |text| write_python_str_truncated(text, value, VALUE_BYTES),
+        );
     }
 
     let min_disk = match flavor {

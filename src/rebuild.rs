@@ -111,7 +111,7 @@ pub fn reset_image_metadata_with_policy(
     // Keys without the prefix survive in order; the new image's keys (all
     // prefixed, so never colliding with them) follow.
     let mut system_metadata = SystemMetadata::with_capacity(current.len() + image.properties.len() + 5);
-    system_metadata.extend(current.iter().filter(|(key, _)| !is_image_key(key)));
+    system_metadata.update_where(current, |key| !is_image_key(key));
     write_system_metadata_from_image(&mut system_metadata, image, flavor)?;
     match policy {
         BaseImageRefPolicy::Nova => {

@@ -10,7 +10,7 @@ mod printable;
 use serde_json::{Number, Value};
 use std::fmt::Write as _;
 
-use crate::truncate::floor_char_boundary;
+use crate::truncate::{floor_char_boundary, safe_truncate};
 
 /// Renders `value` as Python's `str()` would.
 ///
@@ -29,7 +29,7 @@ use crate::truncate::floor_char_boundary;
 /// assert_eq!(python_str(&json!({"a": [1, "b", null]})), "{'a': [1, 'b', None]}");
 /// ```
 pub fn python_str(value: &Value) -> String {
-    render(value, usize::MAX)
+    python_str_truncated(value, usize::MAX)
 }
 
 /// Renders `value` as Python's `repr()` would (strings quoted).
@@ -50,33 +50,27 @@ pub fn python_repr(value: &Value) -> String {
 /// `safe_truncate(str(value), limit)` without rendering more than needed:
 /// a huge nested value costs only the first `limit` bytes.
 pub(crate) fn python_str_truncated(value: &Value, limit: usize) -> String {
-    let mut out = render(value, limit);
-    let cut = floor_char_boundary(&out, limit);
-    out.truncate(cut);
+    let mut out = String::new();
+    write_python_str_truncated(&mut out, value, limit);
     out
 }
 
-/// Renders until the output is longer than `limit` bytes (then stops: the
-/// caller truncates) or complete.
-fn render(value: &Value, limit: usize) -> String {
+/// [`python_str_truncated`], appended to `out`.
+pub(crate) fn write_python_str_truncated(out: &mut String, value: &Value, limit: usize) {
+    let start = out.len();
     match value {
         Value::String(s) => {
-            let end = if s.len() > limit {
-                // Keep one whole character past the limit so the caller's
-                // truncation sees exactly what the full string would give.
-                let cut = floor_char_boundary(s, limit);
-                s[cut..].chars().next().map_or(cut, |c| cut + c.len_utf8())
-            } else {
-                s.len()
-            };
-            s[..end].to_owned()
+            out.push_str(safe_truncate(s, limit));
+            return;
         }
-        other => {
-            let mut out = String::new();
-            write_repr(&mut out, other, limit);
-            out
-        }
+        Value::Null => out.push_str("None"),
+        Value::Bool(true) => out.push_str("True"),
+        Value::Bool(false) => out.push_str("False"),
+        Value::Number(n) => write_number(out, n),
+        nested => write_nested(out, nested, start.saturating_add(limit), Style::Repr),
     }
+    let cut = floor_char_boundary(out.get(start..).unwrap_or_default(), limit);
+    out.truncate(start + cut);
 }
 
 /// One pending piece of a `repr()` rendering; an explicit stack keeps deep
