@@ -2,12 +2,15 @@
 //! back (`get_system_metadata_from_image`, `get_image_from_system_metadata`
 //! in nova/utils.py).
 
+use serde_json::Value;
+
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
 use crate::image::{ImageMeta, Minimum};
 use crate::keys::{COLUMN_CHARS, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key};
-use crate::pystr::write_python_str_truncated;
+use crate::pystr::{IntText, write_python_str_truncated};
 use crate::system_metadata::{SystemMetadata, chars_over_column};
+use crate::textmap::Lookup;
 
 /// What Nova stores in system metadata for `image`
 /// (`get_system_metadata_from_image`).
@@ -44,22 +47,41 @@ use crate::system_metadata::{SystemMetadata, chars_over_column};
 /// ]);
 /// ```
 pub fn system_metadata_from_image(image: &ImageMeta, flavor: Option<&Flavor>) -> Result<SystemMetadata> {
-    let mut sm = SystemMetadata::with_capacity(image.properties.len() + 4);
+    let mut sm = SystemMetadata::new();
     write_system_metadata_from_image(&mut sm, image, flavor)?;
     Ok(sm)
 }
 
 /// [`system_metadata_from_image`], inserted entry by entry into `sm`
-/// (Python's `sm.update(get_system_metadata_from_image(...))` when `sm` has
-/// no `image_` key, without building and re-hashing a second map).
+/// (Python's `sm.update(get_system_metadata_from_image(...))`, without
+/// building and re-hashing a second map). `sm` must hold no `image_` key.
 pub(crate) fn write_system_metadata_from_image(
     sm: &mut SystemMetadata,
     image: &ImageMeta,
     flavor: Option<&Flavor>,
 ) -> Result<()> {
+    // Room for every entry at once (and for the few the flows add after),
+    // so that neither the text nor the index grows entry by entry.
+    let text_bytes: usize = image
+        .properties
+        .iter()
+        .map(|(key, value)| {
+            let value_bytes = match value {
+                Value::String(s) => s.len().min(VALUE_BYTES),
+                _ => 16,
+            };
+            SM_IMAGE_PROP_PREFIX.len() + key.len() + value_bytes
+        })
+        .sum();
+    sm.reserve(image.properties.len() + 8, text_bytes + 512);
+    // Whether an inherited attribute may find its key already there.
+    let mut inherited_lookup = Lookup::Absent;
     for (key, value) in &image.properties {
         if is_skip_key(key) {
             continue;
+        }
+        if is_inheritable_key(key) {
+            inherited_lookup = Lookup::Scan;
         }
         if key.is_empty() {
             return Err(Error::EmptyKey {
@@ -78,6 +100,9 @@ pub(crate) fn write_system_metadata_from_image(
                 text.push_str(key);
             },
             |text| write_python_str_truncated(text, value, VALUE_BYTES),
+            // Distinct property names give distinct keys, and `sm` holds no
+            // `image_` key yet.
+            Lookup::Absent,
         );
     }
 
@@ -86,23 +111,54 @@ pub(crate) fn write_system_metadata_from_image(
         None => image.min_disk.clone(),
     };
     let inherited = [
-        ("image_min_ram", image.min_ram.as_ref().map(Minimum::to_string)),
-        ("image_min_disk", min_disk.map(|m| m.to_string())),
-        ("image_disk_format", image.disk_format.clone()),
-        ("image_container_format", image.container_format.clone()),
+        ("image_min_ram", image.min_ram.as_ref().map(Text::of_minimum)),
+        ("image_min_disk", min_disk.as_ref().map(Text::of_minimum)),
+        (
+            "image_disk_format",
+            image.disk_format.as_deref().map(Text::Borrowed),
+        ),
+        (
+            "image_container_format",
+            image.container_format.as_deref().map(Text::Borrowed),
+        ),
     ];
     for (key, value) in inherited {
         if let Some(value) = value {
-            if let Some(chars) = chars_over_column(&value) {
+            let value = value.as_ref();
+            if let Some(chars) = chars_over_column(value) {
                 return Err(Error::ValueTooLong {
                     key: key.to_owned(),
                     chars,
                 });
             }
-            sm.insert(key, value);
+            sm.put(key, value, inherited_lookup);
         }
     }
     Ok(())
+}
+
+/// An inherited attribute's text, without an allocation.
+enum Text<'a> {
+    Borrowed(&'a str),
+    Int(IntText),
+}
+
+impl Text<'_> {
+    fn of_minimum(m: &Minimum) -> Text<'_> {
+        match m {
+            Minimum::Int(i) => Text::Int(IntText::of_i64(*i)),
+            Minimum::Text(s) => Text::Borrowed(s),
+        }
+    }
+}
+
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Int(i) => i.as_str(),
+        }
+    }
 }
 
 /// `min_disk` raised to the flavor's root disk, as Nova computes it:

@@ -7,6 +7,7 @@ use crate::flavor::Flavor;
 use crate::image::ImageMeta;
 use crate::keys::IMAGE_BASE_IMAGE_REF;
 use crate::system_metadata::SystemMetadata;
+use crate::textmap::Lookup;
 
 /// The system metadata of an instance being created from `image`.
 ///
@@ -45,9 +46,10 @@ pub fn populate_for_create(
     let project_name = required(&context.project_name, "context.project_name")?;
 
     let mut system_meta = system_metadata_from_image(image, flavor)?;
-    system_meta.setdefault(IMAGE_BASE_IMAGE_REF, image_ref);
-    system_meta.insert("owner_user_name", user_name);
-    system_meta.insert("owner_project_name", project_name);
+    system_meta.set_default(IMAGE_BASE_IMAGE_REF, image_ref);
+    // Every key so far starts with `image_`.
+    system_meta.put("owner_user_name", user_name, Lookup::Absent);
+    system_meta.put("owner_project_name", project_name, Lookup::Absent);
 
     // `existing.update(system_meta)`, moving the new entries in.
     let out = if existing.is_empty() {

@@ -48,16 +48,39 @@ pub const VALUE_BYTES: usize = 255;
 
 /// Whether `key` is one of [`SM_SKIP_KEYS`].
 pub fn is_skip_key(key: &str) -> bool {
-    SM_SKIP_KEYS.contains(&key)
+    // `SM_SKIP_KEYS`, spelled as a match: one length test rejects most keys.
+    matches!(
+        key,
+        "mappings" | "block_device_mapping" | "img_mappings" | "img_block_device_mapping"
+    )
 }
 
 /// Whether `key` is one of [`SM_INHERITABLE_KEYS`].
 pub fn is_inheritable_key(key: &str) -> bool {
-    SM_INHERITABLE_KEYS.contains(&key)
+    // `SM_INHERITABLE_KEYS`, spelled as a match.
+    matches!(key, "min_ram" | "min_disk" | "disk_format" | "container_format")
 }
 
 /// Whether `key` is a system-metadata key of an image property or attribute,
 /// i.e. starts with [`SM_IMAGE_PROP_PREFIX`].
 pub fn is_image_key(key: &str) -> bool {
     key.starts_with(SM_IMAGE_PROP_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matches_spell_the_lists() {
+        for key in SM_SKIP_KEYS {
+            assert!(is_skip_key(key) && !is_inheritable_key(key));
+        }
+        for key in SM_INHERITABLE_KEYS {
+            assert!(is_inheritable_key(key) && !is_skip_key(key));
+        }
+        for key in ["", "mapping", "min_ramx", "image_min_ram", "Mappings"] {
+            assert!(!is_skip_key(key) && !is_inheritable_key(key));
+        }
+    }
 }

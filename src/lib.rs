@@ -118,6 +118,7 @@ mod rows;
 mod shelve;
 mod snapshot;
 mod system_metadata;
+mod textmap;
 mod timestamp;
 mod truncate;
 mod upload;

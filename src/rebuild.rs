@@ -9,6 +9,7 @@ use crate::flavor::Flavor;
 use crate::image::ImageMeta;
 use crate::keys::{IMAGE_BASE_IMAGE_REF, is_image_key};
 use crate::system_metadata::SystemMetadata;
+use crate::textmap::Lookup;
 
 /// What a rebuild records as `image_base_image_ref`.
 ///
@@ -110,15 +111,15 @@ pub fn reset_image_metadata_with_policy(
 ) -> Result<Rebuild> {
     // Keys without the prefix survive in order; the new image's keys (all
     // prefixed, so never colliding with them) follow.
-    let mut system_metadata = SystemMetadata::with_capacity(current.len() + image.properties.len() + 5);
+    let mut system_metadata = SystemMetadata::with_capacity(current.len() + image.properties.len() + 8);
     system_metadata.update_where(current, |key| !is_image_key(key));
     write_system_metadata_from_image(&mut system_metadata, image, flavor)?;
     match policy {
         BaseImageRefPolicy::Nova => {
-            system_metadata.insert(IMAGE_BASE_IMAGE_REF, image_id);
+            system_metadata.put(IMAGE_BASE_IMAGE_REF, image_id, Lookup::Scan);
         }
         BaseImageRefPolicy::Origin => {
-            system_metadata.setdefault(IMAGE_BASE_IMAGE_REF, image_id);
+            system_metadata.set_default(IMAGE_BASE_IMAGE_REF, image_id);
         }
         BaseImageRefPolicy::Legacy => {}
     }

@@ -1,19 +1,13 @@
 //! [`SystemMetadata`]: an instance's `system_metadata` map.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::hash::BuildHasher;
-use std::ops::Range;
-
-use foldhash::SharedSeed;
-use foldhash::fast::SeedableRandomState;
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::keys::{COLUMN_CHARS, is_image_key};
+use crate::textmap::{Lookup, Slot, TextMap};
 
 /// An instance's system metadata (`instance.system_metadata` in Nova, rows
 /// of the `instance_system_metadata` table): an ordered map of string keys
@@ -49,53 +43,8 @@ use crate::keys::{COLUMN_CHARS, is_image_key};
 /// ```
 #[derive(Clone, Default)]
 pub struct SystemMetadata {
-    /// Every entry's key and value, back to back, in the order written;
-    /// replaced and removed entries leave dead bytes until [`compact`].
-    text: String,
-    /// The live entries in order.
-    slots: Vec<Slot>,
-    /// Positions in `slots`, found by the key's hash.
-    index: HashTable<usize>,
-    /// Bytes of `text` no slot refers to any more.
-    dead: usize,
+    map: TextMap<()>,
 }
-
-/// Where one entry's key and value lie in the map's text, and its key's
-/// hash (kept, so that copying entries between maps never hashes again).
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    start: usize,
-    key_len: usize,
-    value_len: usize,
-    hash: u64,
-}
-
-impl Slot {
-    fn key(self) -> Range<usize> {
-        self.start..self.start + self.key_len
-    }
-
-    fn value(self) -> Range<usize> {
-        self.start + self.key_len..self.end()
-    }
-
-    fn end(self) -> usize {
-        self.start + self.key_len + self.value_len
-    }
-
-    fn len(self) -> usize {
-        self.key_len + self.value_len
-    }
-}
-
-/// The hash of a key: foldhash, seeded once per process at random (so
-/// every map of a process agrees and can reuse another's hashes).
-fn hash_key(key: &str) -> u64 {
-    SeedableRandomState::with_seed(0, SharedSeed::global_random()).hash_one(key)
-}
-
-/// Dead bytes tolerated before [`SystemMetadata::compact`] runs, at least.
-const COMPACT_AFTER: usize = 1024;
 
 impl SystemMetadata {
     /// An empty map.
@@ -106,102 +55,61 @@ impl SystemMetadata {
     /// An empty map with room for `capacity` entries.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            text: String::with_capacity(capacity.saturating_mul(32)),
-            slots: Vec::with_capacity(capacity),
-            index: HashTable::with_capacity(capacity),
-            dead: 0,
+            map: TextMap::with_capacity(capacity, capacity.saturating_mul(48)),
         }
     }
 
-    fn str_at(&self, range: Range<usize>) -> &str {
-        // Slots only ever point at whole strings written into `text`.
-        self.text.get(range).unwrap_or_default()
-    }
-
-    fn position(&self, hash: u64, key: &str) -> Option<usize> {
-        let Self { text, slots, .. } = self;
-        self.index
-            .find(hash, |&i| {
-                slots.get(i).and_then(|s| text.get(s.key())) == Some(key)
-            })
-            .copied()
+    /// Makes room for `entries` more entries holding `text_bytes` more
+    /// bytes of keys and values.
+    pub(crate) fn reserve(&mut self, entries: usize, text_bytes: usize) {
+        self.map.reserve(entries, text_bytes);
     }
 
     /// The value stored under `key`, if any. O(1).
     pub fn get(&self, key: &str) -> Option<&str> {
-        let slot = *self.slots.get(self.position(hash_key(key), key)?)?;
-        Some(self.str_at(slot.value()))
+        self.map.get(key).map(|slot| self.map.value_text(slot))
     }
 
     /// Whether `key` is present. O(1).
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(hash_key(key), key).is_some()
+        self.map.position(key).is_some()
     }
 
     /// Sets `key` to `value`, returning the old value. An existing key keeps
     /// its position, a new one goes last (Python's `dict[key] = value`). O(1).
     pub fn insert(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> Option<String> {
-        let (key, value) = (key.as_ref(), value.as_ref());
-        let start = self.text.len();
-        self.text.push_str(key);
-        self.text.push_str(value);
-        let slot = Slot {
-            start,
-            key_len: key.len(),
-            value_len: value.len(),
-            hash: hash_key(key),
-        };
-        let old = self.file(slot).map(|old| self.str_at(old.value()).to_owned());
-        self.compact_if_sparse();
+        self.insert_looking_up(key.as_ref(), value.as_ref(), Lookup::Index)
+    }
+
+    /// [`insert`](Self::insert) for the flows, which know more about the
+    /// key: [`Lookup::Scan`] for the few keys set on a map just built (no
+    /// index is built for them), [`Lookup::Absent`] when it cannot be there.
+    pub(crate) fn put(&mut self, key: &str, value: &str, lookup: Lookup) {
+        self.insert_looking_up(key, value, lookup);
+    }
+
+    fn insert_looking_up(&mut self, key: &str, value: &str, lookup: Lookup) -> Option<String> {
+        let slot = self.map.write_str(key, value, ());
+        let old = self
+            .map
+            .file(slot, lookup)
+            .map(|old| self.map.value_text(&old).to_owned());
+        self.map.compact_if_sparse();
         old
     }
 
-    /// Writes a key and then its value straight into the map's text, then
-    /// files the entry as [`insert`](Self::insert) does. Saves building two
-    /// strings for each entry on the hot paths.
-    pub(crate) fn insert_with(&mut self, key: impl FnOnce(&mut String), value: impl FnOnce(&mut String)) {
-        let start = self.text.len();
-        key(&mut self.text);
-        let key_end = self.text.len();
-        value(&mut self.text);
-        let slot = Slot {
-            start,
-            key_len: key_end - start,
-            value_len: self.text.len() - key_end,
-            hash: hash_key(self.str_at(start..key_end)),
-        };
-        self.file(slot);
-        self.compact_if_sparse();
-    }
-
-    /// Files an entry whose text lies in `text`: a new key goes last, an
-    /// existing one takes the new text in place. Returns the slot replaced
-    /// (its text is still there, dead).
-    fn file(&mut self, slot: Slot) -> Option<Slot> {
-        let Self {
-            text,
-            slots,
-            index,
-            dead,
-        } = self;
-        let key = text.get(slot.key());
-        let entry = index.entry(
-            slot.hash,
-            |&i| slots.get(i).and_then(|s| text.get(s.key())) == key,
-            |&i| slots.get(i).map_or(0, |s| s.hash),
-        );
-        match entry {
-            Entry::Occupied(found) => {
-                let old = std::mem::replace(slots.get_mut(*found.get())?, slot);
-                *dead += old.len();
-                Some(old)
-            }
-            Entry::Vacant(vacant) => {
-                vacant.insert(slots.len());
-                slots.push(slot);
-                None
-            }
-        }
+    /// Writes a key and then its value straight into the map's text: saves
+    /// building two strings for each entry on the hot paths. `lookup` says
+    /// whether the key may already be present.
+    pub(crate) fn insert_with(
+        &mut self,
+        key: impl FnOnce(&mut String),
+        value: impl FnOnce(&mut String),
+        lookup: Lookup,
+    ) {
+        let slot = self.map.write(key, value, ());
+        self.map.file(slot, lookup);
+        self.map.compact_if_sparse();
     }
 
     /// Sets `key` to `value` only when absent (Python's `dict.setdefault`),
@@ -213,25 +121,28 @@ impl SystemMetadata {
     /// assert_eq!(sm.setdefault("image_base_image_ref", "img-1"), "origin");
     /// ```
     pub fn setdefault(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> &str {
-        let key = key.as_ref();
-        let hash = hash_key(key);
-        let slot = match self.position(hash, key).and_then(|i| self.slots.get(i)) {
+        self.setdefault_looking_up(key.as_ref(), value.as_ref(), Lookup::Index)
+    }
+
+    /// [`setdefault`](Self::setdefault) with a scan, as [`set`](Self::set).
+    pub(crate) fn set_default(&mut self, key: &str, value: &str) {
+        self.setdefault_looking_up(key, value, Lookup::Scan);
+    }
+
+    fn setdefault_looking_up(&mut self, key: &str, value: &str, lookup: Lookup) -> &str {
+        let present = match lookup {
+            Lookup::Scan => self.map.scan_position(key),
+            _ => self.map.position(key),
+        };
+        let slot = match present.and_then(|i| self.map.slots().get(i)) {
             Some(slot) => *slot,
             None => {
-                let value = value.as_ref();
-                let slot = Slot {
-                    start: self.text.len(),
-                    key_len: key.len(),
-                    value_len: value.len(),
-                    hash,
-                };
-                self.text.push_str(key);
-                self.text.push_str(value);
-                self.file(slot);
+                let slot = self.map.write_str(key, value, ());
+                self.map.file(slot, Lookup::Absent);
                 slot
             }
         };
-        self.str_at(slot.value())
+        self.map.value_text(&slot)
     }
 
     /// Removes `key`, keeping the order of the others. O(n): to remove many
@@ -244,28 +155,10 @@ impl SystemMetadata {
     /// assert_eq!(sm.keys().collect::<Vec<_>>(), ["b", "c"]);
     /// ```
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let hash = hash_key(key);
-        let Self {
-            text, slots, index, ..
-        } = self;
-        let found = index
-            .find_entry(hash, |&i| {
-                slots.get(i).and_then(|s| text.get(s.key())) == Some(key)
-            })
-            .ok()?;
-        let (position, _) = found.remove();
-        if position >= slots.len() {
-            return None;
-        }
-        let slot = slots.remove(position);
-        for i in index.iter_mut() {
-            if *i > position {
-                *i -= 1;
-            }
-        }
-        let value = self.str_at(slot.value()).to_owned();
-        self.dead += slot.len();
-        self.compact_if_sparse();
+        let position = self.map.position(key)?;
+        let slot = self.map.remove_at(position)?;
+        let value = self.map.value_text(&slot).to_owned();
+        self.map.compact_if_sparse();
         Some(value)
     }
 
@@ -278,48 +171,8 @@ impl SystemMetadata {
     /// assert_eq!(sm.keys().collect::<Vec<_>>(), ["owner_user_name"]);
     /// ```
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
-        let Self {
-            text, slots, dead, ..
-        } = self;
-        let before = slots.len();
-        slots.retain(|s| {
-            let kept = keep(
-                text.get(s.key()).unwrap_or_default(),
-                text.get(s.value()).unwrap_or_default(),
-            );
-            if !kept {
-                *dead += s.len();
-            }
-            kept
-        });
-        if slots.len() != before {
-            self.reindex();
-            self.compact_if_sparse();
-        }
-    }
-
-    /// Rebuilds the index from the slots (their hashes are kept).
-    fn reindex(&mut self) {
-        let Self { slots, index, .. } = self;
-        index.clear();
-        for (i, slot) in slots.iter().enumerate() {
-            index.insert_unique(slot.hash, i, |&j| slots.get(j).map_or(0, |s| s.hash));
-        }
-    }
-
-    /// Rewrites the text without its dead bytes once they are the larger
-    /// part, so that replacing values in a loop takes amortized O(1) memory.
-    fn compact_if_sparse(&mut self) {
-        if self.dead > COMPACT_AFTER && self.dead > self.text.len() / 2 {
-            let mut text = String::with_capacity(self.text.len() - self.dead);
-            for slot in &mut self.slots {
-                let start = text.len();
-                text.push_str(self.text.get(slot.start..slot.end()).unwrap_or_default());
-                slot.start = start;
-            }
-            self.text = text;
-            self.dead = 0;
-        }
+        self.map.retain(|key, _, value| keep(key, value));
+        self.map.compact_if_sparse();
     }
 
     /// Python's `dict.update`: every entry of `other` is inserted in turn
@@ -339,44 +192,24 @@ impl SystemMetadata {
     /// [`update`](Self::update) with only the entries of `other` whose key
     /// passes `keep`; the keys' hashes are reused, not computed again.
     pub(crate) fn update_where(&mut self, other: &SystemMetadata, keep: impl Fn(&str) -> bool) {
-        // Into an empty map, `other`'s distinct keys need no duplicate check.
-        let fresh = self.slots.is_empty();
-        for slot in &other.slots {
-            let key = other.str_at(slot.key());
-            if !keep(key) {
-                continue;
-            }
-            let copy = Slot {
-                start: self.text.len(),
-                ..*slot
-            };
-            self.text.push_str(other.str_at(slot.start..slot.end()));
-            if fresh {
-                let Self { slots, index, .. } = self;
-                index.insert_unique(copy.hash, slots.len(), |&j| slots.get(j).map_or(0, |s| s.hash));
-                slots.push(copy);
-            } else {
-                self.file(copy);
-            }
-        }
-        self.compact_if_sparse();
+        self.map.copy_from(&other.map, keep, |()| ());
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.map.len()
     }
 
     /// Whether the map is empty.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.map.len() == 0
     }
 
     /// Entries in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            text: &self.text,
-            slots: self.slots.iter(),
+            map: &self.map,
+            slots: self.map.slots().iter(),
         }
     }
 
@@ -408,6 +241,14 @@ impl SystemMetadata {
     /// assert!(matches!(sm.validate(), Err(Error::KeyTooLong { chars: 256, .. })));
     /// ```
     pub fn validate(&self) -> Result<()> {
+        // Non-empty keys and values of at most 255 bytes always fit.
+        let fits = |slot: &Slot<()>| {
+            let (key, value) = slot.lens();
+            (1..=COLUMN_CHARS).contains(&key) && value <= COLUMN_CHARS
+        };
+        if self.map.slots().iter().all(fits) {
+            return Ok(());
+        }
         self.iter().try_for_each(|(k, v)| validate_entry(k, v))
     }
 }
@@ -416,17 +257,13 @@ impl SystemMetadata {
 /// [`SystemMetadata::iter`]).
 #[derive(Debug, Clone)]
 pub struct Iter<'a> {
-    text: &'a str,
-    slots: std::slice::Iter<'a, Slot>,
+    map: &'a TextMap<()>,
+    slots: std::slice::Iter<'a, Slot<()>>,
 }
 
 impl<'a> Iter<'a> {
-    fn entry(&self, slot: &Slot) -> (&'a str, &'a str) {
-        let text = self.text;
-        (
-            text.get(slot.key()).unwrap_or_default(),
-            text.get(slot.value()).unwrap_or_default(),
-        )
+    fn entry(&self, slot: &Slot<()>) -> (&'a str, &'a str) {
+        (self.map.key(slot), self.map.value_text(slot))
     }
 }
 

@@ -148,9 +148,9 @@ fn write_nested(out: &mut String, value: &Value, limit: usize, style: Style) {
 /// everything with a fraction or exponent is a `float`.
 fn write_number(out: &mut String, n: &Number) {
     if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
+        out.push_str(IntText::of_i64(i).as_str());
     } else if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
+        write_decimal(out, u);
     } else {
         let text = n.to_string();
         if text.contains(['.', 'e', 'E']) {
@@ -160,6 +160,47 @@ fn write_number(out: &mut String, n: &Number) {
             // keeps its digits): Python's int prints them as they are.
             out.push_str(&text);
         }
+    }
+}
+
+/// The decimal digits of `n` (what `write!` gives, without the formatting
+/// machinery: integers are the commonest non-string property values).
+fn write_decimal(out: &mut String, n: u64) {
+    out.push_str(IntText::new(n, false).as_str());
+}
+
+/// An integer's decimal text on the stack.
+pub(crate) struct IntText {
+    digits: [u8; 21],
+    start: usize,
+}
+
+impl IntText {
+    /// The text of `n`, with a minus sign when `negative`.
+    pub(crate) fn new(mut n: u64, negative: bool) -> Self {
+        let mut digits = [b'-'; 21];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        Self {
+            digits,
+            start: if negative { at - 1 } else { at },
+        }
+    }
+
+    /// The text of `i`.
+    pub(crate) fn of_i64(i: i64) -> Self {
+        Self::new(i.unsigned_abs(), i < 0)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(self.digits.get(self.start..).unwrap_or_default()).unwrap_or_default()
     }
 }
 
@@ -402,6 +443,17 @@ fn is_printable(c: char) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn integers_print_as_format_prints_them() {
+        for i in [0, 1, -1, 9, 10, -10, 12345, i64::MAX, i64::MIN] {
+            assert_eq!(IntText::of_i64(i).as_str(), i.to_string());
+        }
+        for u in [u64::MAX, 10_000_000_000_000_000_000] {
+            assert_eq!(IntText::new(u, false).as_str(), u.to_string());
+            assert_eq!(IntText::new(u, true).as_str(), format!("-{u}"));
+        }
+    }
 
     #[test]
     // The tie cases are written out exactly: the trailing 5 is the point.

@@ -1,0 +1,345 @@
+//! The storage under [`SystemMetadata`](crate::SystemMetadata) and
+//! [`Properties`](crate::Properties): an ordered map whose keys (and text
+//! values) lie back to back in one string, with a hash index of positions.
+//!
+//! Building, cloning and dropping a map costs a few allocations instead of
+//! one or two per entry. The index is built on the first keyed access of a
+//! map of more than [`SMALL`] entries, not while a map is being written
+//! entry by entry: a flow that builds a map from keys known to be distinct
+//! (the keys of another map, under a prefix) never hashes into a table it
+//! does not look up. Keys are hashed with foldhash under a random
+//! per-process seed; every slot keeps its key's hash, so that copying
+//! entries between maps never hashes again.
+
+use std::hash::BuildHasher;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use foldhash::SharedSeed;
+use foldhash::fast::SeedableRandomState;
+use hashbrown::HashTable;
+
+/// Maps of at most this many entries find keys by a scan of their hashes
+/// and never build an index.
+const SMALL: usize = 8;
+
+/// Dead bytes tolerated before the text is compacted, at least.
+const COMPACT_AFTER: usize = 1024;
+
+/// Where one entry's key and text value lie in the map's text, its key's
+/// hash, and what else the owner keeps for the value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot<V> {
+    start: usize,
+    key_len: usize,
+    value_len: usize,
+    hash: u64,
+    pub(crate) value: V,
+}
+
+impl<V> Slot<V> {
+    fn key(&self) -> Range<usize> {
+        self.start..self.start + self.key_len
+    }
+
+    fn value_text(&self) -> Range<usize> {
+        self.start + self.key_len..self.end()
+    }
+
+    fn end(&self) -> usize {
+        self.start + self.key_len + self.value_len
+    }
+
+    fn len(&self) -> usize {
+        self.key_len + self.value_len
+    }
+
+    /// The bytes of the key and of the text value.
+    pub(crate) fn lens(&self) -> (usize, usize) {
+        (self.key_len, self.value_len)
+    }
+}
+
+/// The hash of a key: foldhash, seeded once per process at random (so every
+/// map of a process agrees and can reuse another's hashes).
+pub(crate) fn hash_key(key: &str) -> u64 {
+    SeedableRandomState::with_seed(0, SharedSeed::global_random()).hash_one(key)
+}
+
+/// How [`TextMap::file`] learns whether the key is already present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// Through the index (built if missing): for any number of inserts.
+    Index,
+    /// Through the index if there is one, else a scan of the hashes: for a
+    /// few inserts into a map that may never be looked up otherwise.
+    Scan,
+    /// The caller knows the key is absent.
+    Absent,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TextMap<V> {
+    /// Every entry's key and text value, back to back, in the order written;
+    /// replaced and removed entries leave dead bytes until compaction.
+    text: String,
+    /// The live entries in order.
+    slots: Vec<Slot<V>>,
+    /// Positions in `slots`, by key hash; built on first need.
+    index: OnceLock<HashTable<usize>>,
+    /// Bytes of `text` no slot refers to any more.
+    dead: usize,
+}
+
+impl<V> Default for TextMap<V> {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            slots: Vec::new(),
+            index: OnceLock::new(),
+            dead: 0,
+        }
+    }
+}
+
+fn slot_hash<V>(slots: &[Slot<V>], i: usize) -> u64 {
+    slots.get(i).map_or(0, |s| s.hash)
+}
+
+fn build_index<V>(slots: &[Slot<V>]) -> HashTable<usize> {
+    let mut index = HashTable::with_capacity(slots.len());
+    for (i, slot) in slots.iter().enumerate() {
+        index.insert_unique(slot.hash, i, |&j| slot_hash(slots, j));
+    }
+    index
+}
+
+impl<V: Copy> TextMap<V> {
+    pub(crate) fn with_capacity(entries: usize, text_bytes: usize) -> Self {
+        Self {
+            text: String::with_capacity(text_bytes),
+            slots: Vec::with_capacity(entries),
+            index: OnceLock::new(),
+            dead: 0,
+        }
+    }
+
+    /// Makes room for `entries` more entries and `text_bytes` more text.
+    pub(crate) fn reserve(&mut self, entries: usize, text_bytes: usize) {
+        self.text.reserve(text_bytes);
+        self.slots.reserve(entries);
+        let Self { slots, index, .. } = self;
+        if let Some(index) = index.get_mut() {
+            index.reserve(entries, |&j| slot_hash(slots, j));
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub(crate) fn slots(&self) -> &[Slot<V>] {
+        &self.slots
+    }
+
+    fn str_at(&self, range: Range<usize>) -> &str {
+        // Slots only ever point at whole strings written into `text`.
+        self.text.get(range).unwrap_or_default()
+    }
+
+    pub(crate) fn key(&self, slot: &Slot<V>) -> &str {
+        self.str_at(slot.key())
+    }
+
+    pub(crate) fn value_text(&self, slot: &Slot<V>) -> &str {
+        self.str_at(slot.value_text())
+    }
+
+    /// The position of `key`: a scan of the hashes for small maps, else
+    /// through the index, which is built here if missing.
+    pub(crate) fn position(&self, key: &str) -> Option<usize> {
+        let hash = hash_key(key);
+        if self.slots.len() <= SMALL {
+            return self.scan(hash, key);
+        }
+        let index = self.index.get_or_init(|| build_index(&self.slots));
+        self.find_in(index, hash, key)
+    }
+
+    /// The position of `key` through the index if there is one, else by a
+    /// scan of the hashes (no index is built).
+    pub(crate) fn scan_position(&self, key: &str) -> Option<usize> {
+        let hash = hash_key(key);
+        match self.index.get() {
+            Some(index) => self.find_in(index, hash, key),
+            None => self.scan(hash, key),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Slot<V>> {
+        self.slots.get(self.position(key)?)
+    }
+
+    fn is_at(&self, i: usize, hash: u64, key: &str) -> bool {
+        self.slots
+            .get(i)
+            .is_some_and(|s| s.hash == hash && self.text.get(s.key()) == Some(key))
+    }
+
+    fn scan(&self, hash: u64, key: &str) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| s.hash == hash && self.text.get(s.key()) == Some(key))
+    }
+
+    fn find_in(&self, index: &HashTable<usize>, hash: u64, key: &str) -> Option<usize> {
+        index.find(hash, |&i| self.is_at(i, hash, key)).copied()
+    }
+
+    /// Writes a key, then its text value, at the end of the text; the entry
+    /// is not in the map until [`file`](Self::file)d.
+    pub(crate) fn write(
+        &mut self,
+        key: impl FnOnce(&mut String),
+        value_text: impl FnOnce(&mut String),
+        value: V,
+    ) -> Slot<V> {
+        let start = self.text.len();
+        key(&mut self.text);
+        let key_end = self.text.len();
+        value_text(&mut self.text);
+        Slot {
+            start,
+            key_len: key_end - start,
+            value_len: self.text.len() - key_end,
+            hash: hash_key(self.str_at(start..key_end)),
+            value,
+        }
+    }
+
+    /// [`write`](Self::write) of two strings.
+    pub(crate) fn write_str(&mut self, key: &str, value_text: &str, value: V) -> Slot<V> {
+        self.write(|t| t.push_str(key), |t| t.push_str(value_text), value)
+    }
+
+    /// Files a written entry: a new key goes last, an existing one takes
+    /// the new text in place. Returns the slot replaced; its text stays
+    /// readable until [`compact_if_sparse`](Self::compact_if_sparse).
+    pub(crate) fn file(&mut self, slot: Slot<V>, lookup: Lookup) -> Option<Slot<V>> {
+        let key = self.str_at(slot.key());
+        let found = match (lookup, self.index.get()) {
+            (Lookup::Absent, _) => None,
+            (_, Some(index)) => self.find_in(index, slot.hash, key),
+            (Lookup::Index, None) if self.slots.len() > SMALL => {
+                let index = self.index.get_or_init(|| build_index(&self.slots));
+                self.find_in(index, slot.hash, key)
+            }
+            _ => self.scan(slot.hash, key),
+        };
+        match found.and_then(|i| self.slots.get_mut(i)) {
+            Some(old) => {
+                let old = std::mem::replace(old, slot);
+                self.dead += old.len();
+                Some(old)
+            }
+            None => {
+                let Self { slots, index, .. } = self;
+                if let Some(index) = index.get_mut() {
+                    index.insert_unique(slot.hash, slots.len(), |&j| slot_hash(slots, j));
+                }
+                slots.push(slot);
+                None
+            }
+        }
+    }
+
+    /// Removes the entry at `position`, keeping the order of the others.
+    /// O(n). Its text stays readable until compaction.
+    pub(crate) fn remove_at(&mut self, position: usize) -> Option<Slot<V>> {
+        if position >= self.slots.len() {
+            return None;
+        }
+        let slot = self.slots.remove(position);
+        if let Some(index) = self.index.get_mut() {
+            if let Ok(found) = index.find_entry(slot.hash, |&i| i == position) {
+                found.remove();
+            }
+            for i in index.iter_mut() {
+                if *i > position {
+                    *i -= 1;
+                }
+            }
+        }
+        self.dead += slot.len();
+        Some(slot)
+    }
+
+    /// Keeps the entries for which `keep(key, slot, value_text)` is true.
+    /// O(n) for any number of removals.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str, &Slot<V>, &str) -> bool) {
+        let Self {
+            text, slots, dead, ..
+        } = self;
+        let before = slots.len();
+        slots.retain(|s| {
+            let kept = keep(
+                text.get(s.key()).unwrap_or_default(),
+                s,
+                text.get(s.value_text()).unwrap_or_default(),
+            );
+            if !kept {
+                *dead += s.len();
+            }
+            kept
+        });
+        if slots.len() != before {
+            self.index = OnceLock::new();
+        }
+    }
+
+    /// Rewrites the text without its dead bytes once they are the larger
+    /// part, so that replacing values in a loop takes amortized O(1) memory.
+    pub(crate) fn compact_if_sparse(&mut self) {
+        if self.dead > COMPACT_AFTER && self.dead > self.text.len() / 2 {
+            let mut text = String::with_capacity(self.text.len() - self.dead);
+            for slot in &mut self.slots {
+                let start = text.len();
+                text.push_str(self.text.get(slot.start..slot.end()).unwrap_or_default());
+                slot.start = start;
+            }
+            self.text = text;
+            self.dead = 0;
+        }
+    }
+
+    /// Copies the entries of `other` whose key passes `keep` (their hashes
+    /// are reused), converting each value with `value`.
+    pub(crate) fn copy_from<W: Copy>(
+        &mut self,
+        other: &TextMap<W>,
+        mut keep: impl FnMut(&str) -> bool,
+        mut value: impl FnMut(W) -> V,
+    ) {
+        // Into an empty map, `other`'s distinct keys need no lookup.
+        let lookup = if self.slots.is_empty() {
+            Lookup::Absent
+        } else {
+            Lookup::Index
+        };
+        for slot in &other.slots {
+            if !keep(other.key(slot)) {
+                continue;
+            }
+            let copy = Slot {
+                start: self.text.len(),
+                key_len: slot.key_len,
+                value_len: slot.value_len,
+                hash: slot.hash,
+                value: value(slot.value),
+            };
+            self.text.push_str(other.str_at(slot.start..slot.end()));
+            self.file(copy, lookup);
+        }
+        self.compact_if_sparse();
+    }
+}
