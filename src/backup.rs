@@ -6,9 +6,10 @@ use serde_json::Value;
 
 use crate::config::NovaConfig;
 use crate::context::RequestContext;
-use crate::image::{ImageMeta, Properties};
+use crate::image::ImageMeta;
 use crate::image_type::ImageType;
 use crate::instance::Instance;
+use crate::properties::{Properties, PropertyValue};
 use crate::snapshot::create_image_metadata;
 use crate::system_metadata::SystemMetadata;
 use crate::timestamp::Timestamp;
@@ -25,8 +26,8 @@ use crate::timestamp::Timestamp;
 /// let sm: SystemMetadata = [("image_disk_format", "qcow2")].into_iter().collect();
 /// let img = backup_image_metadata(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"), &sm,
 ///                                 "nightly", "daily", &Properties::new(), &NovaConfig::default());
-/// assert_eq!(img.properties["image_type"], "backup");
-/// assert_eq!(img.properties["backup_type"], "daily");
+/// assert_eq!(img.properties.get("image_type").unwrap(), "backup");
+/// assert_eq!(img.properties.get("backup_type").unwrap(), "daily");
 /// assert_eq!(img.disk_format.as_deref(), Some("qcow2"));
 /// ```
 pub fn backup_image_metadata(
@@ -40,7 +41,7 @@ pub fn backup_image_metadata(
 ) -> ImageMeta {
     // `dict(extra_properties, backup_type=backup_type)`.
     let mut extra = extra_properties.clone();
-    extra.insert("backup_type".to_owned(), Value::from(backup_type));
+    extra.insert("backup_type", Value::from(backup_type));
     create_image_metadata(
         context,
         instance,
@@ -97,7 +98,9 @@ pub fn rotate_backups<'a>(
     images: &'a [BackupImage],
 ) -> Vec<&'a str> {
     let uuid = instance_uuid.to_string();
-    let has = |image: &BackupImage, key: &str, want: &str| matches!(image.properties.get(key), Some(Value::String(s)) if s == want);
+    let has = |image: &BackupImage, key: &str, want: &str| {
+        image.properties.get(key).and_then(PropertyValue::as_str) == Some(want)
+    };
     let mut backups: Vec<&BackupImage> = images
         .iter()
         .filter(|i| {

@@ -2,12 +2,11 @@
 //! back (`get_system_metadata_from_image`, `get_image_from_system_metadata`
 //! in nova/utils.py).
 
-use serde_json::Value;
-
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
 use crate::image::{ImageMeta, Minimum};
 use crate::keys::{COLUMN_CHARS, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key};
+use crate::properties::{Properties, PropertyValue};
 use crate::pystr::{IntText, write_python_str_truncated};
 use crate::system_metadata::{SystemMetadata, chars_over_column};
 use crate::textmap::Lookup;
@@ -67,8 +66,8 @@ pub(crate) fn write_system_metadata_from_image(
         .iter()
         .map(|(key, value)| {
             let value_bytes = match value {
-                Value::String(s) => s.len().min(VALUE_BYTES),
-                _ => 16,
+                PropertyValue::Str(s) => s.len().min(VALUE_BYTES),
+                PropertyValue::Json(_) => 16,
             };
             SM_IMAGE_PROP_PREFIX.len() + key.len() + value_bytes
         })
@@ -214,23 +213,43 @@ fn prefixed(key: &str) -> String {
 /// assert_eq!(image.properties.keys().collect::<Vec<_>>(), ["os_type", "owner_user_name"]);
 /// ```
 pub fn image_from_system_metadata(system_metadata: &SystemMetadata) -> ImageMeta {
-    let mut image = ImageMeta::default();
-    for (key, value) in system_metadata.iter() {
-        let key = key.strip_prefix(SM_IMAGE_PROP_PREFIX).unwrap_or(key);
-        if is_skip_key(key) {
-            continue;
-        }
-        if is_inheritable_key(key) {
-            let text = value.to_owned();
-            match key {
-                "min_ram" => image.min_ram = Some(Minimum::Text(text)),
-                "min_disk" => image.min_disk = Some(Minimum::Text(text)),
-                "disk_format" => image.disk_format = Some(text),
-                _ => image.container_format = Some(text),
+    image_from_system_metadata_keeping(system_metadata, |_| true, &[])
+}
+
+/// [`image_from_system_metadata`] keeping only the properties whose name
+/// passes `keep` (as if the others were removed afterwards), then updated
+/// with `extras` (`properties.update(extras)`).
+pub(crate) fn image_from_system_metadata_keeping(
+    system_metadata: &SystemMetadata,
+    keep: impl Fn(&str) -> bool,
+    extras: &[(&str, PropertyValue<'_>)],
+) -> ImageMeta {
+    let [mut min_ram, mut min_disk, mut disk_format, mut container_format] = [None, None, None, None];
+    let properties = Properties::from_system_metadata(
+        system_metadata,
+        |key, value| {
+            if is_skip_key(key) {
+                return false;
             }
-        } else {
-            image.properties.insert(key.to_owned(), value.into());
-        }
+            let attribute = match key {
+                "min_ram" => &mut min_ram,
+                "min_disk" => &mut min_disk,
+                "disk_format" => &mut disk_format,
+                "container_format" => &mut container_format,
+                _ => return keep(key),
+            };
+            // The last one wins, as in Python.
+            *attribute = Some(value.to_owned());
+            false
+        },
+        extras,
+    );
+    ImageMeta {
+        min_ram: min_ram.map(Minimum::Text),
+        min_disk: min_disk.map(Minimum::Text),
+        disk_format,
+        container_format,
+        properties,
+        ..ImageMeta::default()
     }
-    image
 }

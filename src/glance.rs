@@ -187,8 +187,8 @@ fn python_int_of(key: &str, value: &Value) -> Result<i64> {
 /// let image = from_glance(body.as_object().unwrap()).unwrap();
 /// assert_eq!(image.other["is_public"], true);
 /// assert_eq!(image.min_ram, Some(Minimum::Int(64)));
-/// assert_eq!(image.properties["os_distro"], "cirros");
-/// assert_eq!(image.properties["mappings"], json!([{"device": "vda"}]));
+/// assert_eq!(image.properties.get("os_distro").unwrap(), "cirros");
+/// assert_eq!(image.properties.get("mappings").unwrap(), json!([{"device": "vda"}]));
 /// ```
 pub fn from_glance(body: &Map<String, Value>) -> Result<ImageMeta> {
     let mut out = Map::with_capacity(body.len() + 4);

@@ -6,11 +6,8 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::properties::Properties;
 use crate::pystr::python_repr;
-
-/// Free-form image properties: an ordered map of JSON values (Glance allows
-/// any JSON in Nova's internal dict; Nova stores `str()` of each).
-pub type Properties = Map<String, Value>;
 
 /// Nova's internal image dict: top-level attributes plus a nested
 /// `properties` map (Glance v2 itself is flat; `nova/image/glance.py`
@@ -35,7 +32,7 @@ pub type Properties = Map<String, Value>;
 /// })).unwrap();
 /// assert_eq!(image.min_ram, Some(Minimum::Int(512)));
 /// assert_eq!(image.other["status"], "active");
-/// assert_eq!(image.properties["hw_cpu_cores"], 2);
+/// assert_eq!(image.properties.get("hw_cpu_cores").unwrap(), 2);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageMeta {
@@ -57,7 +54,7 @@ pub struct ImageMeta {
     pub properties: Properties,
     /// Every other top-level attribute (`status`, `size`, `owner`, ...), in
     /// order.
-    pub other: Properties,
+    pub other: Map<String, Value>,
 }
 
 /// A `min_ram` or `min_disk` value.
@@ -235,7 +232,7 @@ impl TryFrom<Map<String, Value>> for ImageMeta {
                 }
                 "properties" => {
                     image.properties = match value {
-                        Value::Object(props) => props,
+                        Value::Object(props) => Properties::from(props),
                         Value::Null => Properties::new(),
                         other => {
                             return Err(Error::invalid(
@@ -293,7 +290,7 @@ impl ImageMeta {
         for (key, value) in self.other.iter().filter(|(k, _)| !is_typed_key(k)) {
             map.insert(key.clone(), value.clone());
         }
-        map.insert("properties".to_owned(), Value::Object(self.properties.clone()));
+        map.insert("properties".to_owned(), Value::from(&self.properties));
         map
     }
 }

@@ -50,9 +50,9 @@
 //! // Snapshot.
 //! let snap = create_image_metadata(&ctx, &instance, &sm, "snap-1", ImageType::Snapshot,
 //!                                  &Properties::new(), &NovaConfig::default());
-//! assert_eq!(snap.properties["base_image_ref"], "bbbbbbbb-0000-4000-8000-000000000002");
-//! assert_eq!(snap.properties["image_type"], "snapshot");
-//! assert_eq!(snap.properties["instance_uuid"], instance.uuid.to_string());
+//! assert_eq!(snap.properties.get("base_image_ref").unwrap(), "bbbbbbbb-0000-4000-8000-000000000002");
+//! assert_eq!(snap.properties.get("image_type").unwrap(), "snapshot");
+//! assert_eq!(snap.properties.get("instance_uuid").unwrap(), instance.uuid.to_string());
 //! assert!(!snap.properties.contains_key("os_type"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -111,6 +111,7 @@ mod instance;
 mod keys;
 mod lineage;
 mod profile;
+mod properties;
 mod pystr;
 mod rebuild;
 mod resize;
@@ -136,7 +137,7 @@ pub use create::populate_for_create;
 pub use error::{Error, Result};
 pub use flavor::Flavor;
 pub use glance::{GLANCE_BASE_PROPERTIES, JSON_PROPERTIES, from_glance, to_glance};
-pub use image::{ImageMeta, Minimum, Properties, Visibility};
+pub use image::{ImageMeta, Minimum, Visibility};
 pub use image_type::ImageType;
 pub use instance::Instance;
 pub use keys::{
@@ -146,6 +147,7 @@ pub use keys::{
 };
 pub use lineage::{ImageRecord, Lineage, LineageProblem, LineageProblemKind, lineage};
 pub use profile::{ProfiledMetadata, SnapshotProfile};
+pub use properties::{Properties, PropertyValue};
 pub use pystr::{python_float_repr, python_int, python_json_dumps, python_repr, python_str};
 pub use rebuild::{BaseImageRefPolicy, Rebuild, reset_image_metadata, reset_image_metadata_with_policy};
 pub use resize::ensure_base_image_ref;

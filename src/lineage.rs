@@ -1,10 +1,9 @@
 //! Lineage: an instance's image and the chain of `base_image_ref`s behind it.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
-use crate::image::Properties;
+use crate::properties::{Properties, PropertyValue};
 
 /// An image as lineage sees it: its id and properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,7 +90,7 @@ pub fn lineage(image_ref: &str, images: &[ImageRecord]) -> Lineage {
             break;
         };
         next = match image.properties.get("base_image_ref") {
-            Some(Value::String(base)) if !base.is_empty() => Some(base.as_str()),
+            Some(PropertyValue::Str(base)) if !base.is_empty() => Some(base),
             _ => None,
         };
     }

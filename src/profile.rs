@@ -32,7 +32,7 @@ use crate::system_metadata::SystemMetadata;
 ///                                   &view.system_metadata, "s", ImageType::Snapshot, &Properties::new(),
 ///                                   &NovaConfig::default());
 /// assert!(!image.properties.contains_key("password_0"));
-/// assert_eq!(image.properties["owner_user_name"], "alice");
+/// assert_eq!(image.properties.get("owner_user_name").unwrap(), "alice");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "profile", rename_all = "lowercase")]

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::NovaConfig;
 use crate::context::RequestContext;
 use crate::error::{Error, Result};
-use crate::image::{ImageMeta, Properties};
+use crate::image::ImageMeta;
 use crate::image_type::ImageType;
 use crate::instance::Instance;
 use crate::profile::SnapshotProfile;
+use crate::properties::Properties;
 use crate::resize::ensure_base_image_ref;
 use crate::snapshot::create_image_metadata;
 use crate::system_metadata::{SystemMetadata, validate_entry};
@@ -53,7 +54,7 @@ pub struct Shelve {
 ///                  &NovaConfig::default(), &SnapshotProfile::Nova).unwrap();
 /// let image = out.image.unwrap();
 /// assert_eq!(image.name.as_deref(), Some("web-shelved"));
-/// assert_eq!(image.properties["base_image_ref"], "img-b");
+/// assert_eq!(image.properties.get("base_image_ref").unwrap(), "img-b");
 /// ```
 pub fn shelve(
     context: &RequestContext,

@@ -1,16 +1,18 @@
 //! Snapshot: `initialize_instance_snapshot_metadata` and `create_image`
 //! (nova/compute/utils.py).
 
-use serde_json::Value;
+use uuid::Uuid;
 
 use crate::config::NovaConfig;
 use crate::context::RequestContext;
-use crate::convert::image_from_system_metadata;
-use crate::image::{ImageMeta, Properties, Visibility};
+use crate::convert::image_from_system_metadata_keeping;
+use crate::image::{ImageMeta, Visibility};
 use crate::image_type::ImageType;
 use crate::instance::Instance;
 use crate::keys::{NON_INHERITABLE_IMAGE_NAMESPACES, NON_INHERITABLE_IMAGE_PROPERTIES};
+use crate::properties::{Properties, PropertyValue};
 use crate::system_metadata::SystemMetadata;
+use crate::textmap::Lookup;
 
 /// The metadata of a new snapshot image of an instance
 /// (`initialize_instance_snapshot_metadata`).
@@ -36,8 +38,8 @@ use crate::system_metadata::SystemMetadata;
 /// let image = initialize_snapshot_metadata(&admin, &instance, &sm, "snap", &Properties::new(),
 ///                                          &NovaConfig::default());
 /// assert_eq!(image.visibility, Some(Visibility::Shared));
-/// assert_eq!(image.properties["base_image_ref"], "img-b");
-/// assert_eq!(image.properties["instance_owner"], "p-owner");
+/// assert_eq!(image.properties.get("base_image_ref").unwrap(), "img-b");
+/// assert_eq!(image.properties.get("instance_owner").unwrap(), "p-owner");
 /// assert!(!image.properties.contains_key("cache_in_nova"));
 /// ```
 pub fn initialize_snapshot_metadata(
@@ -48,29 +50,24 @@ pub fn initialize_snapshot_metadata(
     extra_properties: &Properties,
     config: &NovaConfig,
 ) -> ImageMeta {
-    let mut image = image_from_system_metadata(system_metadata);
-    image.name = Some(name.to_owned());
-
     let cross_project = context.project_id.as_deref() != Some(instance.project_id.as_str());
+    let mut extras: Vec<(&str, PropertyValue<'_>)> = extra_properties.iter().collect();
+    if cross_project {
+        // Nova adds it to the extra properties, so it wins too.
+        extras.push(("instance_owner", PropertyValue::Str(&instance.project_id)));
+    }
+    let configured = &config.non_inheritable_image_properties;
+    let mut image = image_from_system_metadata_keeping(
+        system_metadata,
+        |key| !is_non_inheritable(key, configured),
+        &extras,
+    );
+    image.name = Some(name.to_owned());
     image.visibility = Some(if cross_project {
         Visibility::Shared
     } else {
         Visibility::Private
     });
-
-    image
-        .properties
-        .retain(|key, _| !is_non_inheritable(key, &config.non_inheritable_image_properties));
-    for (key, value) in extra_properties {
-        image.properties.insert(key.clone(), value.clone());
-    }
-    if cross_project {
-        // Nova adds it to the extra properties, so it wins too.
-        image.properties.insert(
-            "instance_owner".to_owned(),
-            Value::from(instance.project_id.as_str()),
-        );
-    }
     image
 }
 
@@ -105,8 +102,8 @@ pub(crate) fn is_non_inheritable(key: &str, configured: &[String]) -> bool {
 /// let ctx = RequestContext::new("u-1", "p-1");
 /// let image = create_image_metadata(&ctx, &instance, &sm, "snap", ImageType::Snapshot,
 ///                                   &Properties::new(), &NovaConfig::default());
-/// assert_eq!(image.properties["image_type"], "snapshot");
-/// assert_eq!(image.properties["user_id"], "u-1");
+/// assert_eq!(image.properties.get("image_type").unwrap(), "snapshot");
+/// assert_eq!(image.properties.get("user_id").unwrap(), "u-1");
 /// assert_eq!(image.disk_format, None);
 /// ```
 pub fn create_image_metadata(
@@ -119,15 +116,17 @@ pub fn create_image_metadata(
     config: &NovaConfig,
 ) -> ImageMeta {
     let mut properties = Properties::with_capacity(extra_properties.len() + 3);
-    properties.insert("instance_uuid".to_owned(), Value::from(instance.uuid.to_string()));
-    properties.insert(
-        "user_id".to_owned(),
-        Value::from(context.user_id.as_deref().unwrap_or("None")),
-    );
-    properties.insert("image_type".to_owned(), Value::from(image_type.as_str()));
-    for (key, value) in extra_properties {
-        properties.insert(key.clone(), value.clone());
+    let mut uuid_text = Uuid::encode_buffer();
+    let uuid: &str = instance.uuid.hyphenated().encode_lower(&mut uuid_text);
+    let user_id = context.user_id.as_deref().unwrap_or("None");
+    for (key, value) in [
+        ("instance_uuid", uuid),
+        ("user_id", user_id),
+        ("image_type", image_type.as_str()),
+    ] {
+        properties.put(key, PropertyValue::Str(value), Lookup::Absent);
     }
+    properties.update(extra_properties);
 
     let mut image =
         initialize_snapshot_metadata(context, instance, system_metadata, name, &properties, config);

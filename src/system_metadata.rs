@@ -65,6 +65,11 @@ impl SystemMetadata {
         self.map.reserve(entries, text_bytes);
     }
 
+    /// The storage, for maps built from this one.
+    pub(crate) fn text_map(&self) -> &TextMap<()> {
+        &self.map
+    }
+
     /// The value stored under `key`, if any. O(1).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.map.get(key).map(|slot| self.map.value_text(slot))
@@ -375,7 +380,7 @@ impl<'de> Visitor<'de> for MapVisitor {
 }
 
 /// A string deserialized without a copy when the input allows it.
-struct Text<'de>(Cow<'de, str>);
+pub(crate) struct Text<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Text<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {

@@ -54,6 +54,11 @@ impl<V> Slot<V> {
         self.key_len + self.value_len
     }
 
+    /// The key's hash.
+    pub(crate) fn hash(&self) -> u64 {
+        self.hash
+    }
+
     /// The bytes of the key and of the text value.
     pub(crate) fn lens(&self) -> (usize, usize) {
         (self.key_len, self.value_len)
@@ -180,7 +185,8 @@ impl<V: Copy> TextMap<V> {
         self.slots.get(self.position(key)?)
     }
 
-    fn is_at(&self, i: usize, hash: u64, key: &str) -> bool {
+    /// Whether the entry at `i` has this key (and hash).
+    pub(crate) fn is_at(&self, i: usize, hash: u64, key: &str) -> bool {
         self.slots
             .get(i)
             .is_some_and(|s| s.hash == hash && self.text.get(s.key()) == Some(key))
@@ -236,6 +242,12 @@ impl<V: Copy> TextMap<V> {
             }
             _ => self.scan(slot.hash, key),
         };
+        self.file_at(slot, found)
+    }
+
+    /// Files a written entry at `found`, the position of its key if the
+    /// caller found it there, else last.
+    pub(crate) fn file_at(&mut self, slot: Slot<V>, found: Option<usize>) -> Option<Slot<V>> {
         match found.and_then(|i| self.slots.get_mut(i)) {
             Some(old) => {
                 let old = std::mem::replace(old, slot);
@@ -309,6 +321,105 @@ impl<V: Copy> TextMap<V> {
             }
             self.text = text;
             self.dead = 0;
+        }
+    }
+
+    /// A map of the entries of `other` for which `f(key, value_text)` gives
+    /// `Some((drop, payload))`, in order, each key without its first `drop`
+    /// bytes. The text is copied in one piece and shared by the new slots,
+    /// and a key not cut keeps its hash. Keys are not checked for
+    /// duplicates; the positions of entries whose key hash is in `watch`
+    /// are returned, for the caller to check those.
+    pub(crate) fn derive_from<W: Copy>(
+        other: &TextMap<W>,
+        mut f: impl FnMut(&str, &str) -> Option<(usize, V)>,
+        watch: &[u64],
+        room: (usize, usize),
+    ) -> (Self, Vec<usize>) {
+        // One bit per watched hash: most keys are ruled out by one test.
+        let bit = |hash: u64| 1u64 << (hash >> 58);
+        let bloom = watch.iter().fold(0, |mask, &h| mask | bit(h));
+        let mut slots = Vec::with_capacity(other.slots.len() + room.0);
+        let mut watched = Vec::new();
+        let mut live = 0;
+        for slot in &other.slots {
+            let key = other.key(slot);
+            let Some((drop, value)) = f(key, other.value_text(slot)) else {
+                continue;
+            };
+            let (Some(kept), Some(key_len)) = (key.get(drop..), slot.key_len.checked_sub(drop)) else {
+                continue;
+            };
+            let hash = if drop == 0 { slot.hash } else { hash_key(kept) };
+            if bloom & bit(hash) != 0 && watch.contains(&hash) {
+                watched.push(slots.len());
+            }
+            let derived = Slot {
+                start: slot.start + drop,
+                key_len,
+                value_len: slot.value_len,
+                hash,
+                value,
+            };
+            live += derived.len();
+            slots.push(derived);
+        }
+        let mut text = String::with_capacity(other.text.len() + room.1);
+        text.push_str(&other.text);
+        let dead = text.len() - live;
+        let map = Self {
+            text,
+            slots,
+            index: OnceLock::new(),
+            dead,
+        };
+        (map, watched)
+    }
+
+    /// Makes entries with the same key among `positions` (ascending) one,
+    /// as inserting them in turn would: the later entry's value at the
+    /// earlier one's place. `positions` is updated to the entries' new
+    /// positions. For the few entries [`derive_from`](Self::derive_from)
+    /// reports.
+    pub(crate) fn merge_duplicates(&mut self, positions: &mut Vec<usize>) {
+        let mut merged: Vec<usize> = Vec::new();
+        for (a, &i) in positions.iter().enumerate() {
+            for &j in positions.iter().skip(a + 1) {
+                let Some(later) = self.slots.get(j).copied() else {
+                    continue;
+                };
+                if merged.contains(&j) || merged.contains(&i) || !self.is_at(i, later.hash, self.key(&later))
+                {
+                    continue;
+                }
+                if let Some(earlier) = self.slots.get_mut(i) {
+                    let replaced = std::mem::replace(earlier, later);
+                    // The later slot's text stays live, at the earlier place.
+                    self.dead += replaced.len();
+                    merged.push(j);
+                }
+            }
+        }
+        if merged.is_empty() {
+            return;
+        }
+        let mut position = 0;
+        self.slots.retain(|_| {
+            let kept = !merged.contains(&position);
+            position += 1;
+            kept
+        });
+        positions.retain(|p| !merged.contains(p));
+        for p in positions.iter_mut() {
+            *p -= merged.iter().filter(|&&m| m < *p).count();
+        }
+        self.index = OnceLock::new();
+    }
+
+    /// Replaces every slot's payload with `f` of it, in order.
+    pub(crate) fn remap_values(&mut self, mut f: impl FnMut(V) -> V) {
+        for slot in &mut self.slots {
+            slot.value = f(slot.value);
         }
     }
 

@@ -31,8 +31,8 @@ use crate::system_metadata::SystemMetadata;
 /// let mut inst = Instance::new(Uuid::nil(), "p-1");
 /// inst.kernel_id = Some("".into());
 /// let done = finalize_snapshot_upload(&created, &SystemMetadata::new(), &inst, "qcow2");
-/// assert_eq!(done.properties["image_location"], "snapshot");
-/// assert_eq!(done.properties["owner_id"], "p-1");
+/// assert_eq!(done.properties.get("image_location").unwrap(), "snapshot");
+/// assert_eq!(done.properties.get("owner_id").unwrap(), "p-1");
 /// assert!(!done.properties.contains_key("kernel_id"));
 /// assert_eq!(done.container_format.as_deref(), Some("bare"));
 /// ```
@@ -68,7 +68,7 @@ pub fn finalize_snapshot_upload(
         if is_unset_kernel_or_ramdisk(key, &value) {
             continue;
         }
-        out.properties.insert(key.to_owned(), value);
+        out.properties.insert(key, value);
     }
     out
 }

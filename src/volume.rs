@@ -8,8 +8,9 @@ use serde_json::Value;
 use crate::config::NovaConfig;
 use crate::context::RequestContext;
 use crate::error::{Error, Result};
-use crate::image::{ImageMeta, Minimum, Properties};
+use crate::image::{ImageMeta, Minimum};
 use crate::instance::Instance;
+use crate::properties::Properties;
 use crate::pystr::{python_int, python_repr, python_truthy};
 use crate::snapshot::initialize_snapshot_metadata;
 use crate::system_metadata::SystemMetadata;
@@ -40,9 +41,9 @@ use crate::system_metadata::SystemMetadata;
 ///                                  &Properties::new(), &[mapping.clone()], &NovaConfig::default());
 /// assert_eq!(img.other["size"], 0);
 /// assert_eq!(img.disk_format, None);
-/// assert_eq!(img.properties["root_device_name"], "/dev/vda");
-/// assert_eq!(img.properties["block_device_mapping"], json!([mapping]));
-/// assert_eq!(img.properties["bdm_v2"], true);
+/// assert_eq!(img.properties.get("root_device_name").unwrap(), "/dev/vda");
+/// assert_eq!(img.properties.get("block_device_mapping").unwrap(), json!([mapping]));
+/// assert_eq!(img.properties.get("bdm_v2").unwrap(), true);
 /// ```
 pub fn snapshot_volume_backed(
     context: &RequestContext,
@@ -60,17 +61,14 @@ pub fn snapshot_volume_backed(
     image.disk_format = None;
     let properties = &mut image.properties;
     for key in ["block_device_mapping", "bdm_v2", "root_device_name"] {
-        properties.shift_remove(key);
+        properties.remove(key);
     }
     if let Some(root) = instance.root_device_name.as_deref().filter(|r| !r.is_empty()) {
-        properties.insert("root_device_name".to_owned(), Value::from(root));
+        properties.insert("root_device_name", Value::from(root));
     }
     if !image_mappings.is_empty() {
-        properties.insert(
-            "block_device_mapping".to_owned(),
-            Value::Array(image_mappings.to_vec()),
-        );
-        properties.insert("bdm_v2".to_owned(), Value::Bool(true));
+        properties.insert("block_device_mapping", Value::Array(image_mappings.to_vec()));
+        properties.insert("bdm_v2", Value::Bool(true));
     }
     image
 }
@@ -141,7 +139,7 @@ pub fn image_from_volume(volume: &Volume) -> Result<ImageMeta> {
     let mut image = ImageMeta::default();
     image.other.insert("size".to_owned(), Value::from(size));
     for attr in VIM_IMAGE_ATTRIBUTES {
-        let value = properties.shift_remove(attr);
+        let value = properties.remove(attr);
         match attr {
             "min_ram" => image.min_ram = Some(Minimum::Int(int_or_zero(attr, value.as_ref())?)),
             "min_disk" => image.min_disk = Some(Minimum::Int(int_or_zero(attr, value.as_ref())?)),

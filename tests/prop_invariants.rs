@@ -1,7 +1,7 @@
 //! Nova's invariants, stated in words and checked on generated inputs.
 
 use nova_sysmeta::{
-    Flavor, ImageMeta, Minimum, NovaConfig, Properties, RequestContext, SystemMetadata,
+    Flavor, ImageMeta, Minimum, NovaConfig, Properties, PropertyValue, RequestContext, SystemMetadata,
     create_image_metadata, image_from_system_metadata, initialize_snapshot_metadata, is_image_key,
     populate_for_create, python_str, reset_image_metadata, safe_truncate, system_metadata_from_image,
 };
@@ -171,17 +171,17 @@ proptest! {
     fn round_trip_gives_back_properties_and_attributes(img in image()) {
         let back = image_from_system_metadata(&system_metadata_from_image(&img, None).unwrap());
         for (k, v) in &img.properties {
-            if SM_SKIP_KEYS.contains(&k.as_str()) || SM_INHERITABLE_KEYS.contains(&k.as_str()) {
+            if SM_SKIP_KEYS.contains(&k) || SM_INHERITABLE_KEYS.contains(&k) {
                 continue;
             }
-            let want = python_str(v);
-            prop_assert_eq!(back.properties.get(k), Some(&Value::from(safe_truncate(&want, 255))));
+            let want = python_str(&v.to_value());
+            prop_assert_eq!(back.properties.get(k), Some(PropertyValue::Str(safe_truncate(&want, 255))));
         }
         prop_assert_eq!(back.properties.len(),
-            img.properties.keys().filter(|k| !SM_SKIP_KEYS.contains(&k.as_str())
-                && !SM_INHERITABLE_KEYS.contains(&k.as_str())).count());
+            img.properties.keys().filter(|k| !SM_SKIP_KEYS.contains(k)
+                && !SM_INHERITABLE_KEYS.contains(k)).count());
         let as_text = |m: &Option<Minimum>| m.as_ref().map(|m| Minimum::Text(m.to_string()));
-        let from_prop = |k: &str| img.properties.get(k).map(|v| safe_truncate(&python_str(v), 255).to_owned());
+        let from_prop = |k: &str| img.properties.get(k).map(|v| safe_truncate(&python_str(&v.to_value()), 255).to_owned());
         prop_assert_eq!(&back.min_ram, &as_text(&img.min_ram).or(from_prop("min_ram").map(Minimum::Text)));
         prop_assert_eq!(&back.min_disk, &as_text(&img.min_disk).or(from_prop("min_disk").map(Minimum::Text)));
         prop_assert_eq!(&back.disk_format, &img.disk_format.clone().or(from_prop("disk_format")));
@@ -202,7 +202,7 @@ proptest! {
         };
         for k in snap.properties.keys() {
             let blocked = config.non_inheritable_image_properties.iter().any(|c| c == k)
-                || NON_INHERITABLE_IMAGE_PROPERTIES.contains(&k.as_str())
+                || NON_INHERITABLE_IMAGE_PROPERTIES.contains(&k)
                 || k.starts_with("os_glance");
             prop_assert!(!blocked || extra.contains_key(k), "{} leaked", k);
         }

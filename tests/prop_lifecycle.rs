@@ -34,7 +34,7 @@ fn image() -> impl Strategy<Value = ImageMeta> {
         .prop_map(|(props, min_disk, base)| {
             let mut properties: Properties = props.into_iter().collect();
             if let Some(base) = base {
-                properties.insert("base_image_ref".into(), Value::from(base));
+                properties.insert("base_image_ref", Value::from(base));
             }
             ImageMeta {
                 properties,

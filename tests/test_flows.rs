@@ -20,7 +20,7 @@ fn instance() -> Instance {
 
 fn props(v: serde_json::Value) -> Properties {
     match v {
-        serde_json::Value::Object(m) => m,
+        serde_json::Value::Object(m) => Properties::from(m),
         _ => unreachable!(),
     }
 }
@@ -177,7 +177,7 @@ fn cross_project_snapshot_is_shared_with_the_owner() {
         &NovaConfig::default(),
     );
     assert_eq!(img.visibility, Some(Visibility::Shared));
-    assert_eq!(img.properties["instance_owner"], "p-1");
+    assert_eq!(img.properties.get("instance_owner").unwrap(), "p-1");
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn snapshot_drops_non_inheritable_properties() {
     // The configured list replaces Nova's default one: cache_in_nova and
     // bittorrent stay; the built-in names and os_glance* always go.
     assert_eq!(
-        serde_json::Value::Object(img.properties),
+        serde_json::Value::from(&img.properties),
         json!({"cache_in_nova": "True", "bittorrent": "x", "os_type": "linux"})
     );
     let img = own_snapshot(&meta, &Properties::new());
@@ -226,8 +226,8 @@ fn unprefixed_system_metadata_reaches_snapshot_properties() {
         ("boot_roles", "admin"),
     ]);
     let img = own_snapshot(&meta, &Properties::new());
-    assert_eq!(img.properties["password_0"], "secret");
-    assert_eq!(img.properties["boot_roles"], "admin");
+    assert_eq!(img.properties.get("password_0").unwrap(), "secret");
+    assert_eq!(img.properties.get("boot_roles").unwrap(), "admin");
 }
 
 #[test]
@@ -267,8 +267,8 @@ fn create_image_adds_the_identity_properties_and_drops_formats_for_snapshots() {
     );
     assert_eq!(backup.disk_format.as_deref(), Some("qcow2"));
     assert_eq!(backup.container_format.as_deref(), Some("bare"));
-    assert_eq!(backup.properties["image_type"], "backup");
-    assert_eq!(backup.properties["backup_type"], "daily");
+    assert_eq!(backup.properties.get("image_type").unwrap(), "backup");
+    assert_eq!(backup.properties.get("backup_type").unwrap(), "daily");
 }
 
 #[test]
@@ -286,7 +286,7 @@ fn create_image_writes_none_for_a_missing_user_id_as_python_str_does() {
         &Properties::new(),
         &NovaConfig::default(),
     );
-    assert_eq!(img.properties["user_id"], "None");
+    assert_eq!(img.properties.get("user_id").unwrap(), "None");
 }
 
 #[test]
@@ -300,5 +300,5 @@ fn extra_properties_override_the_identity_properties() {
         &props(json!({"image_type": "custom"})),
         &NovaConfig::default(),
     );
-    assert_eq!(img.properties["image_type"], "custom");
+    assert_eq!(img.properties.get("image_type").unwrap(), "custom");
 }

@@ -31,7 +31,7 @@ fn obj(v: Value) -> serde_json::Map<String, Value> {
 
 #[test]
 fn backup_type_wins_over_the_callers_in_place() {
-    let extra = obj(json!({"backup_type": "mine", "note": "x"}));
+    let extra = Properties::from(obj(json!({"backup_type": "mine", "note": "x"})));
     let img = backup_image_metadata(
         &ctx(),
         &instance(),
@@ -45,7 +45,7 @@ fn backup_type_wins_over_the_callers_in_place() {
         img.properties.keys().collect::<Vec<_>>(),
         ["instance_uuid", "user_id", "image_type", "backup_type", "note"]
     );
-    assert_eq!(img.properties["backup_type"], "weekly");
+    assert_eq!(img.properties.get("backup_type").unwrap(), "weekly");
 }
 
 fn backup(id: &str, at: &str, kind: &str, uuid: &Uuid) -> BackupImage {
@@ -86,7 +86,7 @@ fn rotation_breaks_created_at_ties_by_id() {
 fn a_snapshot_is_never_rotated_as_a_backup() {
     let me = Uuid::from_u128(1);
     let mut snap = backup("s", "2020-01-01T00:00:00Z", "daily", &me);
-    snap.properties.insert("image_type".into(), json!("snapshot"));
+    snap.properties.insert("image_type", json!("snapshot"));
     assert!(rotate_backups(&me, "daily", 0, &[snap]).is_empty());
 }
 
@@ -113,8 +113,8 @@ fn shelve_heals_the_base_image_ref_and_names_the_snapshot() {
     assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("img-b"));
     let img = out.image.unwrap();
     assert_eq!(img.name.as_deref(), Some("web-shelved"));
-    assert_eq!(img.properties["base_image_ref"], "img-b");
-    assert_eq!(img.properties["image_type"], "snapshot");
+    assert_eq!(img.properties.get("base_image_ref").unwrap(), "img-b");
+    assert_eq!(img.properties.get("image_type").unwrap(), "snapshot");
 }
 
 #[test]
@@ -189,7 +189,10 @@ fn volume_backed_snapshot_cleans_then_refills_its_mapping_properties() {
         &NovaConfig::default(),
     );
     // No root device name on the instance and no mappings: nothing refilled.
-    assert_eq!(Value::Object(img.properties.clone()), json!({"os_type": "linux"}));
+    assert_eq!(
+        serde_json::Value::from(&img.properties),
+        json!({"os_type": "linux"})
+    );
     assert_eq!(img.container_format, None);
     assert_eq!(img.other["size"], 0);
 }
@@ -220,7 +223,11 @@ fn finished_snapshot_shows_the_four_properties_of_the_mission_table() {
         ("base_image_ref", json!("img-b")),
         ("image_location", json!("snapshot")),
     ] {
-        assert_eq!(done.properties.get(key), Some(&want), "{key}");
+        assert_eq!(
+            done.properties.get(key).map(|v| v.to_value()),
+            Some(want),
+            "{key}"
+        );
     }
     assert_eq!(done.other["status"], "active");
     assert_eq!(done.disk_format.as_deref(), Some("qcow2"));
@@ -230,7 +237,7 @@ fn finished_snapshot_shows_the_four_properties_of_the_mission_table() {
         "B's container format"
     );
     assert_eq!(
-        done.properties["kernel_id"],
+        done.properties.get("kernel_id").unwrap(),
         Value::Null,
         "an absent kernel is sent as null"
     );
@@ -246,7 +253,7 @@ fn glance_round_trip_keeps_properties_and_visibility() {
     let nova = from_glance(&body).unwrap();
     assert_eq!(nova.other["is_public"], true);
     assert_eq!(
-        nova.properties["block_device_mapping"],
+        nova.properties.get("block_device_mapping").unwrap(),
         json!([{"boot_index": 0}])
     );
     assert!(!nova.other.contains_key("self") && !nova.other.contains_key("tags"));

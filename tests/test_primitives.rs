@@ -202,7 +202,7 @@ fn reading_back_strips_the_prefix_only_when_present() {
     assert_eq!(img.min_ram, Some(Minimum::Text("512".into())));
     assert_eq!(img.disk_format.as_deref(), Some("raw"));
     assert_eq!(
-        serde_json::Value::Object(img.properties),
+        serde_json::Value::from(&img.properties),
         json!({"os_type": "linux", "owner_user_name": "alice", "password_0": "secret"})
     );
 }

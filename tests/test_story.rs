@@ -54,10 +54,13 @@ fn snapshot_after_rebuild_descends_from_the_rebuild_image_and_forgets_the_first(
         &Properties::new(),
         &NovaConfig::default(),
     );
-    assert_eq!(snap.properties["base_image_ref"], B);
-    assert_eq!(snap.properties["image_type"], "snapshot");
-    assert_eq!(snap.properties["instance_uuid"], instance.uuid.to_string());
-    assert_eq!(snap.properties["os_type"], "linux");
+    assert_eq!(snap.properties.get("base_image_ref").unwrap(), B);
+    assert_eq!(snap.properties.get("image_type").unwrap(), "snapshot");
+    assert_eq!(
+        snap.properties.get("instance_uuid").unwrap(),
+        instance.uuid.to_string()
+    );
+    assert_eq!(snap.properties.get("os_type").unwrap(), "linux");
     for gone in ["hw_firmware_type", "os_secure_boot"] {
         assert!(!snap.properties.contains_key(gone), "{gone} of image A leaked");
     }

@@ -10,6 +10,7 @@ mod printable;
 use serde_json::{Number, Value};
 use std::fmt::Write as _;
 
+use crate::properties::PropertyValue;
 use crate::truncate::{floor_char_boundary, safe_truncate};
 
 /// Renders `value` as Python's `str()` would.
@@ -51,18 +52,22 @@ pub fn python_repr(value: &Value) -> String {
 /// a huge nested value costs only the first `limit` bytes.
 pub(crate) fn python_str_truncated(value: &Value, limit: usize) -> String {
     let mut out = String::new();
-    write_python_str_truncated(&mut out, value, limit);
+    write_python_str_truncated(&mut out, PropertyValue::of(value), limit);
     out
 }
 
-/// [`python_str_truncated`], appended to `out`.
-pub(crate) fn write_python_str_truncated(out: &mut String, value: &Value, limit: usize) {
+/// [`python_str_truncated`] of a property, appended to `out`.
+pub(crate) fn write_python_str_truncated(out: &mut String, value: PropertyValue<'_>, limit: usize) {
     let start = out.len();
-    match value {
-        Value::String(s) => {
+    let value = match value {
+        PropertyValue::Str(s) => {
             out.push_str(safe_truncate(s, limit));
             return;
         }
+        PropertyValue::Json(value) => value,
+    };
+    match value {
+        Value::String(s) => out.push_str(s),
         Value::Null => out.push_str("None"),
         Value::Bool(true) => out.push_str("True"),
         Value::Bool(false) => out.push_str("False"),

@@ -1,0 +1,586 @@
+//! [`Properties`]: an image's free-form properties.
+
+use std::fmt;
+
+use serde::de::{IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::keys::{SM_IMAGE_PROP_PREFIX, is_image_key};
+use crate::system_metadata::SystemMetadata;
+use crate::textmap::{Lookup, Slot, TextMap, hash_key};
+
+/// Up to this many keys that may meet others are compared one by one;
+/// beyond, an index finds them.
+const FEW: usize = 8;
+
+/// Free-form image properties: an ordered map of JSON values (Glance allows
+/// any JSON in Nova's internal dict; Nova stores `str()` of each).
+///
+/// Insertion order is kept as in a Python dict: inserting an existing key
+/// replaces its value in place, a new key goes last. Two maps are equal when
+/// they hold the same entries in any order. Serializes as a JSON object.
+///
+/// Keys and string values live back to back in one string owned by the map
+/// (other JSON values are kept aside), so building, copying and dropping a
+/// map does not allocate per entry; that is why [`get`](Self::get) hands
+/// out a [`PropertyValue`] view rather than a `&Value`.
+///
+/// ```
+/// use nova_sysmeta::{Properties, PropertyValue};
+/// use serde_json::json;
+///
+/// let mut props: Properties = serde_json::from_value(json!({"os_type": "linux", "hw_cpu_cores": 2})).unwrap();
+/// props.insert("os_type", "windows");
+/// assert_eq!(props.get("os_type"), Some(PropertyValue::Str("windows")));
+/// assert_eq!(props.get("hw_cpu_cores").unwrap(), json!(2));
+/// assert_eq!(props.keys().collect::<Vec<_>>(), ["os_type", "hw_cpu_cores"]);
+/// assert_eq!(serde_json::to_value(&props).unwrap(), json!({"os_type": "windows", "hw_cpu_cores": 2}));
+/// ```
+#[derive(Clone, Default)]
+pub struct Properties {
+    map: TextMap<Stored>,
+    /// The values that are not strings, by [`Stored::Json`] position; a
+    /// replaced or removed one is left as `null` until compaction.
+    json: Vec<Value>,
+    /// How many of `json` no slot refers to any more.
+    dead_json: usize,
+}
+
+/// Where a value is: in the map's text, or in its list of other values.
+#[derive(Debug, Clone, Copy)]
+enum Stored {
+    Text,
+    Json(usize),
+}
+
+/// A property's value, borrowed from a [`Properties`] map.
+///
+/// Strings are [`PropertyValue::Str`]; every other JSON value (numbers,
+/// booleans, `null`, arrays, objects) is [`PropertyValue::Json`], which
+/// never holds a string. Compares equal to the [`Value`] it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyValue<'a> {
+    /// A JSON string.
+    Str(&'a str),
+    /// Any other JSON value.
+    Json(&'a Value),
+}
+
+impl<'a> PropertyValue<'a> {
+    /// The string, when the value is one.
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            PropertyValue::Str(s) => Some(s),
+            PropertyValue::Json(_) => None,
+        }
+    }
+
+    /// The value as an owned JSON [`Value`].
+    pub fn to_value(self) -> Value {
+        match self {
+            PropertyValue::Str(s) => Value::from(s),
+            PropertyValue::Json(v) => v.clone(),
+        }
+    }
+
+    /// Whether the value is JSON `null`.
+    pub fn is_null(self) -> bool {
+        matches!(self, PropertyValue::Json(Value::Null))
+    }
+
+    /// The view of a JSON value.
+    pub fn of(value: &'a Value) -> Self {
+        match value {
+            Value::String(s) => PropertyValue::Str(s),
+            other => PropertyValue::Json(other),
+        }
+    }
+}
+
+impl PartialEq<Value> for PropertyValue<'_> {
+    fn eq(&self, other: &Value) -> bool {
+        *self == PropertyValue::of(other)
+    }
+}
+
+impl PartialEq<PropertyValue<'_>> for Value {
+    fn eq(&self, other: &PropertyValue<'_>) -> bool {
+        PropertyValue::of(self) == *other
+    }
+}
+
+impl PartialEq<str> for PropertyValue<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == Some(other)
+    }
+}
+
+impl PartialEq<String> for PropertyValue<'_> {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == Some(other.as_str())
+    }
+}
+
+impl PartialEq<&str> for PropertyValue<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+/// Compares as `serde_json::Value` compares with these (`value == 2`).
+macro_rules! eq_as_json {
+    ($($t:ty),*) => {$(
+        impl PartialEq<$t> for PropertyValue<'_> {
+            fn eq(&self, other: &$t) -> bool {
+                matches!(self, PropertyValue::Json(v) if *v == other)
+            }
+        }
+    )*};
+}
+
+eq_as_json!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool);
+
+impl From<PropertyValue<'_>> for Value {
+    fn from(value: PropertyValue<'_>) -> Value {
+        value.to_value()
+    }
+}
+
+impl Serialize for PropertyValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PropertyValue::Str(s) => serializer.serialize_str(s),
+            PropertyValue::Json(v) => v.serialize(serializer),
+        }
+    }
+}
+
+impl Properties {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty map with room for `capacity` entries.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            map: TextMap::with_capacity(capacity, capacity.saturating_mul(48)),
+            json: Vec::new(),
+            dead_json: 0,
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.len() == 0
+    }
+
+    fn view(&self, slot: &Slot<Stored>) -> PropertyValue<'_> {
+        match slot.value {
+            Stored::Text => PropertyValue::Str(self.map.value_text(slot)),
+            Stored::Json(i) => PropertyValue::Json(self.json.get(i).unwrap_or(&Value::Null)),
+        }
+    }
+
+    /// The value stored under `key`, if any. O(1).
+    pub fn get(&self, key: &str) -> Option<PropertyValue<'_>> {
+        self.map.get(key).map(|slot| self.view(slot))
+    }
+
+    /// Whether `key` is present. O(1).
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.map.position(key).is_some()
+    }
+
+    /// Sets `key` to `value`, returning the old value. An existing key keeps
+    /// its position, a new one goes last. O(1).
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> Option<Value> {
+        let value = value.into();
+        let old = self.put(key.as_ref(), PropertyValue::of(&value), Lookup::Index)?;
+        Some(old)
+    }
+
+    /// Sets `key` to `value` (a view, copied in), returning the old value.
+    pub fn insert_view(&mut self, key: impl AsRef<str>, value: PropertyValue<'_>) -> Option<Value> {
+        self.put(key.as_ref(), value, Lookup::Index)
+    }
+
+    /// Writes an entry; `lookup` says how to find a key already there.
+    pub(crate) fn put(&mut self, key: &str, value: PropertyValue<'_>, lookup: Lookup) -> Option<Value> {
+        let slot = self.write(key, value);
+        let old = self.map.file(slot, lookup).map(|old| self.take(&old));
+        self.compact_if_sparse();
+        old
+    }
+
+    /// Writes an entry's text (and JSON value) without filing it.
+    fn write(&mut self, key: &str, value: PropertyValue<'_>) -> Slot<Stored> {
+        match value {
+            PropertyValue::Str(s) => self.map.write_str(key, s, Stored::Text),
+            PropertyValue::Json(v) => {
+                self.json.push(v.clone());
+                self.map.write_str(key, "", Stored::Json(self.json.len() - 1))
+            }
+        }
+    }
+
+    /// The properties Nova reads back from system metadata, then updates
+    /// with `extras` (`get_image_from_system_metadata`, then
+    /// `properties.update(extras)`): each entry, `image_` prefix stripped,
+    /// for which `take(key, value)` is true. When both `image_x` and `x` are
+    /// taken, the later value wins at the earlier place, as in Python.
+    ///
+    /// The system metadata's text is copied in one piece and shared by the
+    /// entries; only keys that may meet another (a key without the prefix,
+    /// an extra) are compared, so that no index is built.
+    pub(crate) fn from_system_metadata(
+        system_metadata: &SystemMetadata,
+        mut take: impl FnMut(&str, &str) -> bool,
+        extras: &[(&str, PropertyValue<'_>)],
+    ) -> Properties {
+        let source = system_metadata.text_map();
+        let mut unprefixed = Vec::new();
+        let mut prefixed = 0;
+        for slot in source.slots() {
+            if is_image_key(source.key(slot)) {
+                prefixed += 1;
+            } else if unprefixed.len() <= FEW {
+                unprefixed.push(slot.hash());
+            }
+        }
+        if unprefixed.len() > FEW || extras.len() > FEW {
+            // Many keys may meet: an index finds them.
+            let mut props = Properties::with_capacity(system_metadata.len() + extras.len());
+            for (key, value) in system_metadata.iter() {
+                let key = key.strip_prefix(SM_IMAGE_PROP_PREFIX).unwrap_or(key);
+                if take(key, value) {
+                    props.put(key, PropertyValue::Str(value), Lookup::Index);
+                }
+            }
+            for &(key, value) in extras {
+                props.put(key, value, Lookup::Index);
+            }
+            return props;
+        }
+        // Without a prefixed key, the unprefixed ones cannot meet.
+        let mut watch = if prefixed > 0 { unprefixed } else { Vec::new() };
+        watch.extend(extras.iter().map(|(key, _)| hash_key(key)));
+        let extra_bytes = extras
+            .iter()
+            .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
+            .sum();
+        let (map, mut watched) = TextMap::derive_from(
+            source,
+            |key, value| {
+                let (drop, key) = match key.strip_prefix(SM_IMAGE_PROP_PREFIX) {
+                    Some(stripped) => (SM_IMAGE_PROP_PREFIX.len(), stripped),
+                    None => (0, key),
+                };
+                take(key, value).then_some((drop, Stored::Text))
+            },
+            &watch,
+            (extras.len(), extra_bytes),
+        );
+        let mut props = Properties {
+            map,
+            json: Vec::new(),
+            dead_json: 0,
+        };
+        props.map.merge_duplicates(&mut watched);
+        for &(key, value) in extras {
+            let hash = hash_key(key);
+            let found = watched.iter().copied().find(|&p| props.map.is_at(p, hash, key));
+            let slot = props.write(key, value);
+            match props.map.file_at(slot, found) {
+                Some(old) => {
+                    props.take(&old);
+                }
+                None => watched.push(props.map.len() - 1),
+            }
+        }
+        props.compact_if_sparse();
+        props
+    }
+
+    /// The value of a slot just replaced or removed (its text is still
+    /// there); a JSON value is moved out.
+    fn take(&mut self, slot: &Slot<Stored>) -> Value {
+        match slot.value {
+            Stored::Text => Value::from(self.map.value_text(slot)),
+            Stored::Json(i) => {
+                self.dead_json += 1;
+                self.json.get_mut(i).map(std::mem::take).unwrap_or_default()
+            }
+        }
+    }
+
+    /// Removes `key`, keeping the order of the others (serde_json's
+    /// `shift_remove`). O(n): to remove many keys, use
+    /// [`retain`](Self::retain).
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let position = self.map.position(key)?;
+        let slot = self.map.remove_at(position)?;
+        let value = self.take(&slot);
+        self.compact_if_sparse();
+        Some(value)
+    }
+
+    /// Keeps only the entries for which `keep` returns true, in order. O(n).
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, PropertyValue<'_>) -> bool) {
+        let Self { map, json, dead_json } = self;
+        map.retain(|key, slot, text| {
+            let value = match slot.value {
+                Stored::Text => PropertyValue::Str(text),
+                Stored::Json(i) => PropertyValue::Json(json.get(i).unwrap_or(&Value::Null)),
+            };
+            let kept = keep(key, value);
+            if !kept && matches!(slot.value, Stored::Json(_)) {
+                *dead_json += 1;
+            }
+            kept
+        });
+        self.compact_if_sparse();
+    }
+
+    /// Python's `dict.update`: every entry of `other` is inserted in turn.
+    pub fn update(&mut self, other: &Properties) {
+        for (key, value) in other {
+            self.put(key, value, Lookup::Index);
+        }
+    }
+
+    /// Drops dead text, and dead JSON values once they are the larger part.
+    fn compact_if_sparse(&mut self) {
+        self.map.compact_if_sparse();
+        if self.dead_json > 64 && self.dead_json * 2 > self.json.len() {
+            let mut json = Vec::with_capacity(self.json.len() - self.dead_json);
+            self.map.remap_values(|stored| match stored {
+                Stored::Json(i) => {
+                    json.push(self.json.get_mut(i).map(std::mem::take).unwrap_or_default());
+                    Stored::Json(json.len() - 1)
+                }
+                Stored::Text => Stored::Text,
+            });
+            self.json = json;
+            self.dead_json = 0;
+        }
+    }
+
+    /// Entries in order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            props: self,
+            slots: self.map.slots().iter(),
+        }
+    }
+
+    /// Keys in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// The properties as a serde_json map (every value copied).
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter().map(|(k, v)| (k.to_owned(), v.to_value())).collect()
+    }
+}
+
+/// The entries of a [`Properties`] map, in order (from [`Properties::iter`]).
+#[derive(Clone)]
+pub struct Iter<'a> {
+    props: &'a Properties,
+    slots: std::slice::Iter<'a, Slot<Stored>>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, PropertyValue<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let slot = self.slots.next()?;
+        Some((self.props.map.key(slot), self.props.view(slot)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.slots.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let slot = self.slots.next_back()?;
+        Some((self.props.map.key(slot), self.props.view(slot)))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl std::iter::FusedIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a Properties {
+    type Item = (&'a str, PropertyValue<'a>);
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl<K: AsRef<str>, V: Into<Value>> FromIterator<(K, V)> for Properties {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut props = Properties::new();
+        props.extend(iter);
+        props
+    }
+}
+
+impl<K: AsRef<str>, V: Into<Value>> Extend<(K, V)> for Properties {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl From<Map<String, Value>> for Properties {
+    fn from(map: Map<String, Value>) -> Self {
+        map.into_iter().collect()
+    }
+}
+
+impl From<&Properties> for Map<String, Value> {
+    fn from(props: &Properties) -> Self {
+        props.to_map()
+    }
+}
+
+impl From<&Properties> for Value {
+    fn from(props: &Properties) -> Self {
+        Value::Object(props.to_map())
+    }
+}
+
+/// Map equality, as for Python dicts: the same keys with the same values,
+/// in any order.
+impl PartialEq for Properties {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl Eq for Properties {}
+
+impl fmt::Debug for Properties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Properties {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Properties {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(PropertiesVisitor)
+    }
+}
+
+struct PropertiesVisitor;
+
+impl<'de> Visitor<'de> for PropertiesVisitor {
+    type Value = Properties;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of image properties")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Properties, A::Error> {
+        let mut props = Properties::with_capacity(access.size_hint().unwrap_or(0).min(4096));
+        // Duplicate keys: the last value wins at the first position.
+        while let Some(key) = access.next_key::<crate::system_metadata::Text<'de>>()? {
+            let value = access.next_value::<ValueIn<'de>>()?;
+            let view = match &value {
+                ValueIn::Str(s) => PropertyValue::Str(s),
+                ValueIn::Json(v) => PropertyValue::of(v),
+            };
+            props.put(&key.0, view, Lookup::Index);
+        }
+        Ok(props)
+    }
+}
+
+/// A value read by `Value`'s own visitor from a one-value deserializer.
+fn json<'de, 'v, D: Deserializer<'v>>(deserializer: D) -> Result<ValueIn<'de>, D::Error> {
+    Value::deserialize(deserializer).map(ValueIn::Json)
+}
+
+/// A property value read without copying a string the input holds.
+enum ValueIn<'de> {
+    Str(std::borrow::Cow<'de, str>),
+    Json(Value),
+}
+
+impl<'de> Deserialize<'de> for ValueIn<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Strings are taken as they come; anything else goes through Value.
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ValueIn<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<ValueIn<'de>, E> {
+                Ok(ValueIn::Str(std::borrow::Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<ValueIn<'de>, E> {
+                Ok(ValueIn::Str(std::borrow::Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<ValueIn<'de>, E> {
+                Ok(ValueIn::Str(std::borrow::Cow::Owned(s)))
+            }
+            // Numbers and booleans as `Value` reads them (big integers
+            // and serde_json's `arbitrary_precision` included).
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<ValueIn<'de>, E> {
+                json(b.into_deserializer())
+            }
+            fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<ValueIn<'de>, E> {
+                json(i.into_deserializer())
+            }
+            fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<ValueIn<'de>, E> {
+                json(u.into_deserializer())
+            }
+            fn visit_i128<E: serde::de::Error>(self, i: i128) -> Result<ValueIn<'de>, E> {
+                json(i.into_deserializer())
+            }
+            fn visit_u128<E: serde::de::Error>(self, u: u128) -> Result<ValueIn<'de>, E> {
+                json(u.into_deserializer())
+            }
+            fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<ValueIn<'de>, E> {
+                json(f.into_deserializer())
+            }
+            fn visit_unit<E>(self) -> Result<ValueIn<'de>, E> {
+                Ok(ValueIn::Json(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<ValueIn<'de>, E> {
+                Ok(ValueIn::Json(Value::Null))
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<ValueIn<'de>, D2::Error> {
+                Value::deserialize(d).map(ValueIn::Json)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<ValueIn<'de>, A::Error> {
+                Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(ValueIn::Json)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ValueIn<'de>, A::Error> {
+                Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ValueIn::Json)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}

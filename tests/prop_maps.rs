@@ -1,0 +1,280 @@
+//! `SystemMetadata` and `Properties` against models with Python dict
+//! semantics (insert keeps an existing key's place, removal keeps order):
+//! an `IndexMap` and a serde_json `Map`. Both maps store their entries in
+//! one string with an index of positions built on demand, compacting
+//! replaced text; long random sequences of every mutation must leave them
+//! equal to the model, entry by entry and in order.
+
+use indexmap::IndexMap;
+use nova_sysmeta::{Properties, PropertyValue, SystemMetadata};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(String, String),
+    SetDefault(String, String),
+    Remove(String),
+    /// Keep entries whose key's length parity, or value's, differs from the flag.
+    Retain(bool),
+    Update(Vec<(String, String)>),
+    Clone,
+    SerdeRoundTrip,
+}
+
+fn key() -> impl Strategy<Value = String> {
+    // Few keys so that replacements and removals hit; some share prefixes.
+    prop_oneof!["(image_)?[a-d]{1,2}", Just(String::new()), "[é€😀]{1,2}",]
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z]{0,6}",
+        // Long values make dead text pile up, so compaction runs.
+        (100usize..400).prop_map(|n| "v".repeat(n)),
+        "[é\"\\\\\n]{0,4}",
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (key(), value()).prop_map(|(k, v)| Op::Insert(k, v)),
+        2 => (key(), value()).prop_map(|(k, v)| Op::SetDefault(k, v)),
+        3 => key().prop_map(Op::Remove),
+        1 => any::<bool>().prop_map(Op::Retain),
+        1 => prop::collection::vec((key(), value()), 0..6).prop_map(Op::Update),
+        1 => Just(Op::Clone),
+        1 => Just(Op::SerdeRoundTrip),
+    ]
+}
+
+fn keep(flag: bool, key: &str, value: &str) -> bool {
+    (key.len() % 2 == 0) != flag || value.len() % 3 == 0
+}
+
+fn check(sm: &SystemMetadata, model: &IndexMap<String, String>) -> Result<(), TestCaseError> {
+    let entries: Vec<(&str, &str)> = sm.iter().collect();
+    let expected: Vec<(&str, &str)> = model.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    prop_assert_eq!(&entries, &expected);
+    prop_assert_eq!(sm.len(), model.len());
+    let reversed: Vec<(&str, &str)> = sm.iter().rev().collect();
+    prop_assert_eq!(reversed, expected.iter().rev().copied().collect::<Vec<_>>());
+    for (k, v) in model {
+        prop_assert_eq!(sm.get(k), Some(v.as_str()));
+        prop_assert!(sm.contains_key(k));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn behaves_like_an_ordered_dict(ops in prop::collection::vec(op(), 0..120)) {
+        let mut sm = SystemMetadata::new();
+        let mut model: IndexMap<String, String> = IndexMap::new();
+        for op in ops {
+            match op {
+                Op::Insert(k, v) => {
+                    let old = sm.insert(&k, &v);
+                    prop_assert_eq!(old, model.insert(k, v));
+                }
+                Op::SetDefault(k, v) => {
+                    let stored = sm.setdefault(&k, &v).to_owned();
+                    prop_assert_eq!(&stored, model.entry(k).or_insert(v));
+                }
+                Op::Remove(k) => {
+                    prop_assert_eq!(sm.remove(&k), model.shift_remove(&k));
+                    prop_assert!(!sm.contains_key(&k));
+                    prop_assert_eq!(sm.get(&k), None);
+                }
+                Op::Retain(flag) => {
+                    sm.retain(|k, v| keep(flag, k, v));
+                    model.retain(|k, v| keep(flag, k, v));
+                }
+                Op::Update(entries) => {
+                    let other: SystemMetadata = entries.iter().cloned().collect();
+                    let mut other_model: IndexMap<String, String> = IndexMap::new();
+                    other_model.extend(entries);
+                    check(&other, &other_model)?;
+                    sm.update(&other);
+                    model.extend(other_model);
+                }
+                Op::Clone => {
+                    let copy = sm.clone();
+                    prop_assert_eq!(&copy, &sm);
+                    sm = copy;
+                }
+                Op::SerdeRoundTrip => {
+                    let json = serde_json::to_string(&sm).unwrap();
+                    let back: SystemMetadata = serde_json::from_str(&json).unwrap();
+                    prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
+                    sm = back;
+                }
+            }
+            check(&sm, &model)?;
+        }
+        let owned: Vec<(String, String)> = sm.clone().into_iter().collect();
+        prop_assert_eq!(owned, model.into_iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn equality_ignores_order(entries in prop::collection::vec((key(), value()), 0..12)) {
+        let forward: SystemMetadata = entries.iter().cloned().collect();
+        let mut model: IndexMap<String, String> = IndexMap::new();
+        model.extend(entries);
+        let backward: SystemMetadata = model.iter().rev().collect();
+        prop_assert_eq!(&forward, &backward);
+        if let Some((k, _)) = model.first() {
+            let mut changed = backward.clone();
+            changed.insert(k, "something else entirely");
+            prop_assert_ne!(&forward, &changed);
+        }
+    }
+}
+
+/// Deserializing keeps Python's answer for duplicate keys: the last value,
+/// at the first key's place.
+#[test]
+fn duplicate_keys_in_json_keep_the_first_place_and_the_last_value() {
+    let sm: SystemMetadata = serde_json::from_str(r#"{"a":"1","b":"2","a":"3"}"#).unwrap();
+    assert_eq!(sm.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
+}
+
+#[derive(Debug, Clone)]
+enum PropOp {
+    Insert(String, Value),
+    Remove(String),
+    Retain(bool),
+    Update(Vec<(String, Value)>),
+    Clone,
+    SerdeRoundTrip,
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        value().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::from),
+        Just(Value::Null),
+        Just(json!([1, "two", {"three": 3.5}])),
+        Just(json!({"a": [null]})),
+    ]
+}
+
+fn prop_op() -> impl Strategy<Value = PropOp> {
+    prop_oneof![
+        8 => (key(), json_value()).prop_map(|(k, v)| PropOp::Insert(k, v)),
+        3 => key().prop_map(PropOp::Remove),
+        1 => any::<bool>().prop_map(PropOp::Retain),
+        1 => prop::collection::vec((key(), json_value()), 0..6).prop_map(PropOp::Update),
+        1 => Just(PropOp::Clone),
+        1 => Just(PropOp::SerdeRoundTrip),
+    ]
+}
+
+fn keep_value(flag: bool, key: &str, value: &Value) -> bool {
+    (key.len() % 2 == 0) != flag || value.is_string()
+}
+
+fn check_props(props: &Properties, model: &Map<String, Value>) -> Result<(), TestCaseError> {
+    let entries: Vec<(&str, Value)> = props.iter().map(|(k, v)| (k, v.to_value())).collect();
+    let expected: Vec<(&str, Value)> = model.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    prop_assert_eq!(&entries, &expected);
+    prop_assert_eq!(props.len(), model.len());
+    for (k, v) in model {
+        prop_assert_eq!(props.get(k), Some(PropertyValue::of(v)));
+        prop_assert!(props.contains_key(k));
+    }
+    prop_assert_eq!(&props.to_map(), model);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn properties_behave_like_a_serde_json_map(ops in prop::collection::vec(prop_op(), 0..160)) {
+        let mut props = Properties::new();
+        let mut model = Map::new();
+        for op in ops {
+            match op {
+                PropOp::Insert(k, v) => {
+                    let old = props.insert(&k, v.clone());
+                    prop_assert_eq!(old, model.insert(k, v));
+                }
+                PropOp::Remove(k) => {
+                    prop_assert_eq!(props.remove(&k), model.shift_remove(&k));
+                    prop_assert_eq!(props.get(&k), None);
+                }
+                PropOp::Retain(flag) => {
+                    props.retain(|k, v| keep_value(flag, k, &v.to_value()));
+                    model.retain(|k, v| keep_value(flag, k, v));
+                }
+                PropOp::Update(entries) => {
+                    let other: Properties = entries.iter().cloned().collect();
+                    let other_model: Map<String, Value> = entries.into_iter().collect();
+                    check_props(&other, &other_model)?;
+                    props.update(&other);
+                    model.extend(other_model);
+                }
+                PropOp::Clone => {
+                    let copy = props.clone();
+                    prop_assert_eq!(&copy, &props);
+                    props = copy;
+                }
+                PropOp::SerdeRoundTrip => {
+                    let json = serde_json::to_string(&props).unwrap();
+                    prop_assert_eq!(&json, &serde_json::to_string(&model).unwrap());
+                    props = serde_json::from_str(&json).unwrap();
+                }
+            }
+            check_props(&props, &model)?;
+        }
+    }
+}
+
+/// Values that are not strings are replaced and removed often enough for
+/// their side list to be compacted, many times over; every value must stay
+/// the latest one written after every step.
+#[test]
+fn replacing_json_values_many_times_keeps_the_latest() {
+    let mut props = Properties::new();
+    let mut latest = [None; 7];
+    for round in 0..1000i64 {
+        let k = (round % 7) as usize;
+        props.insert(format!("k{k}"), json!([round]));
+        latest[k] = Some(round);
+        if round % 11 == 0 {
+            props.remove("k3");
+            latest[3] = None;
+        }
+        props.insert("s", round.to_string());
+        for (k, want) in latest.iter().enumerate() {
+            assert_eq!(
+                props.get(&format!("k{k}")).map(|v| v.to_value()),
+                want.map(|r| json!([r]))
+            );
+        }
+        assert_eq!(props.get("s").unwrap(), round.to_string());
+    }
+}
+
+/// Properties read any JSON value as serde_json's `Value` reads it: big
+/// integers (beyond 64 and 128 bits), floats, nesting; from text and from a
+/// `Value`. (Found by the parity suite: integers beyond 64 bits were refused.)
+#[test]
+fn properties_read_every_json_value_as_value_does() {
+    let text = r#"{"a": 123456789012345678901234567890, "b": -9223372036854775809,
+        "c": 18446744073709551616, "d": 1.5e300, "e": [1, {"f": null}], "g": true, "h": "x\"y",
+        "i": 340282366920938463463374607431768211456123}"#;
+    let want: Map<String, Value> = serde_json::from_str(text).unwrap();
+    let from_text: Properties = serde_json::from_str(text).unwrap();
+    assert_eq!(from_text.to_map(), want);
+    let from_value: Properties = serde_json::from_value(Value::Object(want.clone())).unwrap();
+    assert_eq!(from_value.to_map(), want);
+    assert_eq!(
+        serde_json::to_string(&from_value).unwrap(),
+        serde_json::to_string(&want).unwrap()
+    );
+}
