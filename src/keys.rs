@@ -72,6 +72,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn non_inheritable_names_start_where_the_snapshot_filter_looks() {
+        // `snapshot::is_non_inheritable` only compares keys starting so.
+        for key in NON_INHERITABLE_IMAGE_PROPERTIES
+            .iter()
+            .chain(&NON_INHERITABLE_IMAGE_NAMESPACES)
+        {
+            assert!(
+                matches!(key.as_bytes().first(), Some(b'c' | b'i' | b'o')),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
     fn the_matches_spell_the_lists() {
         for key in SM_SKIP_KEYS {
             assert!(is_skip_key(key) && !is_inheritable_key(key));

@@ -245,16 +245,21 @@ impl Properties {
         extras: &[(&str, PropertyValue<'_>)],
     ) -> Properties {
         let source = system_metadata.text_map();
-        let mut unprefixed = Vec::new();
+        // The hashes of the keys that may meet another: unprefixed keys
+        // (when prefixed ones exist) and the extras.
+        let mut watch = [0u64; 2 * FEW];
+        let mut watching = 0;
         let mut prefixed = 0;
         for slot in source.slots() {
             if is_image_key(source.key(slot)) {
                 prefixed += 1;
-            } else if unprefixed.len() <= FEW {
-                unprefixed.push(slot.hash());
+            } else if let Some(hash) = watch.get_mut(watching) {
+                *hash = slot.hash();
+                watching += 1;
             }
         }
-        if unprefixed.len() > FEW || extras.len() > FEW {
+        let unprefixed = source.slots().len() - prefixed;
+        if unprefixed > FEW || extras.len() > FEW {
             // Many keys may meet: an index finds them.
             let mut props = Properties::with_capacity(system_metadata.len() + extras.len());
             for (key, value) in system_metadata.iter() {
@@ -269,8 +274,14 @@ impl Properties {
             return props;
         }
         // Without a prefixed key, the unprefixed ones cannot meet.
-        let mut watch = if prefixed > 0 { unprefixed } else { Vec::new() };
-        watch.extend(extras.iter().map(|(key, _)| hash_key(key)));
+        if prefixed == 0 {
+            watching = 0;
+        }
+        for ((key, _), hash) in extras.iter().zip(watch.iter_mut().skip(watching)) {
+            *hash = hash_key(key);
+            watching += 1;
+        }
+        let watch = watch.get(..watching).unwrap_or_default();
         let extra_bytes = extras
             .iter()
             .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
@@ -284,7 +295,7 @@ impl Properties {
                 };
                 take(key, value).then_some((drop, Stored::Text))
             },
-            &watch,
+            watch,
             (extras.len(), extra_bytes),
         );
         let mut props = Properties {

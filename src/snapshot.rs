@@ -74,11 +74,18 @@ pub fn initialize_snapshot_metadata(
 /// Whether a snapshot drops `key`: configured, built in, or in a reserved
 /// namespace.
 pub(crate) fn is_non_inheritable(key: &str, configured: &[String]) -> bool {
-    configured.iter().any(|k| k == key)
-        || NON_INHERITABLE_IMAGE_PROPERTIES.contains(&key)
-        || NON_INHERITABLE_IMAGE_NAMESPACES
-            .iter()
-            .any(|ns| key.starts_with(ns))
+    // The built-in names all start with `cinder_` or `img_signature`, and
+    // the namespace is `os_glance`: one byte rules out most keys.
+    let built_in = match key.as_bytes().first() {
+        Some(b'c' | b'i' | b'o') => {
+            NON_INHERITABLE_IMAGE_PROPERTIES.contains(&key)
+                || NON_INHERITABLE_IMAGE_NAMESPACES
+                    .iter()
+                    .any(|ns| key.starts_with(ns))
+        }
+        _ => false,
+    };
+    built_in || configured.iter().any(|k| k == key)
 }
 
 /// The image metadata Nova sends to Glance when it creates an image of an
