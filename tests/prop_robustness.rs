@@ -164,6 +164,16 @@ fn duplicate_keys_and_deep_nesting_are_answered() {
         answer["ok"],
         serde_json::json!({"a": "2", "image_base_image_ref": "y"})
     );
+    // Deep nesting is valid JSON: as the request, it is not an object; in
+    // a field that is read, serde_json's depth limit refuses it; in a field
+    // no op reads, it is skipped over.
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    assert_eq!(ops::answer(deep.as_bytes())["error"]["kind"], "invalid_json");
+    assert_eq!(ops::answer(deep.as_bytes())["error"]["kind"], "invalid_request");
+    let read =
+        format!(r#"{{"op": "system_metadata_from_image", "image": {{"properties": {{"a": {deep}}}}}}}"#);
+    assert_eq!(ops::answer(read.as_bytes())["error"]["kind"], "invalid_value");
+    let unread = format!(r#"{{"op": "remove_shelved_keys", "system_metadata": {{}}, "x": {deep}}}"#);
+    assert_eq!(ops::answer(unread.as_bytes())["ok"], serde_json::json!({}));
+    let unclosed = format!(r#"{{"op": "remove_shelved_keys", "x": {}}}"#, "[".repeat(10_000));
+    assert_eq!(ops::answer(unclosed.as_bytes())["error"]["kind"], "invalid_json");
 }

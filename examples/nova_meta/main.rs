@@ -51,10 +51,10 @@ fn run(input: impl Read, output: impl Write) -> io::Result<()> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let answer = catch_unwind(AssertUnwindSafe(|| ops::answer(&line))).unwrap_or_else(|_| {
-            Failure::new("internal", "the request made nova_meta fail; please report it").to_json()
+        let answer = catch_unwind(AssertUnwindSafe(|| ops::answer_line(&line))).unwrap_or_else(|_| {
+            Failure::new("internal", "the request made nova_meta fail; please report it").to_line()
         });
-        serde_json::to_writer(&mut out, &answer)?;
+        out.write_all(answer.as_bytes())?;
         out.write_all(b"\n")?;
     }
     out.flush()

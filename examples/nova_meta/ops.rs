@@ -12,6 +12,7 @@ use nova_sysmeta::{
     reset_image_metadata_with_policy,
 };
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::request::{Failure, Request};
@@ -42,33 +43,37 @@ pub const OPS: [&str; 21] = [
     "lineage",
 ];
 
-/// The result line for one request line: `{"ok": ...}` or `{"error": ...}`.
-pub fn answer(line: &[u8]) -> Value {
-    let request: Value = match serde_json::from_slice(line) {
-        Ok(v) => v,
-        Err(e) => return Failure::new("invalid_json", format!("line is not JSON: {e}")).to_json(),
-    };
-    match dispatch(request) {
+/// The result line for one request line: `{"ok": ...}` or `{"error": ...}`,
+/// as JSON text (without the newline).
+pub fn answer_line(line: &[u8]) -> String {
+    match dispatch(line) {
         Ok(result) => {
-            let mut map = Map::with_capacity(1);
-            map.insert("ok".to_owned(), result);
-            Value::Object(map)
+            let mut out = String::with_capacity(result.get().len() + 8);
+            out.push_str("{\"ok\":");
+            out.push_str(result.get());
+            out.push('}');
+            out
         }
-        Err(failure) => failure.to_json(),
+        Err(failure) => failure.to_line(),
     }
 }
 
-/// Runs the request's op and returns its `ok` result.
-pub fn dispatch(request: Value) -> Result<Value, Failure> {
-    let Value::Object(mut fields) = request else {
-        return Err(Failure::new("invalid_request", "a request must be a JSON object"));
+/// [`answer_line`] read back as a JSON value.
+#[allow(dead_code)] // read by the fuzz targets and the tests
+pub fn answer(line: &[u8]) -> Value {
+    let text = answer_line(line);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| json!({"error": {"kind": "internal", "message": e.to_string()}}))
+}
+
+/// Runs the op of the request on `line` and returns its `ok` result.
+pub fn dispatch(line: &[u8]) -> Result<Answer, Failure> {
+    let req = &mut Request::parse(line)?;
+    let op: String = match req.optional("op") {
+        Ok(Some(op)) => op,
+        Ok(None) => return Err(Failure::new("missing_field", "field `op` is required")),
+        Err(_) => return Err(Failure::new("invalid_value", "field `op` must be a string")),
     };
-    let op = match fields.remove("op") {
-        Some(Value::String(op)) => op,
-        Some(_) => return Err(Failure::new("invalid_value", "field `op` must be a string")),
-        None => return Err(Failure::new("missing_field", "field `op` is required")),
-    };
-    let req = &mut Request::new(fields);
     match op.as_str() {
         "system_metadata_from_image" => system_metadata_from_image_op(req),
         "image_from_system_metadata" => image_from_system_metadata_op(req),
@@ -96,7 +101,7 @@ pub fn dispatch(request: Value) -> Result<Value, Failure> {
         "finalize_snapshot_upload" => finalize_snapshot_upload_op(req),
         "to_glance" => {
             let image: ImageMeta = req.field("image")?;
-            Ok(Value::Object(to_glance(&image)?))
+            to_value(to_glance(&image)?)
         }
         "from_glance" => {
             let body: Map<String, Value> = req.field("image")?;
@@ -114,7 +119,7 @@ pub fn dispatch(request: Value) -> Result<Value, Failure> {
         "audit" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let facts: InstanceFacts = req.or_default("instance")?;
-            Ok(json!({"findings": audit(&sm, &facts)}))
+            to_value(json!({"findings": audit(&sm, &facts)}))
         }
         "repair" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
@@ -140,22 +145,25 @@ pub fn dispatch(request: Value) -> Result<Value, Failure> {
     }
 }
 
-fn to_value(result: impl Serialize) -> Result<Value, Failure> {
-    serde_json::to_value(result).map_err(|e| Failure::new("internal", e.to_string()))
+/// An op's result, serialized.
+pub type Answer = Box<RawValue>;
+
+fn to_value(result: impl Serialize) -> Result<Answer, Failure> {
+    serde_json::value::to_raw_value(&result).map_err(|e| Failure::new("internal", e.to_string()))
 }
 
-fn system_metadata_from_image_op(req: &mut Request) -> Result<Value, Failure> {
+fn system_metadata_from_image_op(req: &mut Request) -> Result<Answer, Failure> {
     let image: ImageMeta = req.field("image")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
     to_value(system_metadata_from_image(&image, flavor.as_ref())?)
 }
 
-fn image_from_system_metadata_op(req: &mut Request) -> Result<Value, Failure> {
+fn image_from_system_metadata_op(req: &mut Request) -> Result<Answer, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     to_value(image_from_system_metadata(&sm))
 }
 
-fn populate_for_create_op(req: &mut Request) -> Result<Value, Failure> {
+fn populate_for_create_op(req: &mut Request) -> Result<Answer, Failure> {
     let image: ImageMeta = req.field("image")?;
     let image_ref: String = req.field("image_ref")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
@@ -170,7 +178,7 @@ fn populate_for_create_op(req: &mut Request) -> Result<Value, Failure> {
     )?)
 }
 
-fn reset_image_metadata_op(req: &mut Request) -> Result<Value, Failure> {
+fn reset_image_metadata_op(req: &mut Request) -> Result<Answer, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let image: ImageMeta = req.field("image")?;
     let image_id: String = req.field("image_id")?;
@@ -208,7 +216,7 @@ impl SnapshotFields {
     }
 }
 
-fn snapshot_op(req: &mut Request, image_type: Option<ImageType>) -> Result<Value, Failure> {
+fn snapshot_op(req: &mut Request, image_type: Option<ImageType>) -> Result<Answer, Failure> {
     let f = SnapshotFields::read(req)?;
     profiled(req, &f.sm, |sm| match image_type {
         Some(t) => create_image_metadata(&f.context, &f.instance, sm, &f.name, t, &f.extra, &f.config),
@@ -216,7 +224,7 @@ fn snapshot_op(req: &mut Request, image_type: Option<ImageType>) -> Result<Value
     })
 }
 
-fn backup_op(req: &mut Request) -> Result<Value, Failure> {
+fn backup_op(req: &mut Request) -> Result<Answer, Failure> {
     let f = SnapshotFields::read(req)?;
     let backup_type: String = req.field("backup_type")?;
     profiled(req, &f.sm, |sm| {
@@ -232,7 +240,7 @@ fn backup_op(req: &mut Request) -> Result<Value, Failure> {
     })
 }
 
-fn snapshot_volume_backed_op(req: &mut Request) -> Result<Value, Failure> {
+fn snapshot_volume_backed_op(req: &mut Request) -> Result<Answer, Failure> {
     let f = SnapshotFields::read(req)?;
     let mappings: Vec<Value> = req.or_default("image_mappings")?;
     to_value(snapshot_volume_backed(
@@ -256,15 +264,15 @@ fn config(req: &mut Request) -> Result<NovaConfig, Failure> {
     })
 }
 
-fn rotate_backups_op(req: &mut Request) -> Result<Value, Failure> {
+fn rotate_backups_op(req: &mut Request) -> Result<Answer, Failure> {
     let instance_uuid: uuid::Uuid = req.field("instance_uuid")?;
     let backup_type: String = req.field("backup_type")?;
     let rotation: usize = req.field("rotation")?;
     let images: Vec<BackupImage> = req.field("images")?;
-    Ok(json!({"delete": rotate_backups(&instance_uuid, &backup_type, rotation, &images)}))
+    to_value(json!({"delete": rotate_backups(&instance_uuid, &backup_type, rotation, &images)}))
 }
 
-fn shelve_op(req: &mut Request) -> Result<Value, Failure> {
+fn shelve_op(req: &mut Request) -> Result<Answer, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let context: RequestContext = req.field("context")?;
@@ -272,14 +280,14 @@ fn shelve_op(req: &mut Request) -> Result<Value, Failure> {
     let profile = profile(req)?;
     let shelved = shelve(&context, &instance, &sm, volume_backed, &config(req)?, &profile)?;
     let withheld = shelved.withheld.clone();
-    let mut out = to_value(shelved)?;
+    let mut out = serde_json::to_value(shelved).map_err(|e| Failure::new("internal", e.to_string()))?;
     if let (SnapshotProfile::Hardened { .. }, Value::Object(map)) = (&profile, &mut out) {
         map.insert("withheld".to_owned(), json!(withheld));
     }
-    Ok(out)
+    to_value(out)
 }
 
-fn record_shelved_op(req: &mut Request) -> Result<Value, Failure> {
+fn record_shelved_op(req: &mut Request) -> Result<Answer, Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let image_id: String = req.field("image_id")?;
     let host: String = req.field("host")?;
@@ -287,7 +295,7 @@ fn record_shelved_op(req: &mut Request) -> Result<Value, Failure> {
     to_value(record_shelved(&sm, &image_id, &host, &shelved_at)?)
 }
 
-fn finalize_snapshot_upload_op(req: &mut Request) -> Result<Value, Failure> {
+fn finalize_snapshot_upload_op(req: &mut Request) -> Result<Answer, Failure> {
     let image: ImageMeta = req.field("image")?;
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
@@ -315,12 +323,12 @@ fn profiled(
     req: &mut Request,
     sm: &SystemMetadata,
     make: impl FnOnce(&SystemMetadata) -> ImageMeta,
-) -> Result<Value, Failure> {
+) -> Result<Answer, Failure> {
     let profile = profile(req)?;
     let view = profile.apply(sm);
     let image = make(&view.system_metadata);
     match profile {
         SnapshotProfile::Nova => to_value(image),
-        SnapshotProfile::Hardened { .. } => Ok(json!({"image": image, "withheld": view.withheld})),
+        SnapshotProfile::Hardened { .. } => to_value(json!({"image": image, "withheld": view.withheld})),
     }
 }
