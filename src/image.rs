@@ -1,13 +1,15 @@
 //! [`ImageMeta`]: Nova's internal image dict.
 
 use serde::de::Error as _;
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::properties::Properties;
+use crate::properties::{FromAny, Properties, PropertiesIn};
 use crate::pystr::python_repr;
+use crate::system_metadata::Text;
 
 /// Nova's internal image dict: top-level attributes plus a nested
 /// `properties` map (Glance v2 itself is flat; `nova/image/glance.py`
@@ -211,30 +213,75 @@ fn optional_string(key: &str, value: Value) -> Result<Option<String>> {
     }
 }
 
-impl TryFrom<Map<String, Value>> for ImageMeta {
-    type Error = Error;
+/// An image object's attributes as read, checked once all are in (so that
+/// with duplicate keys only the last value counts, as in a JSON map).
+#[derive(Default)]
+struct ImageParts {
+    /// `id`, `name`, `min_ram`, `min_disk`, `disk_format`,
+    /// `container_format`, `visibility`, in that order.
+    typed: [Option<Value>; 7],
+    properties: Option<PropertiesIn>,
+    other: Map<String, Value>,
+    /// The typed keys (positions in [`TYPED_KEYS`], 7 for `properties`) in
+    /// the order first met: they are checked in that order, so the error
+    /// reported is the first in the object, as when reading from a map.
+    order: Vec<usize>,
+}
 
-    /// Reads a JSON object in Nova's internal image-dict layout.
-    fn try_from(map: Map<String, Value>) -> Result<Self> {
-        let mut image = ImageMeta::default();
-        for (key, value) in map {
-            match key.as_str() {
-                "id" => image.id = optional_string("id", value)?,
-                "name" => image.name = optional_string("name", value)?,
-                "min_ram" => image.min_ram = Minimum::from_json("min_ram", &value)?,
-                "min_disk" => image.min_disk = Minimum::from_json("min_disk", &value)?,
-                "disk_format" => image.disk_format = optional_string("disk_format", value)?,
-                "container_format" => image.container_format = optional_string("container_format", value)?,
-                "visibility" => {
-                    image.visibility = optional_string("visibility", value)?
-                        .map(|s| s.parse())
-                        .transpose()?
-                }
-                "properties" => {
-                    image.properties = match value {
-                        Value::Object(props) => Properties::from(props),
-                        Value::Null => Properties::new(),
-                        other => {
+const TYPED_KEYS: [&str; 7] = [
+    "id",
+    "name",
+    "min_ram",
+    "min_disk",
+    "disk_format",
+    "container_format",
+    "visibility",
+];
+
+impl ImageParts {
+    /// Where the value of `key` goes, if it is typed (or `properties`).
+    fn slot(&mut self, key: &str) -> Option<&mut Option<Value>> {
+        let at = TYPED_KEYS.iter().position(|k| *k == key)?;
+        self.met(at);
+        self.typed.get_mut(at)
+    }
+
+    fn set_properties(&mut self, properties: PropertiesIn) {
+        self.met(TYPED_KEYS.len());
+        self.properties = Some(properties);
+    }
+
+    fn met(&mut self, at: usize) {
+        if !self.order.contains(&at) {
+            self.order.push(at);
+        }
+    }
+
+    fn into_image(mut self) -> Result<ImageMeta> {
+        let mut image = ImageMeta {
+            other: std::mem::take(&mut self.other),
+            ..ImageMeta::default()
+        };
+        for at in self.order {
+            let value = self
+                .typed
+                .get_mut(at)
+                .and_then(Option::take)
+                .unwrap_or(Value::Null);
+            let key = TYPED_KEYS.get(at).copied().unwrap_or("properties");
+            match at {
+                0 => image.id = optional_string(key, value)?,
+                1 => image.name = optional_string(key, value)?,
+                2 => image.min_ram = Minimum::from_json(key, &value)?,
+                3 => image.min_disk = Minimum::from_json(key, &value)?,
+                4 => image.disk_format = optional_string(key, value)?,
+                5 => image.container_format = optional_string(key, value)?,
+                6 => image.visibility = optional_string(key, value)?.map(|s| s.parse()).transpose()?,
+                _ => {
+                    image.properties = match self.properties.take() {
+                        None => Properties::new(),
+                        Some(PropertiesIn::Properties(props)) => props,
+                        Some(PropertiesIn::Other(other)) => {
                             return Err(Error::invalid(
                                 "properties",
                                 format!("expected an object, found {}", python_repr(&other)),
@@ -242,12 +289,28 @@ impl TryFrom<Map<String, Value>> for ImageMeta {
                         }
                     }
                 }
-                _ => {
-                    image.other.insert(key, value);
-                }
             }
         }
         Ok(image)
+    }
+}
+
+impl TryFrom<Map<String, Value>> for ImageMeta {
+    type Error = Error;
+
+    /// Reads a JSON object in Nova's internal image-dict layout.
+    fn try_from(map: Map<String, Value>) -> Result<Self> {
+        let mut parts = ImageParts::default();
+        for (key, value) in map {
+            if key == "properties" {
+                parts.set_properties(PropertiesIn::from_value(value));
+            } else if let Some(slot) = parts.slot(&key) {
+                *slot = Some(value);
+            } else {
+                parts.other.insert(key, value);
+            }
+        }
+        parts.into_image()
     }
 }
 
@@ -331,8 +394,35 @@ impl Serialize for ImageMeta {
 }
 
 impl<'de> Deserialize<'de> for ImageMeta {
+    /// Reads the object as [`TryFrom<Map>`](ImageMeta::try_from) does, with
+    /// the same errors, but `properties` straight into [`Properties`]
+    /// (strings not copied twice, no `Value` tree).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let map = Map::<String, Value>::deserialize(deserializer)?;
-        ImageMeta::try_from(map).map_err(D::Error::custom)
+        deserializer.deserialize_map(ImageVisitor)
+    }
+}
+
+struct ImageVisitor;
+
+impl<'de> Visitor<'de> for ImageVisitor {
+    type Value = ImageMeta;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an image object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<ImageMeta, A::Error> {
+        let mut parts = ImageParts::default();
+        while let Some(Text(key)) = access.next_key()? {
+            if key == "properties" {
+                parts.set_properties(access.next_value()?);
+            } else if let Some(slot) = parts.slot(&key) {
+                *slot = Some(access.next_value()?);
+            } else {
+                let value = access.next_value()?;
+                parts.other.insert(key.into_owned(), value);
+            }
+        }
+        parts.into_image().map_err(A::Error::custom)
     }
 }

@@ -2,7 +2,11 @@
 
 use std::fmt;
 
-use serde::de::{IntoDeserializer, MapAccess, Visitor};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -527,71 +531,125 @@ impl<'de> Visitor<'de> for PropertiesVisitor {
     }
 }
 
-/// A value read by `Value`'s own visitor from a one-value deserializer.
-fn json<'de, 'v, D: Deserializer<'v>>(deserializer: D) -> Result<ValueIn<'de>, D::Error> {
-    Value::deserialize(deserializer).map(ValueIn::Json)
+/// A JSON value read by a [`ReadAny`] visitor: strings as they come, maps
+/// as the type wants, anything else as `Value` reads it (big integers and
+/// serde_json's `arbitrary_precision` included).
+pub(crate) trait FromAny<'de>: Sized {
+    fn from_str(s: Cow<'de, str>) -> Self;
+    fn from_value(v: Value) -> Self;
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+struct ReadAny<T>(PhantomData<T>);
+
+/// Reads a JSON value as `T` with [`ReadAny`].
+fn read_any<'de, T: FromAny<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_any(ReadAny(PhantomData))
+}
+
+/// `Value`'s own reading of a one-value deserializer.
+fn json<'v, T, D: Deserializer<'v>>(deserializer: D, wrap: impl FnOnce(Value) -> T) -> Result<T, D::Error> {
+    Value::deserialize(deserializer).map(wrap)
+}
+
+impl<'de, T: FromAny<'de>> Visitor<'de> for ReadAny<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<T, E> {
+        Ok(T::from_str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<T, E> {
+        Ok(T::from_str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<T, E> {
+        Ok(T::from_str(Cow::Owned(s)))
+    }
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<T, E> {
+        json(b.into_deserializer(), T::from_value)
+    }
+    fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<T, E> {
+        json(i.into_deserializer(), T::from_value)
+    }
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<T, E> {
+        json(u.into_deserializer(), T::from_value)
+    }
+    fn visit_i128<E: serde::de::Error>(self, i: i128) -> Result<T, E> {
+        json(i.into_deserializer(), T::from_value)
+    }
+    fn visit_u128<E: serde::de::Error>(self, u: u128) -> Result<T, E> {
+        json(u.into_deserializer(), T::from_value)
+    }
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<T, E> {
+        json(f.into_deserializer(), T::from_value)
+    }
+    fn visit_unit<E>(self) -> Result<T, E> {
+        Ok(T::from_value(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<T, E> {
+        Ok(T::from_value(Value::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        read_any(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        json(SeqAccessDeserializer::new(seq), T::from_value)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::from_map(map)
+    }
 }
 
 /// A property value read without copying a string the input holds.
 enum ValueIn<'de> {
-    Str(std::borrow::Cow<'de, str>),
+    Str(Cow<'de, str>),
     Json(Value),
+}
+
+impl<'de> FromAny<'de> for ValueIn<'de> {
+    fn from_str(s: Cow<'de, str>) -> Self {
+        ValueIn::Str(s)
+    }
+    fn from_value(v: Value) -> Self {
+        ValueIn::Json(v)
+    }
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        json(MapAccessDeserializer::new(map), ValueIn::Json)
+    }
 }
 
 impl<'de> Deserialize<'de> for ValueIn<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Strings are taken as they come; anything else goes through Value.
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ValueIn<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<ValueIn<'de>, E> {
-                Ok(ValueIn::Str(std::borrow::Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<ValueIn<'de>, E> {
-                Ok(ValueIn::Str(std::borrow::Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<ValueIn<'de>, E> {
-                Ok(ValueIn::Str(std::borrow::Cow::Owned(s)))
-            }
-            // Numbers and booleans as `Value` reads them (big integers
-            // and serde_json's `arbitrary_precision` included).
-            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<ValueIn<'de>, E> {
-                json(b.into_deserializer())
-            }
-            fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<ValueIn<'de>, E> {
-                json(i.into_deserializer())
-            }
-            fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<ValueIn<'de>, E> {
-                json(u.into_deserializer())
-            }
-            fn visit_i128<E: serde::de::Error>(self, i: i128) -> Result<ValueIn<'de>, E> {
-                json(i.into_deserializer())
-            }
-            fn visit_u128<E: serde::de::Error>(self, u: u128) -> Result<ValueIn<'de>, E> {
-                json(u.into_deserializer())
-            }
-            fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<ValueIn<'de>, E> {
-                json(f.into_deserializer())
-            }
-            fn visit_unit<E>(self) -> Result<ValueIn<'de>, E> {
-                Ok(ValueIn::Json(Value::Null))
-            }
-            fn visit_none<E>(self) -> Result<ValueIn<'de>, E> {
-                Ok(ValueIn::Json(Value::Null))
-            }
-            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<ValueIn<'de>, D2::Error> {
-                Value::deserialize(d).map(ValueIn::Json)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<ValueIn<'de>, A::Error> {
-                Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(ValueIn::Json)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ValueIn<'de>, A::Error> {
-                Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ValueIn::Json)
-            }
+        read_any(deserializer)
+    }
+}
+
+/// An image's `properties` attribute as read: a map (or `null`, empty), or
+/// any other value, kept for the error that names it.
+pub(crate) enum PropertiesIn {
+    Properties(Properties),
+    Other(Value),
+}
+
+impl<'de> FromAny<'de> for PropertiesIn {
+    fn from_str(s: Cow<'de, str>) -> Self {
+        PropertiesIn::Other(Value::String(s.into_owned()))
+    }
+    fn from_value(v: Value) -> Self {
+        match v {
+            Value::Null => PropertiesIn::Properties(Properties::new()),
+            Value::Object(map) => PropertiesIn::Properties(map.into()),
+            other => PropertiesIn::Other(other),
         }
-        deserializer.deserialize_any(V)
+    }
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        PropertiesVisitor.visit_map(map).map(PropertiesIn::Properties)
+    }
+}
+
+impl<'de> Deserialize<'de> for PropertiesIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_any(deserializer)
     }
 }

@@ -278,3 +278,69 @@ fn properties_read_every_json_value_as_value_does() {
         serde_json::to_string(&want).unwrap()
     );
 }
+
+fn image_attribute() -> impl Strategy<Value = (String, Value)> {
+    let key = prop::sample::select(vec![
+        "id",
+        "name",
+        "min_ram",
+        "min_disk",
+        "disk_format",
+        "container_format",
+        "visibility",
+        "properties",
+        "status",
+        "size",
+    ]);
+    let value = prop_oneof![
+        json_value(),
+        Just(json!("private")),
+        Just(json!({"os_type": "linux", "n": 2, "x": [null]})),
+        Just(json!({})),
+        Just(json!(512)),
+    ];
+    (key.prop_map(str::to_owned), value)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// `ImageMeta` read straight from JSON text agrees with reading the text
+    /// into a map first (`TryFrom<Map>`): the same image, or the same error,
+    /// duplicate keys included.
+    #[test]
+    fn image_meta_reads_text_as_it_reads_a_map(attrs in prop::collection::vec(image_attribute(), 0..10)) {
+        let text = format!(
+            "{{{}}}",
+            attrs
+                .iter()
+                .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), v))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let direct = serde_json::from_str::<nova_sysmeta::ImageMeta>(&text).map_err(|e| e.to_string());
+        let map: Map<String, Value> = serde_json::from_str(&text).unwrap();
+        let via_map = nova_sysmeta::ImageMeta::try_from(map).map_err(|e| e.to_string());
+        match (&direct, &via_map) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert!(a.starts_with(b.as_str()), "{} vs {}", a, b),
+            _ => prop_assert!(false, "{:?} vs {:?} for {}", direct, via_map, text),
+        }
+    }
+}
+
+/// Of two bad attributes, the one first in the object is reported.
+#[test]
+fn image_meta_reports_the_first_bad_attribute_in_the_object() {
+    for (text, named) in [
+        (r#"{"visibility": "bogus", "id": 5}"#, "visibility"),
+        (r#"{"id": 5, "visibility": "bogus"}"#, "id"),
+        (r#"{"properties": [1], "min_ram": 1.5}"#, "properties"),
+        (r#"{"min_ram": 1.5, "properties": [1]}"#, "min_ram"),
+    ] {
+        let error = serde_json::from_str::<nova_sysmeta::ImageMeta>(text)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(named), "{text}: {error}");
+    }
+}
