@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::config::NovaConfig;
-use crate::keys::{IMAGE_BASE_IMAGE_REF, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key};
+use crate::keys::{
+    IMAGE_BASE_IMAGE_REF, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key,
+    strip_image_prefix,
+};
 use crate::pystr::python_int;
 use crate::shelve::SHELVED_KEYS;
 use crate::snapshot::is_non_inheritable;
@@ -191,7 +194,7 @@ pub fn audit_with_config(
                 format!("value is {} bytes; {limit}", value.len()),
             ));
         }
-        let name = key.strip_prefix(SM_IMAGE_PROP_PREFIX).unwrap_or(key);
+        let name = strip_image_prefix(key).unwrap_or(key);
         if matches!(name, "min_ram" | "min_disk") && python_int(value).is_none() {
             findings.push(Finding::new(
                 NonIntegerInheritable,

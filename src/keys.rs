@@ -64,7 +64,17 @@ pub fn is_inheritable_key(key: &str) -> bool {
 /// Whether `key` is a system-metadata key of an image property or attribute,
 /// i.e. starts with [`SM_IMAGE_PROP_PREFIX`].
 pub fn is_image_key(key: &str) -> bool {
-    key.starts_with(SM_IMAGE_PROP_PREFIX)
+    // A fixed-size comparison, inlined (`starts_with` calls memcmp).
+    key.as_bytes().first_chunk::<6>() == Some(b"image_")
+}
+
+/// `key` without the [`SM_IMAGE_PROP_PREFIX`], if it has it.
+pub(crate) fn strip_image_prefix(key: &str) -> Option<&str> {
+    if is_image_key(key) {
+        key.get(SM_IMAGE_PROP_PREFIX.len()..)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -80,6 +90,19 @@ mod tests {
         {
             assert!(
                 matches!(key.as_bytes().first(), Some(b'c' | b'i' | b'o')),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_image_prefix_is_the_constant() {
+        assert_eq!(SM_IMAGE_PROP_PREFIX.as_bytes(), b"image_");
+        for key in ["image_", "image_x", "image", "imagex", "", "IMAGE_x", "image_é"] {
+            assert_eq!(is_image_key(key), key.starts_with(SM_IMAGE_PROP_PREFIX), "{key}");
+            assert_eq!(
+                strip_image_prefix(key),
+                key.strip_prefix(SM_IMAGE_PROP_PREFIX),
                 "{key}"
             );
         }

@@ -10,7 +10,7 @@ use serde::de::{IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::keys::{SM_IMAGE_PROP_PREFIX, is_image_key};
+use crate::keys::{SM_IMAGE_PROP_PREFIX, is_image_key, strip_image_prefix};
 use crate::system_metadata::SystemMetadata;
 use crate::textmap::{Lookup, Slot, TextMap, hash_key};
 
@@ -267,7 +267,7 @@ impl Properties {
             // Many keys may meet: an index finds them.
             let mut props = Properties::with_capacity(system_metadata.len() + extras.len());
             for (key, value) in system_metadata.iter() {
-                let key = key.strip_prefix(SM_IMAGE_PROP_PREFIX).unwrap_or(key);
+                let key = strip_image_prefix(key).unwrap_or(key);
                 if take(key, value) {
                     props.put(key, PropertyValue::Str(value), Lookup::Index);
                 }
@@ -293,7 +293,7 @@ impl Properties {
         let (map, mut watched) = TextMap::derive_from(
             source,
             |key, value| {
-                let (drop, key) = match key.strip_prefix(SM_IMAGE_PROP_PREFIX) {
+                let (drop, key) = match strip_image_prefix(key) {
                     Some(stripped) => (SM_IMAGE_PROP_PREFIX.len(), stripped),
                     None => (0, key),
                 };
