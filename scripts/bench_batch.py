@@ -52,8 +52,21 @@ def main():
                 answer = {"error": {"kind": type(e).__name__, "message": str(e)}}
             out.write(json.dumps(answer, default=str) + "\n")
     python = time.perf_counter() - start
+    # What the driver spends in CPython's C json alone (reading every request
+    # and writing it back): no implementation that reads and writes the same
+    # JSON can make that part of the ratio disappear.
+    start = time.perf_counter()
+    with open(path) as f:
+        for line in f:
+            json.dumps(json.loads(line))
+    codec = time.perf_counter() - start
     print("batch: %d requests: nova_meta %.2f s, Python driver over Nova %.2f s: %.1fx faster"
           % (args.cases, best, python, python / best))
+    print("batch: of the driver's time, CPython's json reading and writing the requests alone: %.2f s (%.0f%%)"
+          % (codec, 100 * codec / python))
+    missed = python / best < 20
+    if missed:
+        print("MISSED: batch %.1fx faster than the Python driver (target 20x)" % (python / best))
 
     big = os.path.join(args.dir, "big.jsonl")
     target = int(args.gigabytes * 1e9)
@@ -73,7 +86,10 @@ def main():
     peak_kib = int(done.stderr.strip().splitlines()[-1])
     os.remove(big)
     print("memory: %.2f GB of JSON Lines in %.1f s, peak RSS %.1f MB" % (written / 1e9, elapsed, peak_kib / 1024))
-    return 0 if peak_kib / 1024 < 64 else 1
+    if peak_kib / 1024 >= 64:
+        print("MISSED: peak RSS %.1f MB (target under 64 MB)" % (peak_kib / 1024))
+        missed = True
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
