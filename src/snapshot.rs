@@ -12,7 +12,6 @@ use crate::instance::Instance;
 use crate::keys::{NON_INHERITABLE_IMAGE_NAMESPACES, NON_INHERITABLE_IMAGE_PROPERTIES};
 use crate::properties::{Properties, PropertyValue};
 use crate::system_metadata::SystemMetadata;
-use crate::textmap::Lookup;
 
 /// The metadata of a new snapshot image of an instance
 /// (`initialize_instance_snapshot_metadata`).
@@ -50,8 +49,27 @@ pub fn initialize_snapshot_metadata(
     extra_properties: &Properties,
     config: &NovaConfig,
 ) -> ImageMeta {
+    snapshot_with(
+        context,
+        instance,
+        system_metadata,
+        name,
+        extra_properties.iter().collect(),
+        config,
+    )
+}
+
+/// [`initialize_snapshot_metadata`] with the extra properties as a list,
+/// applied in turn (a key given twice: the later value at the earlier place).
+fn snapshot_with<'a>(
+    context: &RequestContext,
+    instance: &'a Instance,
+    system_metadata: &SystemMetadata,
+    name: &str,
+    mut extras: Vec<(&'a str, PropertyValue<'a>)>,
+    config: &NovaConfig,
+) -> ImageMeta {
     let cross_project = context.project_id.as_deref() != Some(instance.project_id.as_str());
-    let mut extras: Vec<(&str, PropertyValue<'_>)> = extra_properties.iter().collect();
     if cross_project {
         // Nova adds it to the extra properties, so it wins too.
         extras.push(("instance_owner", PropertyValue::Str(&instance.project_id)));
@@ -126,21 +144,19 @@ pub fn create_image_metadata(
     extra_properties: &Properties,
     config: &NovaConfig,
 ) -> ImageMeta {
-    let mut properties = Properties::with_capacity(extra_properties.len() + 3);
+    // Nova's `properties` dict: its three keys, then the caller's.
     let mut uuid_text = Uuid::encode_buffer();
     let uuid: &str = instance.uuid.hyphenated().encode_lower(&mut uuid_text);
     let user_id = context.user_id.as_deref().unwrap_or("None");
-    for (key, value) in [
-        ("instance_uuid", uuid),
-        ("user_id", user_id),
-        ("image_type", image_type.as_str()),
-    ] {
-        properties.put(key, PropertyValue::Str(value), Lookup::Absent);
-    }
-    properties.update(extra_properties);
+    let mut extras = Vec::with_capacity(extra_properties.len() + 4);
+    extras.extend([
+        ("instance_uuid", PropertyValue::Str(uuid)),
+        ("user_id", PropertyValue::Str(user_id)),
+        ("image_type", PropertyValue::Str(image_type.as_str())),
+    ]);
+    extras.extend(extra_properties.iter());
 
-    let mut image =
-        initialize_snapshot_metadata(context, instance, system_metadata, name, &properties, config);
+    let mut image = snapshot_with(context, instance, system_metadata, name, extras, config);
     if image_type == ImageType::Snapshot {
         image.disk_format = None;
         image.container_format = None;
