@@ -17,7 +17,7 @@ use crate::system_metadata::SystemMetadata;
 /// (`initialize_instance_snapshot_metadata`).
 ///
 /// The image is rebuilt from the instance's system metadata
-/// ([`image_from_system_metadata`]) and named `name`. When the caller's
+/// ([`image_from_system_metadata`](crate::image_from_system_metadata)) and named `name`. When the caller's
 /// project is not the instance's (an admin snapshotting a user's server),
 /// visibility is `shared` and `instance_owner` records the owner's project;
 /// otherwise it is `private`. The configured non-inheritable properties,

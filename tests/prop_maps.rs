@@ -344,3 +344,32 @@ fn image_meta_reports_the_first_bad_attribute_in_the_object() {
         assert!(error.contains(named), "{text}: {error}");
     }
 }
+
+/// Both maps (and the types holding them) can be shared across threads: the
+/// index built on first lookup sits behind a `OnceLock`.
+#[test]
+fn maps_are_send_and_sync_and_index_once_when_shared() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<SystemMetadata>();
+    send_sync::<Properties>();
+    send_sync::<nova_sysmeta::ImageMeta>();
+
+    // Built by a flow, so without an index until the first lookup: the
+    // threads race to build it.
+    let image = nova_sysmeta::ImageMeta {
+        properties: (0..100).map(|i| (format!("k{i}"), format!("v{i}"))).collect(),
+        ..Default::default()
+    };
+    let sm = nova_sysmeta::system_metadata_from_image(&image, None).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let sm = &sm;
+            s.spawn(move || {
+                for i in (t..100).step_by(4) {
+                    assert_eq!(sm.get(&format!("image_k{i}")), Some(format!("v{i}").as_str()));
+                }
+                assert_eq!(sm.get("image_k100"), None);
+            });
+        }
+    });
+}
