@@ -111,8 +111,10 @@ fn slot_hash<V>(slots: &[Slot<V>], i: usize) -> u64 {
     slots.get(i).map_or(0, |s| s.hash)
 }
 
-fn build_index<V>(slots: &[Slot<V>]) -> HashTable<usize> {
-    let mut index = HashTable::with_capacity(slots.len());
+/// The index of `slots`, with room for as many entries as the slots have
+/// (a map being filled has usually reserved its final size).
+fn build_index<V>(slots: &Vec<Slot<V>>) -> HashTable<usize> {
+    let mut index = HashTable::with_capacity(slots.capacity());
     for (i, slot) in slots.iter().enumerate() {
         index.insert_unique(slot.hash, i, |&j| slot_hash(slots, j));
     }
