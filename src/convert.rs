@@ -110,15 +110,15 @@ pub(crate) fn write_system_metadata_from_image(
         None => image.min_disk.clone(),
     };
     let inherited = [
-        ("image_min_ram", image.min_ram.as_ref().map(Text::of_minimum)),
-        ("image_min_disk", min_disk.as_ref().map(Text::of_minimum)),
+        ("image_min_ram", image.min_ram.as_ref().map(AttrText::of_minimum)),
+        ("image_min_disk", min_disk.as_ref().map(AttrText::of_minimum)),
         (
             "image_disk_format",
-            image.disk_format.as_deref().map(Text::Borrowed),
+            image.disk_format.as_deref().map(AttrText::Borrowed),
         ),
         (
             "image_container_format",
-            image.container_format.as_deref().map(Text::Borrowed),
+            image.container_format.as_deref().map(AttrText::Borrowed),
         ),
     ];
     for (key, value) in inherited {
@@ -137,25 +137,25 @@ pub(crate) fn write_system_metadata_from_image(
 }
 
 /// An inherited attribute's text, without an allocation.
-enum Text<'a> {
+enum AttrText<'a> {
     Borrowed(&'a str),
     Int(IntText),
 }
 
-impl Text<'_> {
-    fn of_minimum(m: &Minimum) -> Text<'_> {
+impl AttrText<'_> {
+    fn of_minimum(m: &Minimum) -> AttrText<'_> {
         match m {
-            Minimum::Int(i) => Text::Int(IntText::of_i64(*i)),
-            Minimum::Text(s) => Text::Borrowed(s),
+            Minimum::Int(i) => AttrText::Int(IntText::of_i64(*i)),
+            Minimum::Text(s) => AttrText::Borrowed(s),
         }
     }
 }
 
-impl AsRef<str> for Text<'_> {
+impl AsRef<str> for AttrText<'_> {
     fn as_ref(&self) -> &str {
         match self {
-            Text::Borrowed(s) => s,
-            Text::Int(i) => i.as_str(),
+            AttrText::Borrowed(s) => s,
+            AttrText::Int(i) => i.as_str(),
         }
     }
 }

@@ -188,18 +188,9 @@ impl std::str::FromStr for Visibility {
     }
 }
 
-/// Keys [`ImageMeta`] keeps in typed fields.
+/// Keys [`ImageMeta`] keeps in typed fields (and `properties`).
 fn is_typed_key(key: &str) -> bool {
-    matches!(
-        key,
-        "id" | "name"
-            | "min_ram"
-            | "min_disk"
-            | "disk_format"
-            | "container_format"
-            | "visibility"
-            | "properties"
-    )
+    key == "properties" || TYPED_KEYS.contains(&key)
 }
 
 fn optional_string(key: &str, value: Value) -> Result<Option<String>> {
@@ -228,6 +219,7 @@ struct ImageParts {
     order: Vec<usize>,
 }
 
+/// The top-level attributes [`ImageMeta`] types, in its fields' order.
 const TYPED_KEYS: [&str; 7] = [
     "id",
     "name",

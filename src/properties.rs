@@ -281,6 +281,7 @@ impl Properties {
         if prefixed == 0 {
             watching = 0;
         }
+        let extras_from = watching;
         for ((key, _), hash) in extras.iter().zip(watch.iter_mut().skip(watching)) {
             *hash = hash_key(key);
             watching += 1;
@@ -308,8 +309,11 @@ impl Properties {
             dead_json: 0,
         };
         props.map.merge_duplicates(&mut watched);
-        for &(key, value) in extras {
-            let hash = hash_key(key);
+        for (i, &(key, value)) in extras.iter().enumerate() {
+            let hash = watch
+                .get(extras_from + i)
+                .copied()
+                .unwrap_or_else(|| hash_key(key));
             let found = watched.iter().copied().find(|&p| props.map.is_at(p, hash, key));
             let slot = props.write(key, value);
             match props.map.file_at(slot, found) {
