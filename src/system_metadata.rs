@@ -106,6 +106,7 @@ impl SystemMetadata {
     /// Writes a key and then its value straight into the map's text: saves
     /// building two strings for each entry on the hot paths. `lookup` says
     /// whether the key may already be present.
+    #[inline]
     pub(crate) fn insert_with(
         &mut self,
         key: impl FnOnce(&mut String),

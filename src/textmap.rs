@@ -206,6 +206,7 @@ impl<V: Copy> TextMap<V> {
 
     /// Writes a key, then its text value, at the end of the text; the entry
     /// is not in the map until [`file`](Self::file)d.
+    #[inline]
     pub(crate) fn write(
         &mut self,
         key: impl FnOnce(&mut String),
@@ -226,6 +227,7 @@ impl<V: Copy> TextMap<V> {
     }
 
     /// [`write`](Self::write) of two strings.
+    #[inline]
     pub(crate) fn write_str(&mut self, key: &str, value_text: &str, value: V) -> Slot<V> {
         self.write(|t| t.push_str(key), |t| t.push_str(value_text), value)
     }
@@ -233,6 +235,7 @@ impl<V: Copy> TextMap<V> {
     /// Files a written entry: a new key goes last, an existing one takes
     /// the new text in place. Returns the slot replaced; its text stays
     /// readable until [`compact_if_sparse`](Self::compact_if_sparse).
+    #[inline]
     pub(crate) fn file(&mut self, slot: Slot<V>, lookup: Lookup) -> Option<Slot<V>> {
         let key = self.str_at(slot.key());
         let found = match (lookup, self.index.get()) {
@@ -249,6 +252,7 @@ impl<V: Copy> TextMap<V> {
 
     /// Files a written entry at `found`, the position of its key if the
     /// caller found it there, else last.
+    #[inline]
     pub(crate) fn file_at(&mut self, slot: Slot<V>, found: Option<usize>) -> Option<Slot<V>> {
         match found.and_then(|i| self.slots.get_mut(i)) {
             Some(old) => {
