@@ -63,6 +63,21 @@ enum Stored {
 /// Strings are [`PropertyValue::Str`]; every other JSON value (numbers,
 /// booleans, `null`, arrays, objects) is [`PropertyValue::Json`], which
 /// never holds a string. Compares equal to the [`Value`] it stands for.
+///
+/// ```
+/// use nova_sysmeta::{Properties, PropertyValue};
+/// use serde_json::json;
+///
+/// let props: Properties = [("os_type", json!("linux")), ("hw_cpu_cores", json!(2))].into_iter().collect();
+/// let os_type = props.get("os_type").unwrap();
+/// assert_eq!(os_type, PropertyValue::Str("linux"));
+/// assert_eq!(os_type.as_str(), Some("linux"));
+/// assert_eq!(os_type, json!("linux"));
+/// let cores = props.get("hw_cpu_cores").unwrap();
+/// assert_eq!(cores, 2);
+/// assert_eq!(cores.as_str(), None);
+/// assert_eq!(cores.to_value(), json!(2));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PropertyValue<'a> {
     /// A JSON string.
