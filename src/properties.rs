@@ -184,7 +184,7 @@ impl Properties {
     /// An empty map with room for `capacity` entries.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            map: TextMap::with_capacity(capacity, capacity.saturating_mul(48)),
+            map: TextMap::with_entries(capacity),
             json: Vec::new(),
             dead_json: 0,
         }
@@ -221,8 +221,7 @@ impl Properties {
     /// its position, a new one goes last. O(1).
     pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> Option<Value> {
         let value = value.into();
-        let old = self.put(key.as_ref(), PropertyValue::of(&value), Lookup::Index)?;
-        Some(old)
+        self.put(key.as_ref(), PropertyValue::of(&value), Lookup::Index)
     }
 
     /// Sets `key` to `value` (a view, copied in), returning the old value.

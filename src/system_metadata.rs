@@ -55,7 +55,7 @@ impl SystemMetadata {
     /// An empty map with room for `capacity` entries.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            map: TextMap::with_capacity(capacity, capacity.saturating_mul(48)),
+            map: TextMap::with_entries(capacity),
         }
     }
 

@@ -131,6 +131,12 @@ impl<V: Copy> TextMap<V> {
         }
     }
 
+    /// Room for `entries` entries of a typical size (a key and a value of
+    /// 48 bytes together).
+    pub(crate) fn with_entries(entries: usize) -> Self {
+        Self::with_capacity(entries, entries.saturating_mul(48))
+    }
+
     /// Makes room for `entries` more entries and `text_bytes` more text.
     pub(crate) fn reserve(&mut self, entries: usize, text_bytes: usize) {
         self.text.reserve(text_bytes);
