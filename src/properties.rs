@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::keys::{SM_IMAGE_PROP_PREFIX, is_image_key, strip_image_prefix};
 use crate::system_metadata::SystemMetadata;
-use crate::textmap::{Lookup, Slot, TextMap, hash_key};
+use crate::textmap::{Lookup, Slot, TextMap};
 
 /// Up to this many keys that may meet others are compared one by one;
 /// beyond, an index finds them.
@@ -263,16 +263,17 @@ impl Properties {
         extras: &[(&str, PropertyValue<'_>)],
     ) -> Properties {
         let source = system_metadata.text_map();
-        // The hashes of the keys that may meet another: unprefixed keys
-        // (when prefixed ones exist) and the extras.
-        let mut watch = [0u64; 2 * FEW];
+        // The keys that may meet another: unprefixed keys (when prefixed
+        // ones exist) and the extras.
+        let mut watch = [""; 2 * FEW];
         let mut watching = 0;
         let mut prefixed = 0;
         for slot in source.slots() {
-            if is_image_key(source.key(slot)) {
+            let key = source.key(slot);
+            if is_image_key(key) {
                 prefixed += 1;
-            } else if let Some(hash) = watch.get_mut(watching) {
-                *hash = slot.hash();
+            } else if let Some(watched) = watch.get_mut(watching) {
+                *watched = key;
                 watching += 1;
             }
         }
@@ -295,9 +296,8 @@ impl Properties {
         if prefixed == 0 {
             watching = 0;
         }
-        let extras_from = watching;
-        for ((key, _), hash) in extras.iter().zip(watch.iter_mut().skip(watching)) {
-            *hash = hash_key(key);
+        for ((key, _), watched) in extras.iter().zip(watch.iter_mut().skip(watching)) {
+            *watched = key;
             watching += 1;
         }
         let watch = watch.get(..watching).unwrap_or_default();
@@ -323,12 +323,8 @@ impl Properties {
             dead_json: 0,
         };
         props.map.merge_duplicates(&mut watched);
-        for (i, &(key, value)) in extras.iter().enumerate() {
-            let hash = watch
-                .get(extras_from + i)
-                .copied()
-                .unwrap_or_else(|| hash_key(key));
-            let found = watched.iter().copied().find(|&p| props.map.is_at(p, hash, key));
+        for &(key, value) in extras {
+            let found = watched.iter().copied().find(|&p| props.map.is_at(p, key));
             let slot = props.write(key, value);
             match props.map.file_at(slot, found) {
                 Some(old) => {

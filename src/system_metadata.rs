@@ -196,7 +196,7 @@ impl SystemMetadata {
     }
 
     /// [`update`](Self::update) with only the entries of `other` whose key
-    /// passes `keep`; the keys' hashes are reused, not computed again.
+    /// passes `keep`, copied slot by slot.
     pub(crate) fn update_where(&mut self, other: &SystemMetadata, keep: impl Fn(&str) -> bool) {
         self.map.copy_from(&other.map, keep, |()| ());
     }

@@ -5,11 +5,10 @@
 //! Building, cloning and dropping a map costs a few allocations instead of
 //! one or two per entry. The index is built on the first keyed access of a
 //! map of more than [`SMALL`] entries, not while a map is being written
-//! entry by entry: a flow that builds a map from keys known to be distinct
-//! (the keys of another map, under a prefix) never hashes into a table it
-//! does not look up. Keys are hashed with foldhash under a random
-//! per-process seed; every slot keeps its key's hash, so that copying
-//! entries between maps never hashes again.
+//! entry by entry, and keys are hashed only then: a flow that builds a map
+//! from keys known to be distinct (the keys of another map, under a prefix)
+//! never hashes a key nobody looks up. Keys are hashed with foldhash under
+//! a random per-process seed.
 
 use std::hash::BuildHasher;
 use std::ops::Range;
@@ -26,14 +25,13 @@ const SMALL: usize = 8;
 /// Dead bytes tolerated before the text is compacted, at least.
 const COMPACT_AFTER: usize = 1024;
 
-/// Where one entry's key and text value lie in the map's text, its key's
-/// hash, and what else the owner keeps for the value.
+/// Where one entry's key and text value lie in the map's text, and what
+/// else the owner keeps for the value.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Slot<V> {
     start: usize,
     key_len: usize,
     value_len: usize,
-    hash: u64,
     pub(crate) value: V,
 }
 
@@ -54,21 +52,22 @@ impl<V> Slot<V> {
         self.key_len + self.value_len
     }
 
-    /// The key's hash.
-    pub(crate) fn hash(&self) -> u64 {
-        self.hash
-    }
-
     /// The bytes of the key and of the text value.
     pub(crate) fn lens(&self) -> (usize, usize) {
         (self.key_len, self.value_len)
     }
 }
 
-/// The hash of a key: foldhash, seeded once per process at random (so every
-/// map of a process agrees and can reuse another's hashes).
-pub(crate) fn hash_key(key: &str) -> u64 {
+/// The hash of a key: foldhash, seeded once per process at random.
+fn hash_key(key: &str) -> u64 {
     SeedableRandomState::with_seed(0, SharedSeed::global_random()).hash_one(key)
+}
+
+/// One bit standing for a key, from its length and last byte: a filter that
+/// rules out most keys of a set without hashing them.
+pub(crate) fn sketch(key: &str) -> u64 {
+    let last = key.as_bytes().last().copied().unwrap_or(0);
+    1 << ((key.len().wrapping_mul(31) ^ usize::from(last)) & 63)
 }
 
 /// How [`TextMap::file`] learns whether the key is already present.
@@ -90,7 +89,8 @@ pub(crate) struct TextMap<V> {
     text: String,
     /// The live entries in order.
     slots: Vec<Slot<V>>,
-    /// Positions in `slots`, by key hash; built on first need.
+    /// Positions in `slots`, by key hash; built (and keys hashed) on first
+    /// need.
     index: OnceLock<HashTable<usize>>,
     /// Bytes of `text` no slot refers to any more.
     dead: usize,
@@ -107,16 +107,20 @@ impl<V> Default for TextMap<V> {
     }
 }
 
-fn slot_hash<V>(slots: &[Slot<V>], i: usize) -> u64 {
-    slots.get(i).map_or(0, |s| s.hash)
+/// The hash of the key of slot `i`, for the index to grow by.
+fn slot_hash<V>(text: &str, slots: &[Slot<V>], i: usize) -> u64 {
+    slots
+        .get(i)
+        .map_or(0, |s| hash_key(text.get(s.key()).unwrap_or_default()))
 }
 
 /// The index of `slots`, with room for as many entries as the slots have
 /// (a map being filled has usually reserved its final size).
-fn build_index<V>(slots: &Vec<Slot<V>>) -> HashTable<usize> {
+fn build_index<V>(text: &str, slots: &Vec<Slot<V>>) -> HashTable<usize> {
     let mut index = HashTable::with_capacity(slots.capacity());
     for (i, slot) in slots.iter().enumerate() {
-        index.insert_unique(slot.hash, i, |&j| slot_hash(slots, j));
+        let hash = hash_key(text.get(slot.key()).unwrap_or_default());
+        index.insert_unique(hash, i, |&j| slot_hash(text, slots, j));
     }
     index
 }
@@ -141,9 +145,11 @@ impl<V: Copy> TextMap<V> {
     pub(crate) fn reserve(&mut self, entries: usize, text_bytes: usize) {
         self.text.reserve(text_bytes);
         self.slots.reserve(entries);
-        let Self { slots, index, .. } = self;
+        let Self {
+            text, slots, index, ..
+        } = self;
         if let Some(index) = index.get_mut() {
-            index.reserve(entries, |&j| slot_hash(slots, j));
+            index.reserve(entries, |&j| slot_hash(text, slots, j));
         }
     }
 
@@ -168,24 +174,25 @@ impl<V: Copy> TextMap<V> {
         self.str_at(slot.value_text())
     }
 
-    /// The position of `key`: a scan of the hashes for small maps, else
+    /// The position of `key`: a scan of the keys for small maps, else
     /// through the index, which is built here if missing.
     pub(crate) fn position(&self, key: &str) -> Option<usize> {
-        let hash = hash_key(key);
         if self.slots.len() <= SMALL {
-            return self.scan(hash, key);
+            return self.scan(key);
         }
-        let index = self.index.get_or_init(|| build_index(&self.slots));
-        self.find_in(index, hash, key)
+        self.find_in(self.index(), key)
+    }
+
+    fn index(&self) -> &HashTable<usize> {
+        self.index.get_or_init(|| build_index(&self.text, &self.slots))
     }
 
     /// The position of `key` through the index if there is one, else by a
-    /// scan of the hashes (no index is built).
+    /// scan of the keys (no index is built).
     pub(crate) fn scan_position(&self, key: &str) -> Option<usize> {
-        let hash = hash_key(key);
         match self.index.get() {
-            Some(index) => self.find_in(index, hash, key),
-            None => self.scan(hash, key),
+            Some(index) => self.find_in(index, key),
+            None => self.scan(key),
         }
     }
 
@@ -193,21 +200,22 @@ impl<V: Copy> TextMap<V> {
         self.slots.get(self.position(key)?)
     }
 
-    /// Whether the entry at `i` has this key (and hash).
-    pub(crate) fn is_at(&self, i: usize, hash: u64, key: &str) -> bool {
-        self.slots
-            .get(i)
-            .is_some_and(|s| s.hash == hash && self.text.get(s.key()) == Some(key))
+    /// Whether the entry at `i` has this key.
+    pub(crate) fn is_at(&self, i: usize, key: &str) -> bool {
+        self.slots.get(i).is_some_and(|s| self.has_key(s, key))
     }
 
-    fn scan(&self, hash: u64, key: &str) -> Option<usize> {
-        self.slots
-            .iter()
-            .position(|s| s.hash == hash && self.text.get(s.key()) == Some(key))
+    /// Whether `slot`'s key is `key` (lengths first: most keys differ there).
+    fn has_key(&self, slot: &Slot<V>, key: &str) -> bool {
+        slot.key_len == key.len() && self.text.get(slot.key()) == Some(key)
     }
 
-    fn find_in(&self, index: &HashTable<usize>, hash: u64, key: &str) -> Option<usize> {
-        index.find(hash, |&i| self.is_at(i, hash, key)).copied()
+    fn scan(&self, key: &str) -> Option<usize> {
+        self.slots.iter().position(|s| self.has_key(s, key))
+    }
+
+    fn find_in(&self, index: &HashTable<usize>, key: &str) -> Option<usize> {
+        index.find(hash_key(key), |&i| self.is_at(i, key)).copied()
     }
 
     /// Writes a key, then its text value, at the end of the text; the entry
@@ -227,7 +235,6 @@ impl<V: Copy> TextMap<V> {
             start,
             key_len: key_end - start,
             value_len: self.text.len() - key_end,
-            hash: hash_key(self.str_at(start..key_end)),
             value,
         }
     }
@@ -246,12 +253,9 @@ impl<V: Copy> TextMap<V> {
         let key = self.str_at(slot.key());
         let found = match (lookup, self.index.get()) {
             (Lookup::Absent, _) => None,
-            (_, Some(index)) => self.find_in(index, slot.hash, key),
-            (Lookup::Index, None) if self.slots.len() > SMALL => {
-                let index = self.index.get_or_init(|| build_index(&self.slots));
-                self.find_in(index, slot.hash, key)
-            }
-            _ => self.scan(slot.hash, key),
+            (_, Some(index)) => self.find_in(index, key),
+            (Lookup::Index, None) if self.slots.len() > SMALL => self.find_in(self.index(), key),
+            _ => self.scan(key),
         };
         self.file_at(slot, found)
     }
@@ -267,9 +271,12 @@ impl<V: Copy> TextMap<V> {
                 Some(old)
             }
             None => {
-                let Self { slots, index, .. } = self;
+                let Self {
+                    text, slots, index, ..
+                } = self;
                 if let Some(index) = index.get_mut() {
-                    index.insert_unique(slot.hash, slots.len(), |&j| slot_hash(slots, j));
+                    let hash = hash_key(text.get(slot.key()).unwrap_or_default());
+                    index.insert_unique(hash, slots.len(), |&j| slot_hash(text, slots, j));
                 }
                 slots.push(slot);
                 None
@@ -285,7 +292,8 @@ impl<V: Copy> TextMap<V> {
         }
         let slot = self.slots.remove(position);
         if let Some(index) = self.index.get_mut() {
-            if let Ok(found) = index.find_entry(slot.hash, |&i| i == position) {
+            let hash = hash_key(self.text.get(slot.key()).unwrap_or_default());
+            if let Ok(found) = index.find_entry(hash, |&i| i == position) {
                 found.remove();
             }
             for i in index.iter_mut() {
@@ -338,19 +346,17 @@ impl<V: Copy> TextMap<V> {
 
     /// A map of the entries of `other` for which `f(key, value_text)` gives
     /// `Some((drop, payload))`, in order, each key without its first `drop`
-    /// bytes. The text is copied in one piece and shared by the new slots,
-    /// and a key not cut keeps its hash. Keys are not checked for
-    /// duplicates; the positions of entries whose key hash is in `watch`
-    /// are returned, for the caller to check those.
+    /// bytes. The text is copied in one piece and shared by the new slots.
+    /// Keys are not checked for duplicates; the positions of entries whose
+    /// key is in `watch` are returned, for the caller to check those.
     pub(crate) fn derive_from<W: Copy>(
         other: &TextMap<W>,
         mut f: impl FnMut(&str, &str) -> Option<(usize, V)>,
-        watch: &[u64],
+        watch: &[&str],
         room: (usize, usize),
     ) -> (Self, Vec<usize>) {
-        // One bit per watched hash: most keys are ruled out by one test.
-        let bit = |hash: u64| 1u64 << (hash >> 58);
-        let bloom = watch.iter().fold(0, |mask, &h| mask | bit(h));
+        // One bit per watched key: most keys are ruled out by one test.
+        let bloom = watch.iter().fold(0, |mask, key| mask | sketch(key));
         let mut slots = Vec::with_capacity(other.slots.len() + room.0);
         let mut watched = Vec::new();
         let mut live = 0;
@@ -362,15 +368,13 @@ impl<V: Copy> TextMap<V> {
             let (Some(kept), Some(key_len)) = (key.get(drop..), slot.key_len.checked_sub(drop)) else {
                 continue;
             };
-            let hash = if drop == 0 { slot.hash } else { hash_key(kept) };
-            if bloom & bit(hash) != 0 && watch.contains(&hash) {
+            if bloom & sketch(kept) != 0 && watch.contains(&kept) {
                 watched.push(slots.len());
             }
             let derived = Slot {
                 start: slot.start + drop,
                 key_len,
                 value_len: slot.value_len,
-                hash,
                 value,
             };
             live += derived.len();
@@ -400,8 +404,7 @@ impl<V: Copy> TextMap<V> {
                 let Some(later) = self.slots.get(j).copied() else {
                     continue;
                 };
-                if merged.contains(&j) || merged.contains(&i) || !self.is_at(i, later.hash, self.key(&later))
-                {
+                if merged.contains(&j) || merged.contains(&i) || !self.is_at(i, self.key(&later)) {
                     continue;
                 }
                 if let Some(earlier) = self.slots.get_mut(i) {
@@ -435,8 +438,8 @@ impl<V: Copy> TextMap<V> {
         }
     }
 
-    /// Copies the entries of `other` whose key passes `keep` (their hashes
-    /// are reused), converting each value with `value`.
+    /// Copies the entries of `other` whose key passes `keep`, converting
+    /// each value with `value`.
     pub(crate) fn copy_from<W: Copy>(
         &mut self,
         other: &TextMap<W>,
@@ -457,7 +460,6 @@ impl<V: Copy> TextMap<V> {
                 start: self.text.len(),
                 key_len: slot.key_len,
                 value_len: slot.value_len,
-                hash: slot.hash,
                 value: value(slot.value),
             };
             self.text.push_str(other.str_at(slot.start..slot.end()));
