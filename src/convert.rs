@@ -5,7 +5,9 @@
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
 use crate::image::{ImageMeta, Minimum};
-use crate::keys::{COLUMN_CHARS, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key};
+use crate::keys::{
+    COLUMN_CHARS, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key, key_kind,
+};
 use crate::properties::{Properties, PropertyValue};
 use crate::pystr::{IntText, write_python_str_truncated};
 use crate::system_metadata::{SystemMetadata, chars_over_column};
@@ -213,37 +215,36 @@ fn prefixed(key: &str) -> String {
 /// assert_eq!(image.properties.keys().collect::<Vec<_>>(), ["os_type", "owner_user_name"]);
 /// ```
 pub fn image_from_system_metadata(system_metadata: &SystemMetadata) -> ImageMeta {
-    image_from_system_metadata_keeping(system_metadata, |_| true, &[])
+    image_from_system_metadata_keeping(system_metadata, |_, _| true, &[])
 }
 
 /// [`image_from_system_metadata`] keeping only the properties whose name
-/// passes `keep` (as if the others were removed afterwards), then updated
-/// with `extras` (`properties.update(extras)`).
+/// (and its [`KeyKind`]: `Plain` or `NonInheritable`) passes `keep` (as if
+/// the others were removed afterwards), then updated with `extras`
+/// (`properties.update(extras)`).
 pub(crate) fn image_from_system_metadata_keeping(
     system_metadata: &SystemMetadata,
-    keep: impl Fn(&str) -> bool,
+    keep: impl Fn(&str, KeyKind) -> bool,
     extras: &[(&str, PropertyValue<'_>)],
 ) -> ImageMeta {
-    let [mut min_ram, mut min_disk, mut disk_format, mut container_format] = [None, None, None, None];
+    // `SM_INHERITABLE_KEYS`, in order.
+    let mut attributes: [Option<String>; 4] = Default::default();
     let properties = Properties::from_system_metadata(
         system_metadata,
-        |key, value| {
-            if is_skip_key(key) {
-                return false;
+        |key, value| match key_kind(key) {
+            KeyKind::Skip => false,
+            KeyKind::Inheritable(i) => {
+                if let Some(attribute) = attributes.get_mut(i) {
+                    // The last one wins, as in Python.
+                    *attribute = Some(value.get().to_owned());
+                }
+                false
             }
-            let attribute = match key {
-                "min_ram" => &mut min_ram,
-                "min_disk" => &mut min_disk,
-                "disk_format" => &mut disk_format,
-                "container_format" => &mut container_format,
-                _ => return keep(key),
-            };
-            // The last one wins, as in Python.
-            *attribute = Some(value.to_owned());
-            false
+            kind => keep(key, kind),
         },
         extras,
     );
+    let [min_ram, min_disk, disk_format, container_format] = attributes;
     ImageMeta {
         min_ram: min_ram.map(Minimum::Text),
         min_disk: min_disk.map(Minimum::Text),

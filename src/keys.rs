@@ -68,6 +68,57 @@ pub fn is_image_key(key: &str) -> bool {
     key.as_bytes().first_chunk::<6>() == Some(b"image_")
 }
 
+/// What Nova's lists say about a property name (a system-metadata key
+/// without its prefix), in the order Nova asks: skipped, inherited as an
+/// attribute, never inherited by a snapshot, or none of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    /// In no list.
+    Plain,
+    /// One of [`SM_SKIP_KEYS`].
+    Skip,
+    /// [`SM_INHERITABLE_KEYS`]`[i]`.
+    Inheritable(usize),
+    /// One of [`NON_INHERITABLE_IMAGE_PROPERTIES`], or in one of the
+    /// [`NON_INHERITABLE_IMAGE_NAMESPACES`].
+    NonInheritable,
+}
+
+/// The [`KeyKind`] of `key`, in one pass: the listed names have few
+/// lengths, so most keys are answered by their length and first byte.
+pub(crate) fn key_kind(key: &str) -> KeyKind {
+    match key.len() {
+        7 | 8 | 11 | 12 | 13 | 16 | 20 | 22 | 24 | 25 | 30 | 37 => listed_kind(key),
+        _ if in_reserved_namespace(key) => KeyKind::NonInheritable,
+        _ => KeyKind::Plain,
+    }
+}
+
+fn listed_kind(key: &str) -> KeyKind {
+    match key {
+        "mappings" | "block_device_mapping" | "img_mappings" | "img_block_device_mapping" => KeyKind::Skip,
+        "min_ram" => KeyKind::Inheritable(0),
+        "min_disk" => KeyKind::Inheritable(1),
+        "disk_format" => KeyKind::Inheritable(2),
+        "container_format" => KeyKind::Inheritable(3),
+        "cinder_encryption_key_id"
+        | "cinder_encryption_key_deletion_policy"
+        | "img_signature"
+        | "img_signature_hash_method"
+        | "img_signature_key_type"
+        | "img_signature_certificate_uuid" => KeyKind::NonInheritable,
+        _ if in_reserved_namespace(key) => KeyKind::NonInheritable,
+        _ => KeyKind::Plain,
+    }
+}
+
+fn in_reserved_namespace(key: &str) -> bool {
+    key.as_bytes().first() == Some(&b'o')
+        && NON_INHERITABLE_IMAGE_NAMESPACES
+            .iter()
+            .any(|ns| key.starts_with(ns))
+}
+
 /// `key` without the [`SM_IMAGE_PROP_PREFIX`], if it has it.
 pub(crate) fn strip_image_prefix(key: &str) -> Option<&str> {
     if is_image_key(key) {
@@ -82,20 +133,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn non_inheritable_names_start_where_the_snapshot_filter_looks() {
-        // `snapshot::is_non_inheritable` only compares keys starting so.
-        for key in NON_INHERITABLE_IMAGE_PROPERTIES
-            .iter()
-            .chain(&NON_INHERITABLE_IMAGE_NAMESPACES)
-        {
-            assert!(
-                matches!(key.as_bytes().first(), Some(b'c' | b'i' | b'o')),
-                "{key}"
-            );
-        }
-    }
-
-    #[test]
     fn the_image_prefix_is_the_constant() {
         assert_eq!(SM_IMAGE_PROP_PREFIX.as_bytes(), b"image_");
         for key in ["image_", "image_x", "image", "imagex", "", "IMAGE_x", "image_é"] {
@@ -105,6 +142,48 @@ mod tests {
                 key.strip_prefix(SM_IMAGE_PROP_PREFIX),
                 "{key}"
             );
+        }
+    }
+
+    /// [`key_kind`] by the lists themselves.
+    fn kind_by_the_lists(key: &str) -> KeyKind {
+        if SM_SKIP_KEYS.contains(&key) {
+            KeyKind::Skip
+        } else if let Some(i) = SM_INHERITABLE_KEYS.iter().position(|k| *k == key) {
+            KeyKind::Inheritable(i)
+        } else if NON_INHERITABLE_IMAGE_PROPERTIES.contains(&key)
+            || NON_INHERITABLE_IMAGE_NAMESPACES
+                .iter()
+                .any(|ns| key.starts_with(ns))
+        {
+            KeyKind::NonInheritable
+        } else {
+            KeyKind::Plain
+        }
+    }
+
+    #[test]
+    fn key_kind_agrees_with_the_lists() {
+        let listed = SM_SKIP_KEYS
+            .iter()
+            .chain(&SM_INHERITABLE_KEYS)
+            .chain(&NON_INHERITABLE_IMAGE_PROPERTIES)
+            .chain(&NON_INHERITABLE_IMAGE_NAMESPACES);
+        let mut keys = vec![String::new(), "o".into(), "os_glanc".into(), "prop_00001".into()];
+        for name in listed {
+            // The name, and near misses of every length around it.
+            keys.push(name.to_string());
+            for cut in 0..name.len() {
+                keys.push(name[..cut].to_string());
+                keys.push(format!("{}x", &name[..cut]));
+                keys.push(format!("{}{}", &name[..cut], &name[cut + 1..]));
+            }
+            keys.push(format!("{name}x"));
+            keys.push(format!("{name}_with_a_long_tail_{}", "y".repeat(name.len())));
+            keys.push(name.to_uppercase());
+        }
+        for key in &keys {
+            assert_eq!(key_kind(key), kind_by_the_lists(key), "{key:?}");
         }
     }
 

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::keys::{SM_IMAGE_PROP_PREFIX, is_image_key, strip_image_prefix};
 use crate::system_metadata::SystemMetadata;
-use crate::textmap::{Lookup, Slot, TextMap};
+use crate::textmap::{LazyValue, Lookup, Slot, TextMap};
 
 /// Up to this many keys that may meet others are compared one by one;
 /// beyond, an index finds them.
@@ -259,7 +259,7 @@ impl Properties {
     /// an extra) are compared, so that no index is built.
     pub(crate) fn from_system_metadata(
         system_metadata: &SystemMetadata,
-        mut take: impl FnMut(&str, &str) -> bool,
+        mut take: impl FnMut(&str, LazyValue<'_, ()>) -> bool,
         extras: &[(&str, PropertyValue<'_>)],
     ) -> Properties {
         let source = system_metadata.text_map();
@@ -281,10 +281,12 @@ impl Properties {
         if unprefixed > FEW || extras.len() > FEW {
             // Many keys may meet: an index finds them.
             let mut props = Properties::with_capacity(system_metadata.len() + extras.len());
-            for (key, value) in system_metadata.iter() {
+            for slot in source.slots() {
+                let key = source.key(slot);
                 let key = strip_image_prefix(key).unwrap_or(key);
+                let value = LazyValue::new(source, slot);
                 if take(key, value) {
-                    props.put(key, PropertyValue::Str(value), Lookup::Index);
+                    props.put(key, PropertyValue::Str(value.get()), Lookup::Index);
                 }
             }
             for &(key, value) in extras {

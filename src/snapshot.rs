@@ -9,7 +9,7 @@ use crate::convert::image_from_system_metadata_keeping;
 use crate::image::{ImageMeta, Visibility};
 use crate::image_type::ImageType;
 use crate::instance::Instance;
-use crate::keys::{NON_INHERITABLE_IMAGE_NAMESPACES, NON_INHERITABLE_IMAGE_PROPERTIES};
+use crate::keys::{KeyKind, key_kind};
 use crate::properties::{Properties, PropertyValue};
 use crate::system_metadata::SystemMetadata;
 
@@ -21,7 +21,7 @@ use crate::system_metadata::SystemMetadata;
 /// project is not the instance's (an admin snapshotting a user's server),
 /// visibility is `shared` and `instance_owner` records the owner's project;
 /// otherwise it is `private`. The configured non-inheritable properties,
-/// Nova's built-in ones ([`NON_INHERITABLE_IMAGE_PROPERTIES`]) and every
+/// Nova's built-in ones ([`NON_INHERITABLE_IMAGE_PROPERTIES`](crate::NON_INHERITABLE_IMAGE_PROPERTIES)) and every
 /// `os_glance*` property are removed; then `extra_properties` are added and
 /// win over what the instance had.
 ///
@@ -77,7 +77,7 @@ fn snapshot_with<'a>(
     let configured = &config.non_inheritable_image_properties;
     let mut image = image_from_system_metadata_keeping(
         system_metadata,
-        |key| !is_non_inheritable(key, configured),
+        |key, kind| kind != KeyKind::NonInheritable && !is_configured(key, configured),
         &extras,
     );
     image.name = Some(name.to_owned());
@@ -92,22 +92,15 @@ fn snapshot_with<'a>(
 /// Whether a snapshot drops `key`: configured, built in, or in a reserved
 /// namespace.
 pub(crate) fn is_non_inheritable(key: &str, configured: &[String]) -> bool {
-    // The built-in names all start with `cinder_` or `img_signature`, and
-    // the namespace is `os_glance`: one byte rules out most keys.
-    let built_in = match key.as_bytes().first() {
-        Some(b'c' | b'i' | b'o') => {
-            NON_INHERITABLE_IMAGE_PROPERTIES.contains(&key)
-                || NON_INHERITABLE_IMAGE_NAMESPACES
-                    .iter()
-                    .any(|ns| key.starts_with(ns))
-        }
-        _ => false,
-    };
+    key_kind(key) == KeyKind::NonInheritable || is_configured(key, configured)
+}
+
+/// Whether `key` is one of the configured non-inheritable properties.
+fn is_configured(key: &str, configured: &[String]) -> bool {
     // Lengths and first bytes first: `==` on equal lengths calls memcmp.
-    built_in
-        || configured
-            .iter()
-            .any(|k| k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key)
+    configured
+        .iter()
+        .any(|k| k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key)
 }
 
 /// The image metadata Nova sends to Glance when it creates an image of an

@@ -70,6 +70,23 @@ pub(crate) fn sketch(key: &str) -> u64 {
     1 << ((key.len().wrapping_mul(31) ^ usize::from(last)) & 63)
 }
 
+/// An entry's text value, read only if asked for.
+#[derive(Clone, Copy)]
+pub(crate) struct LazyValue<'a, V> {
+    map: &'a TextMap<V>,
+    slot: &'a Slot<V>,
+}
+
+impl<'a, V: Copy> LazyValue<'a, V> {
+    pub(crate) fn new(map: &'a TextMap<V>, slot: &'a Slot<V>) -> Self {
+        Self { map, slot }
+    }
+
+    pub(crate) fn get(self) -> &'a str {
+        self.map.value_text(self.slot)
+    }
+}
+
 /// How [`TextMap::file`] learns whether the key is already present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lookup {
@@ -344,14 +361,14 @@ impl<V: Copy> TextMap<V> {
         }
     }
 
-    /// A map of the entries of `other` for which `f(key, value_text)` gives
+    /// A map of the entries of `other` for which `f(key, value)` gives
     /// `Some((drop, payload))`, in order, each key without its first `drop`
     /// bytes. The text is copied in one piece and shared by the new slots.
     /// Keys are not checked for duplicates; the positions of entries whose
     /// key is in `watch` are returned, for the caller to check those.
     pub(crate) fn derive_from<W: Copy>(
         other: &TextMap<W>,
-        mut f: impl FnMut(&str, &str) -> Option<(usize, V)>,
+        mut f: impl FnMut(&str, LazyValue<'_, W>) -> Option<(usize, V)>,
         watch: &[&str],
         room: (usize, usize),
     ) -> (Self, Vec<usize>) {
@@ -362,7 +379,7 @@ impl<V: Copy> TextMap<V> {
         let mut live = 0;
         for slot in &other.slots {
             let key = other.key(slot);
-            let Some((drop, value)) = f(key, other.value_text(slot)) else {
+            let Some((drop, value)) = f(key, LazyValue::new(other, slot)) else {
                 continue;
             };
             let (Some(kept), Some(key_len)) = (key.get(drop..), slot.key_len.checked_sub(drop)) else {
