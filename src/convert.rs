@@ -63,18 +63,8 @@ pub(crate) fn write_system_metadata_from_image(
 ) -> Result<()> {
     // Room for every entry at once (and for the few the flows add after),
     // so that neither the text nor the index grows entry by entry.
-    let text_bytes: usize = image
-        .properties
-        .iter()
-        .map(|(key, value)| {
-            let value_bytes = match value {
-                PropertyValue::Str(s) => s.len().min(VALUE_BYTES),
-                PropertyValue::Json(_) => 16,
-            };
-            SM_IMAGE_PROP_PREFIX.len() + key.len() + value_bytes
-        })
-        .sum();
-    sm.reserve(image.properties.len() + 8, text_bytes + 512);
+    let (entries, text_bytes) = room_for_image(image);
+    sm.reserve(entries, text_bytes);
     // Whether an inherited attribute may find its key already there.
     let mut inherited_lookup = Lookup::Absent;
     for (key, value) in &image.properties {
@@ -136,6 +126,14 @@ pub(crate) fn write_system_metadata_from_image(
         }
     }
     Ok(())
+}
+
+/// Room for the system metadata of `image` and a few more entries: entries
+/// and bytes of text (an estimate, exceeded only by long non-string values).
+pub(crate) fn room_for_image(image: &ImageMeta) -> (usize, usize) {
+    let props = &image.properties;
+    let text_bytes = props.text_bytes_estimate() + props.len() * SM_IMAGE_PROP_PREFIX.len() + 512;
+    (props.len() + 8, text_bytes)
 }
 
 /// An inherited attribute's text, without an allocation.

@@ -200,6 +200,7 @@ impl Properties {
         self.map.len() == 0
     }
 
+    #[inline]
     fn view(&self, slot: &Slot<Stored>) -> PropertyValue<'_> {
         match slot.value {
             Stored::Text => PropertyValue::Str(self.map.value_text(slot)),
@@ -227,6 +228,13 @@ impl Properties {
     /// Sets `key` to `value` (a view, copied in), returning the old value.
     pub fn insert_view(&mut self, key: impl AsRef<str>, value: PropertyValue<'_>) -> Option<Value> {
         self.put(key.as_ref(), value, Lookup::Index)
+    }
+
+    /// The bytes of the keys and string values, and 16 for each other
+    /// value: room to reserve for a copy.
+    pub(crate) fn text_bytes_estimate(&self) -> usize {
+        let others = self.json.len() - self.dead_json;
+        self.map.live_text_len() + others.saturating_mul(16)
     }
 
     /// Writes an entry; `lookup` says how to find a key already there.
@@ -432,6 +440,7 @@ pub struct Iter<'a> {
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a str, PropertyValue<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let slot = self.slots.next()?;
         Some((self.props.map.key(slot), self.props.view(slot)))

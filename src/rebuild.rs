@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::convert::write_system_metadata_from_image;
+use crate::convert::{room_for_image, write_system_metadata_from_image};
 use crate::error::Result;
 use crate::flavor::Flavor;
 use crate::image::ImageMeta;
@@ -111,7 +111,10 @@ pub fn reset_image_metadata_with_policy(
 ) -> Result<Rebuild> {
     // Keys without the prefix survive in order; the new image's keys (all
     // prefixed, so never colliding with them) follow.
-    let mut system_metadata = SystemMetadata::with_capacity(current.len() + image.properties.len() + 8);
+    // Room for both parts at once: the text is allocated once.
+    let (entries, text_bytes) = room_for_image(image);
+    let mut system_metadata = SystemMetadata::new();
+    system_metadata.reserve(current.len() + entries, current.text_bytes() + text_bytes);
     system_metadata.update_where(current, |key| !is_image_key(key));
     write_system_metadata_from_image(&mut system_metadata, image, flavor)?;
     match policy {

@@ -65,6 +65,11 @@ impl SystemMetadata {
         self.map.reserve(entries, text_bytes);
     }
 
+    /// The bytes of the keys and values.
+    pub(crate) fn text_bytes(&self) -> usize {
+        self.map.live_text_len()
+    }
+
     /// The storage, for maps built from this one.
     pub(crate) fn text_map(&self) -> &TextMap<()> {
         &self.map

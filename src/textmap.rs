@@ -174,6 +174,11 @@ impl<V: Copy> TextMap<V> {
         self.slots.len()
     }
 
+    /// The bytes of the live entries' keys and text values.
+    pub(crate) fn live_text_len(&self) -> usize {
+        self.text.len() - self.dead
+    }
+
     pub(crate) fn slots(&self) -> &[Slot<V>] {
         &self.slots
     }
@@ -267,14 +272,22 @@ impl<V: Copy> TextMap<V> {
     /// readable until [`compact_if_sparse`](Self::compact_if_sparse).
     #[inline]
     pub(crate) fn file(&mut self, slot: Slot<V>, lookup: Lookup) -> Option<Slot<V>> {
+        let found = match lookup {
+            Lookup::Absent => None,
+            _ => self.find_slot_key(&slot, lookup),
+        };
+        self.file_at(slot, found)
+    }
+
+    /// The position of the key of a written `slot`, found as `lookup` says.
+    fn find_slot_key(&self, slot: &Slot<V>, lookup: Lookup) -> Option<usize> {
         let key = self.str_at(slot.key());
-        let found = match (lookup, self.index.get()) {
+        match (lookup, self.index.get()) {
             (Lookup::Absent, _) => None,
             (_, Some(index)) => self.find_in(index, key),
             (Lookup::Index, None) if self.slots.len() > SMALL => self.find_in(self.index(), key),
             _ => self.scan(key),
-        };
-        self.file_at(slot, found)
+        }
     }
 
     /// Files a written entry at `found`, the position of its key if the
@@ -348,17 +361,23 @@ impl<V: Copy> TextMap<V> {
 
     /// Rewrites the text without its dead bytes once they are the larger
     /// part, so that replacing values in a loop takes amortized O(1) memory.
+    #[inline]
     pub(crate) fn compact_if_sparse(&mut self) {
         if self.dead > COMPACT_AFTER && self.dead > self.text.len() / 2 {
-            let mut text = String::with_capacity(self.text.len() - self.dead);
-            for slot in &mut self.slots {
-                let start = text.len();
-                text.push_str(self.text.get(slot.start..slot.end()).unwrap_or_default());
-                slot.start = start;
-            }
-            self.text = text;
-            self.dead = 0;
+            self.compact();
         }
+    }
+
+    #[cold]
+    fn compact(&mut self) {
+        let mut text = String::with_capacity(self.text.len() - self.dead);
+        for slot in &mut self.slots {
+            let start = text.len();
+            text.push_str(self.text.get(slot.start..slot.end()).unwrap_or_default());
+            slot.start = start;
+        }
+        self.text = text;
+        self.dead = 0;
     }
 
     /// A map of the entries of `other` for which `f(key, value)` gives

@@ -57,15 +57,17 @@ pub(crate) fn python_str_truncated(value: &Value, limit: usize) -> String {
 }
 
 /// [`python_str_truncated`] of a property, appended to `out`.
+#[inline]
 pub(crate) fn write_python_str_truncated(out: &mut String, value: PropertyValue<'_>, limit: usize) {
+    match value {
+        PropertyValue::Str(s) => out.push_str(safe_truncate(s, limit)),
+        PropertyValue::Json(value) => write_json_python_str_truncated(out, value, limit),
+    }
+}
+
+/// [`write_python_str_truncated`] of a value that is not a string.
+fn write_json_python_str_truncated(out: &mut String, value: &Value, limit: usize) {
     let start = out.len();
-    let value = match value {
-        PropertyValue::Str(s) => {
-            out.push_str(safe_truncate(s, limit));
-            return;
-        }
-        PropertyValue::Json(value) => value,
-    };
     match value {
         Value::String(s) => out.push_str(s),
         Value::Null => out.push_str("None"),
