@@ -5,10 +5,8 @@
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
 use crate::image::{ImageMeta, Minimum};
-use crate::keys::{
-    COLUMN_CHARS, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key, key_kind,
-};
-use crate::properties::{Properties, PropertyValue};
+use crate::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
+use crate::properties::{Properties, PropertyValue, SmEntry};
 use crate::pystr::{IntText, write_python_str_truncated};
 use crate::system_metadata::{SystemMetadata, chars_over_column};
 use crate::textmap::Lookup;
@@ -68,11 +66,11 @@ pub(crate) fn write_system_metadata_from_image(
     // Whether an inherited attribute may find its key already there.
     let mut inherited_lookup = Lookup::Absent;
     for (key, value) in &image.properties {
-        if is_skip_key(key) {
-            continue;
-        }
-        if is_inheritable_key(key) {
-            inherited_lookup = Lookup::Scan;
+        let kind = key_kind(key);
+        match kind {
+            KeyKind::Skip => continue,
+            KeyKind::Inheritable(_) => inherited_lookup = Lookup::Scan,
+            KeyKind::Plain | KeyKind::NonInheritable => {}
         }
         if key.is_empty() {
             return Err(Error::EmptyKey {
@@ -91,6 +89,7 @@ pub(crate) fn write_system_metadata_from_image(
                 text.push_str(key);
             },
             |text| write_python_str_truncated(text, value, VALUE_BYTES),
+            KeyClass::new(key, kind, true),
             // Distinct property names give distinct keys, and `sm` holds no
             // `image_` key yet.
             Lookup::Absent,
@@ -213,32 +212,36 @@ fn prefixed(key: &str) -> String {
 /// assert_eq!(image.properties.keys().collect::<Vec<_>>(), ["os_type", "owner_user_name"]);
 /// ```
 pub fn image_from_system_metadata(system_metadata: &SystemMetadata) -> ImageMeta {
-    image_from_system_metadata_keeping(system_metadata, |_, _| true, &[])
+    image_from_system_metadata_keeping(system_metadata, |_| true, true, std::iter::empty())
 }
 
-/// [`image_from_system_metadata`] keeping only the properties whose name
-/// (and its [`KeyKind`]: `Plain` or `NonInheritable`) passes `keep` (as if
-/// the others were removed afterwards), then updated with `extras`
-/// (`properties.update(extras)`).
-pub(crate) fn image_from_system_metadata_keeping(
+/// [`image_from_system_metadata`] keeping only the properties whose entry
+/// (of kind `Plain` or `NonInheritable`) passes `keep` (as if the others
+/// were removed afterwards), then updated with `extras`
+/// (`properties.update(extras)`). Without `with_formats`, `disk_format` and
+/// `container_format` are left out (as if set to `None` afterwards).
+pub(crate) fn image_from_system_metadata_keeping<'e>(
     system_metadata: &SystemMetadata,
-    keep: impl Fn(&str, KeyKind) -> bool,
-    extras: &[(&str, PropertyValue<'_>)],
+    keep: impl Fn(SmEntry<'_>) -> bool,
+    with_formats: bool,
+    extras: impl Iterator<Item = (&'e str, PropertyValue<'e>)> + Clone,
 ) -> ImageMeta {
     // `SM_INHERITABLE_KEYS`, in order.
     let mut attributes: [Option<String>; 4] = Default::default();
     let properties = Properties::from_system_metadata(
         system_metadata,
-        |key, value| match key_kind(key) {
+        |entry| match entry.class().kind() {
             KeyKind::Skip => false,
+            // `min_ram` and `min_disk` come first in `SM_INHERITABLE_KEYS`.
+            KeyKind::Inheritable(i) if i >= 2 && !with_formats => false,
             KeyKind::Inheritable(i) => {
                 if let Some(attribute) = attributes.get_mut(i) {
                     // The last one wins, as in Python.
-                    *attribute = Some(value.get().to_owned());
+                    *attribute = Some(entry.value().to_owned());
                 }
                 false
             }
-            kind => keep(key, kind),
+            KeyKind::Plain | KeyKind::NonInheritable => keep(entry),
         },
         extras,
     );

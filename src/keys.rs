@@ -119,6 +119,73 @@ fn in_reserved_namespace(key: &str) -> bool {
             .any(|ns| key.starts_with(ns))
 }
 
+/// One bit standing for a name, from its length and last byte: a filter
+/// that rules out most names of a set without comparing them.
+pub(crate) fn sketch(name: &str) -> u64 {
+    1 << sketch_bit(name)
+}
+
+fn sketch_bit(name: &str) -> u16 {
+    let last = name.as_bytes().last().copied().unwrap_or(0);
+    ((name.len().wrapping_mul(31) ^ usize::from(last)) & 63) as u16
+}
+
+/// What a system-metadata key is, worked out once when its entry is
+/// written: whether it has the `image_` prefix, the [`KeyKind`] of the
+/// name under it (the key without the prefix), and that name's
+/// [`sketch`]. A snapshot decides what to do with most entries from this
+/// alone, without reading their text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyClass(u16);
+
+impl KeyClass {
+    const SKETCH: u16 = 63;
+    const PREFIXED: u16 = 64;
+    const KIND_SHIFT: u16 = 8;
+
+    /// The class of `key`.
+    pub(crate) fn of(key: &str) -> Self {
+        match strip_image_prefix(key) {
+            Some(name) => Self::new(name, key_kind(name), true),
+            None => Self::new(key, key_kind(key), false),
+        }
+    }
+
+    /// The class of a key made of `name` (whose kind is `kind`), behind the
+    /// prefix if `prefixed`.
+    pub(crate) fn new(name: &str, kind: KeyKind, prefixed: bool) -> Self {
+        let kind = match kind {
+            KeyKind::Plain => 0,
+            KeyKind::Skip => 1,
+            KeyKind::NonInheritable => 2,
+            // `SM_INHERITABLE_KEYS` has four names.
+            KeyKind::Inheritable(i) => 3 + (i as u16 & 3),
+        };
+        let prefixed = if prefixed { Self::PREFIXED } else { 0 };
+        Self(sketch_bit(name) | prefixed | kind << Self::KIND_SHIFT)
+    }
+
+    /// Whether the key starts with [`SM_IMAGE_PROP_PREFIX`].
+    pub(crate) fn is_prefixed(self) -> bool {
+        self.0 & Self::PREFIXED != 0
+    }
+
+    /// The kind of the name.
+    pub(crate) fn kind(self) -> KeyKind {
+        match self.0 >> Self::KIND_SHIFT {
+            0 => KeyKind::Plain,
+            1 => KeyKind::Skip,
+            2 => KeyKind::NonInheritable,
+            i => KeyKind::Inheritable(usize::from(i - 3)),
+        }
+    }
+
+    /// The name's [`sketch`].
+    pub(crate) fn sketch(self) -> u64 {
+        1 << (self.0 & Self::SKETCH)
+    }
+}
+
 /// `key` without the [`SM_IMAGE_PROP_PREFIX`], if it has it.
 pub(crate) fn strip_image_prefix(key: &str) -> Option<&str> {
     if is_image_key(key) {
@@ -184,6 +251,38 @@ mod tests {
         }
         for key in &keys {
             assert_eq!(key_kind(key), kind_by_the_lists(key), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_class_keeps_what_it_was_made_of() {
+        let mut names: Vec<String> = SM_SKIP_KEYS
+            .iter()
+            .chain(&SM_INHERITABLE_KEYS)
+            .chain(&NON_INHERITABLE_IMAGE_PROPERTIES)
+            .map(|k| k.to_string())
+            .collect();
+        names.extend(["", "os_glance_x", "prop_00001", "é", "image_", "image_min_ram"].map(String::from));
+        names.extend((0..200).map(|i| "k".repeat(i)));
+        for name in &names {
+            for prefixed in [false, true] {
+                let key = if prefixed {
+                    format!("image_{name}")
+                } else {
+                    name.clone()
+                };
+                let class = KeyClass::of(&key);
+                // An unprefixed key that itself starts with `image_` is a
+                // prefixed key: the class follows the key.
+                let (prefix, under) = match strip_image_prefix(&key) {
+                    Some(under) => (true, under),
+                    None => (false, key.as_str()),
+                };
+                assert_eq!(class.is_prefixed(), prefix, "{key:?}");
+                assert_eq!(class.kind(), key_kind(under), "{key:?}");
+                assert_eq!(class.sketch(), sketch(under), "{key:?}");
+                assert_eq!(class, KeyClass::new(under, key_kind(under), prefix), "{key:?}");
+            }
         }
     }
 

@@ -10,9 +10,9 @@ use serde::de::{IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::keys::{SM_IMAGE_PROP_PREFIX, is_image_key, strip_image_prefix};
+use crate::keys::{KeyClass, SM_IMAGE_PROP_PREFIX, sketch};
 use crate::system_metadata::SystemMetadata;
-use crate::textmap::{LazyValue, Lookup, Slot, TextMap};
+use crate::textmap::{Derived, Entry, Lookup, Slot, TextMap};
 
 /// Up to this many keys that may meet others are compared one by one;
 /// beyond, an index finds them.
@@ -56,6 +56,31 @@ pub struct Properties {
 enum Stored {
     Text,
     Json(usize),
+}
+
+/// An entry of system metadata as the flows that read properties back see
+/// it: its key's class, and its name (the key without the `image_` prefix)
+/// and value, read only if asked for.
+#[derive(Clone, Copy)]
+pub(crate) struct SmEntry<'a>(Entry<'a, KeyClass>);
+
+impl<'a> SmEntry<'a> {
+    pub(crate) fn class(self) -> KeyClass {
+        self.0.value()
+    }
+
+    pub(crate) fn name(self) -> &'a str {
+        let key = self.0.key();
+        if self.class().is_prefixed() {
+            key.get(SM_IMAGE_PROP_PREFIX.len()..).unwrap_or_default()
+        } else {
+            key
+        }
+    }
+
+    pub(crate) fn value(self) -> &'a str {
+        self.0.value_text()
+    }
 }
 
 /// A property's value, borrowed from a [`Properties`] map.
@@ -265,11 +290,12 @@ impl Properties {
     /// The system metadata's text is copied in one piece and shared by the
     /// entries; only keys that may meet another (a key without the prefix,
     /// an extra) are compared, so that no index is built.
-    pub(crate) fn from_system_metadata(
+    pub(crate) fn from_system_metadata<'e>(
         system_metadata: &SystemMetadata,
-        mut take: impl FnMut(&str, LazyValue<'_, ()>) -> bool,
-        extras: &[(&str, PropertyValue<'_>)],
+        mut take: impl FnMut(SmEntry<'_>) -> bool,
+        extras: impl Iterator<Item = (&'e str, PropertyValue<'e>)> + Clone,
     ) -> Properties {
+        let extra_count = extras.clone().count();
         let source = system_metadata.text_map();
         // The keys that may meet another: unprefixed keys (when prefixed
         // ones exist) and the extras.
@@ -277,27 +303,24 @@ impl Properties {
         let mut watching = 0;
         let mut prefixed = 0;
         for slot in source.slots() {
-            let key = source.key(slot);
-            if is_image_key(key) {
+            if slot.value.is_prefixed() {
                 prefixed += 1;
             } else if let Some(watched) = watch.get_mut(watching) {
-                *watched = key;
+                *watched = source.key(slot);
                 watching += 1;
             }
         }
         let unprefixed = source.slots().len() - prefixed;
-        if unprefixed > FEW || extras.len() > FEW {
+        if unprefixed > FEW || extra_count > FEW {
             // Many keys may meet: an index finds them.
-            let mut props = Properties::with_capacity(system_metadata.len() + extras.len());
+            let mut props = Properties::with_capacity(system_metadata.len() + extra_count);
             for slot in source.slots() {
-                let key = source.key(slot);
-                let key = strip_image_prefix(key).unwrap_or(key);
-                let value = LazyValue::new(source, slot);
-                if take(key, value) {
-                    props.put(key, PropertyValue::Str(value.get()), Lookup::Index);
+                let entry = SmEntry(Entry::new(source, slot));
+                if take(entry) {
+                    props.put(entry.name(), PropertyValue::Str(entry.value()), Lookup::Index);
                 }
             }
-            for &(key, value) in extras {
+            for (key, value) in extras {
                 props.put(key, value, Lookup::Index);
             }
             return props;
@@ -306,26 +329,36 @@ impl Properties {
         if prefixed == 0 {
             watching = 0;
         }
-        for ((key, _), watched) in extras.iter().zip(watch.iter_mut().skip(watching)) {
+        for ((key, _), watched) in extras.clone().zip(watch.iter_mut().skip(watching)) {
             *watched = key;
             watching += 1;
         }
         let watch = watch.get(..watching).unwrap_or_default();
+        // One bit per watched name: most entries are ruled out by one test.
+        let bloom = watch.iter().fold(0, |mask, name| mask | sketch(name));
         let extra_bytes = extras
-            .iter()
+            .clone()
             .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
             .sum();
         let (map, mut watched) = TextMap::derive_from(
             source,
-            |key, value| {
-                let (drop, key) = match strip_image_prefix(key) {
-                    Some(stripped) => (SM_IMAGE_PROP_PREFIX.len(), stripped),
-                    None => (0, key),
-                };
-                take(key, value).then_some((drop, Stored::Text))
+            |entry| {
+                let entry = SmEntry(entry);
+                if !take(entry) {
+                    return None;
+                }
+                let class = entry.class();
+                Some(Derived {
+                    drop: if class.is_prefixed() {
+                        SM_IMAGE_PROP_PREFIX.len()
+                    } else {
+                        0
+                    },
+                    value: Stored::Text,
+                    watch: bloom & class.sketch() != 0 && watch.contains(&entry.name()),
+                })
             },
-            watch,
-            (extras.len(), extra_bytes),
+            (extra_count, extra_bytes),
         );
         let mut props = Properties {
             map,
@@ -333,7 +366,7 @@ impl Properties {
             dead_json: 0,
         };
         props.map.merge_duplicates(&mut watched);
-        for &(key, value) in extras {
+        for (key, value) in extras {
             let found = watched.iter().copied().find(|&p| props.map.is_at(p, key));
             let slot = props.write(key, value);
             match props.map.file_at(slot, found) {

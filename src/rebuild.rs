@@ -7,7 +7,7 @@ use crate::convert::{room_for_image, write_system_metadata_from_image};
 use crate::error::Result;
 use crate::flavor::Flavor;
 use crate::image::ImageMeta;
-use crate::keys::{IMAGE_BASE_IMAGE_REF, is_image_key};
+use crate::keys::IMAGE_BASE_IMAGE_REF;
 use crate::system_metadata::SystemMetadata;
 use crate::textmap::Lookup;
 
@@ -115,7 +115,7 @@ pub fn reset_image_metadata_with_policy(
     let (entries, text_bytes) = room_for_image(image);
     let mut system_metadata = SystemMetadata::new();
     system_metadata.reserve(current.len() + entries, current.text_bytes() + text_bytes);
-    system_metadata.update_where(current, |key| !is_image_key(key));
+    system_metadata.update_where(current, |class| !class.is_prefixed());
     write_system_metadata_from_image(&mut system_metadata, image, flavor)?;
     match policy {
         BaseImageRefPolicy::Nova => {

@@ -9,7 +9,7 @@ use crate::convert::image_from_system_metadata_keeping;
 use crate::image::{ImageMeta, Visibility};
 use crate::image_type::ImageType;
 use crate::instance::Instance;
-use crate::keys::{KeyKind, key_kind};
+use crate::keys::{KeyKind, key_kind, sketch};
 use crate::properties::{Properties, PropertyValue};
 use crate::system_metadata::SystemMetadata;
 
@@ -54,31 +54,41 @@ pub fn initialize_snapshot_metadata(
         instance,
         system_metadata,
         name,
-        extra_properties.iter().collect(),
+        (&[], extra_properties),
+        true,
         config,
     )
 }
 
-/// [`initialize_snapshot_metadata`] with the extra properties as a list,
-/// applied in turn (a key given twice: the later value at the earlier place).
+/// [`initialize_snapshot_metadata`] with extra properties in two parts,
+/// applied in turn (a key given twice: the later value at the earlier
+/// place); without `with_formats`, no `disk_format` or `container_format`.
 fn snapshot_with<'a>(
     context: &RequestContext,
     instance: &'a Instance,
     system_metadata: &SystemMetadata,
     name: &str,
-    mut extras: Vec<(&'a str, PropertyValue<'a>)>,
+    extras: (&[(&'a str, PropertyValue<'a>)], &'a Properties),
+    with_formats: bool,
     config: &NovaConfig,
 ) -> ImageMeta {
     let cross_project = context.project_id.as_deref() != Some(instance.project_id.as_str());
-    if cross_project {
-        // Nova adds it to the extra properties, so it wins too.
-        extras.push(("instance_owner", PropertyValue::Str(&instance.project_id)));
-    }
+    // Nova adds it to the extra properties, so it wins too.
+    let owner = cross_project.then_some(("instance_owner", PropertyValue::Str(&instance.project_id)));
+    let extras = extras.0.iter().copied().chain(extras.1.iter()).chain(owner);
     let configured = &config.non_inheritable_image_properties;
+    // Nova's default configures two names: most keys are ruled out by one
+    // bit test instead of a comparison with each.
+    let sketches = configured.iter().fold(0, |mask, k| mask | sketch(k));
     let mut image = image_from_system_metadata_keeping(
         system_metadata,
-        |key, kind| kind != KeyKind::NonInheritable && !is_configured(key, configured),
-        &extras,
+        |entry| {
+            let class = entry.class();
+            class.kind() != KeyKind::NonInheritable
+                && (sketches & class.sketch() == 0 || !is_configured(entry.name(), configured))
+        },
+        with_formats,
+        extras,
     );
     image.name = Some(name.to_owned());
     image.visibility = Some(if cross_project {
@@ -141,18 +151,20 @@ pub fn create_image_metadata(
     let mut uuid_text = Uuid::encode_buffer();
     let uuid: &str = instance.uuid.hyphenated().encode_lower(&mut uuid_text);
     let user_id = context.user_id.as_deref().unwrap_or("None");
-    let mut extras = Vec::with_capacity(extra_properties.len() + 4);
-    extras.extend([
+    let own = [
         ("instance_uuid", PropertyValue::Str(uuid)),
         ("user_id", PropertyValue::Str(user_id)),
         ("image_type", PropertyValue::Str(image_type.as_str())),
-    ]);
-    extras.extend(extra_properties.iter());
-
-    let mut image = snapshot_with(context, instance, system_metadata, name, extras, config);
-    if image_type == ImageType::Snapshot {
-        image.disk_format = None;
-        image.container_format = None;
-    }
-    image
+    ];
+    // A snapshot's formats are dropped (the driver sets the real ones).
+    let with_formats = image_type != ImageType::Snapshot;
+    snapshot_with(
+        context,
+        instance,
+        system_metadata,
+        name,
+        (&own, extra_properties),
+        with_formats,
+        config,
+    )
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::keys::{COLUMN_CHARS, is_image_key};
+use crate::keys::{COLUMN_CHARS, KeyClass, is_image_key};
 use crate::textmap::{Lookup, Slot, TextMap};
 
 /// An instance's system metadata (`instance.system_metadata` in Nova, rows
@@ -43,7 +43,8 @@ use crate::textmap::{Lookup, Slot, TextMap};
 /// ```
 #[derive(Clone, Default)]
 pub struct SystemMetadata {
-    map: TextMap<()>,
+    /// Each entry keeps its key's class, for the flows to sort entries by.
+    map: TextMap<KeyClass>,
 }
 
 impl SystemMetadata {
@@ -71,7 +72,7 @@ impl SystemMetadata {
     }
 
     /// The storage, for maps built from this one.
-    pub(crate) fn text_map(&self) -> &TextMap<()> {
+    pub(crate) fn text_map(&self) -> &TextMap<KeyClass> {
         &self.map
     }
 
@@ -99,7 +100,7 @@ impl SystemMetadata {
     }
 
     fn insert_looking_up(&mut self, key: &str, value: &str, lookup: Lookup) -> Option<String> {
-        let slot = self.map.write_str(key, value, ());
+        let slot = self.map.write_str(key, value, KeyClass::of(key));
         let old = self
             .map
             .file(slot, lookup)
@@ -108,17 +109,18 @@ impl SystemMetadata {
         old
     }
 
-    /// Writes a key and then its value straight into the map's text: saves
-    /// building two strings for each entry on the hot paths. `lookup` says
-    /// whether the key may already be present.
+    /// Writes a key (of class `class`) and then its value straight into the
+    /// map's text: saves building two strings for each entry on the hot
+    /// paths. `lookup` says whether the key may already be present.
     #[inline]
     pub(crate) fn insert_with(
         &mut self,
         key: impl FnOnce(&mut String),
         value: impl FnOnce(&mut String),
+        class: KeyClass,
         lookup: Lookup,
     ) {
-        let slot = self.map.write(key, value, ());
+        let slot = self.map.write(key, value, class);
         self.map.file(slot, lookup);
         self.map.compact_if_sparse();
     }
@@ -148,7 +150,7 @@ impl SystemMetadata {
         let slot = match present.and_then(|i| self.map.slots().get(i)) {
             Some(slot) => *slot,
             None => {
-                let slot = self.map.write_str(key, value, ());
+                let slot = self.map.write_str(key, value, KeyClass::of(key));
                 self.map.file(slot, Lookup::Absent);
                 slot
             }
@@ -201,9 +203,10 @@ impl SystemMetadata {
     }
 
     /// [`update`](Self::update) with only the entries of `other` whose key
-    /// passes `keep`, copied slot by slot.
-    pub(crate) fn update_where(&mut self, other: &SystemMetadata, keep: impl Fn(&str) -> bool) {
-        self.map.copy_from(&other.map, keep, |()| ());
+    /// class passes `keep`, copied slot by slot.
+    pub(crate) fn update_where(&mut self, other: &SystemMetadata, keep: impl Fn(KeyClass) -> bool) {
+        self.map
+            .copy_from(&other.map, |entry| keep(entry.value()), |class| class);
     }
 
     /// Number of entries.
@@ -253,7 +256,7 @@ impl SystemMetadata {
     /// ```
     pub fn validate(&self) -> Result<()> {
         // Non-empty keys and values of at most 255 bytes always fit.
-        let fits = |slot: &Slot<()>| {
+        let fits = |slot: &Slot<KeyClass>| {
             let (key, value) = slot.lens();
             (1..=COLUMN_CHARS).contains(&key) && value <= COLUMN_CHARS
         };
@@ -268,12 +271,12 @@ impl SystemMetadata {
 /// [`SystemMetadata::iter`]).
 #[derive(Debug, Clone)]
 pub struct Iter<'a> {
-    map: &'a TextMap<()>,
-    slots: std::slice::Iter<'a, Slot<()>>,
+    map: &'a TextMap<KeyClass>,
+    slots: std::slice::Iter<'a, Slot<KeyClass>>,
 }
 
 impl<'a> Iter<'a> {
-    fn entry(&self, slot: &Slot<()>) -> (&'a str, &'a str) {
+    fn entry(&self, slot: &Slot<KeyClass>) -> (&'a str, &'a str) {
         (self.map.key(slot), self.map.value_text(slot))
     }
 }

@@ -63,28 +63,39 @@ fn hash_key(key: &str) -> u64 {
     SeedableRandomState::with_seed(0, SharedSeed::global_random()).hash_one(key)
 }
 
-/// One bit standing for a key, from its length and last byte: a filter that
-/// rules out most keys of a set without hashing them.
-pub(crate) fn sketch(key: &str) -> u64 {
-    let last = key.as_bytes().last().copied().unwrap_or(0);
-    1 << ((key.len().wrapping_mul(31) ^ usize::from(last)) & 63)
-}
-
-/// An entry's text value, read only if asked for.
+/// One entry of a map, its text read only if asked for.
 #[derive(Clone, Copy)]
-pub(crate) struct LazyValue<'a, V> {
+pub(crate) struct Entry<'a, V> {
     map: &'a TextMap<V>,
     slot: &'a Slot<V>,
 }
 
-impl<'a, V: Copy> LazyValue<'a, V> {
+impl<'a, V: Copy> Entry<'a, V> {
     pub(crate) fn new(map: &'a TextMap<V>, slot: &'a Slot<V>) -> Self {
         Self { map, slot }
     }
 
-    pub(crate) fn get(self) -> &'a str {
+    /// What the owner keeps for the entry.
+    pub(crate) fn value(self) -> V {
+        self.slot.value
+    }
+
+    pub(crate) fn key(self) -> &'a str {
+        self.map.key(self.slot)
+    }
+
+    pub(crate) fn value_text(self) -> &'a str {
         self.map.value_text(self.slot)
     }
+}
+
+/// What [`TextMap::derive_from`] makes of an entry: its key without the
+/// first `drop` bytes, with `value`; `watch` to have its position
+/// reported.
+pub(crate) struct Derived<V> {
+    pub(crate) drop: usize,
+    pub(crate) value: V,
+    pub(crate) watch: bool,
 }
 
 /// How [`TextMap::file`] learns whether the key is already present.
@@ -380,31 +391,27 @@ impl<V: Copy> TextMap<V> {
         self.dead = 0;
     }
 
-    /// A map of the entries of `other` for which `f(key, value)` gives
-    /// `Some((drop, payload))`, in order, each key without its first `drop`
-    /// bytes. The text is copied in one piece and shared by the new slots.
-    /// Keys are not checked for duplicates; the positions of entries whose
-    /// key is in `watch` are returned, for the caller to check those.
+    /// A map of the entries of `other` that `f` makes something of, in
+    /// order (see [`Derived`]); `f` must only drop whole characters. The
+    /// text is copied in one piece and shared by the new slots. Keys are
+    /// not checked for duplicates; the positions of entries `f` asks to
+    /// watch are returned, for the caller to check those.
     pub(crate) fn derive_from<W: Copy>(
         other: &TextMap<W>,
-        mut f: impl FnMut(&str, LazyValue<'_, W>) -> Option<(usize, V)>,
-        watch: &[&str],
+        mut f: impl FnMut(Entry<'_, W>) -> Option<Derived<V>>,
         room: (usize, usize),
     ) -> (Self, Vec<usize>) {
-        // One bit per watched key: most keys are ruled out by one test.
-        let bloom = watch.iter().fold(0, |mask, key| mask | sketch(key));
         let mut slots = Vec::with_capacity(other.slots.len() + room.0);
         let mut watched = Vec::new();
         let mut live = 0;
         for slot in &other.slots {
-            let key = other.key(slot);
-            let Some((drop, value)) = f(key, LazyValue::new(other, slot)) else {
+            let Some(Derived { drop, value, watch }) = f(Entry::new(other, slot)) else {
                 continue;
             };
-            let (Some(kept), Some(key_len)) = (key.get(drop..), slot.key_len.checked_sub(drop)) else {
+            let Some(key_len) = slot.key_len.checked_sub(drop) else {
                 continue;
             };
-            if bloom & sketch(kept) != 0 && watch.contains(&kept) {
+            if watch {
                 watched.push(slots.len());
             }
             let derived = Slot {
@@ -474,12 +481,12 @@ impl<V: Copy> TextMap<V> {
         }
     }
 
-    /// Copies the entries of `other` whose key passes `keep`, converting
-    /// each value with `value`.
+    /// Copies the entries of `other` that pass `keep`, converting each
+    /// value with `value`.
     pub(crate) fn copy_from<W: Copy>(
         &mut self,
         other: &TextMap<W>,
-        mut keep: impl FnMut(&str) -> bool,
+        mut keep: impl FnMut(Entry<'_, W>) -> bool,
         mut value: impl FnMut(W) -> V,
     ) {
         // Into an empty map, `other`'s distinct keys need no lookup.
@@ -489,7 +496,7 @@ impl<V: Copy> TextMap<V> {
             Lookup::Index
         };
         for slot in &other.slots {
-            if !keep(other.key(slot)) {
+            if !keep(Entry::new(other, slot)) {
                 continue;
             }
             let copy = Slot {
