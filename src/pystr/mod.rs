@@ -61,6 +61,14 @@ pub(crate) fn python_str_truncated(value: &Value, limit: usize) -> String {
 pub(crate) fn write_python_str_truncated(out: &mut String, value: PropertyValue<'_>, limit: usize) {
     match value {
         PropertyValue::Str(s) => out.push_str(safe_truncate(s, limit)),
+        // The common scalars, inline; at most 20 bytes, so no limit in use
+        // cuts them.
+        PropertyValue::Json(Value::Bool(b)) if limit >= 20 => out.push_str(if *b { "True" } else { "False" }),
+        PropertyValue::Json(Value::Number(n)) if limit >= 20 && n.is_i64() => {
+            if let Some(i) = n.as_i64() {
+                IntText::of_i64(i).write_to(out);
+            }
+        }
         PropertyValue::Json(value) => write_json_python_str_truncated(out, value, limit),
     }
 }
@@ -155,7 +163,7 @@ fn write_nested(out: &mut String, value: &Value, limit: usize, style: Style) {
 /// everything with a fraction or exponent is a `float`.
 fn write_number(out: &mut String, n: &Number) {
     if let Some(i) = n.as_i64() {
-        out.push_str(IntText::of_i64(i).as_str());
+        IntText::of_i64(i).write_to(out);
     } else if let Some(u) = n.as_u64() {
         write_decimal(out, u);
     } else {
@@ -173,7 +181,7 @@ fn write_number(out: &mut String, n: &Number) {
 /// The decimal digits of `n` (what `write!` gives, without the formatting
 /// machinery: integers are the commonest non-string property values).
 fn write_decimal(out: &mut String, n: u64) {
-    out.push_str(IntText::new(n, false).as_str());
+    IntText::new(n, false).write_to(out);
 }
 
 /// An integer's decimal text on the stack.
@@ -208,6 +216,13 @@ impl IntText {
 
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(self.digits.get(self.start..).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Appends the text to `out` (ASCII, so without the UTF-8 check of
+    /// [`as_str`](Self::as_str)).
+    pub(crate) fn write_to(&self, out: &mut String) {
+        let digits = self.digits.get(self.start..).unwrap_or_default();
+        out.extend(digits.iter().map(|&b| char::from(b)));
     }
 }
 
@@ -455,10 +470,35 @@ mod tests {
     fn integers_print_as_format_prints_them() {
         for i in [0, 1, -1, 9, 10, -10, 12345, i64::MAX, i64::MIN] {
             assert_eq!(IntText::of_i64(i).as_str(), i.to_string());
+            let mut out = String::from("x");
+            IntText::of_i64(i).write_to(&mut out);
+            assert_eq!(out, format!("x{i}"));
         }
         for u in [u64::MAX, 10_000_000_000_000_000_000] {
             assert_eq!(IntText::new(u, false).as_str(), u.to_string());
             assert_eq!(IntText::new(u, true).as_str(), format!("-{u}"));
+        }
+    }
+
+    #[test]
+    fn scalars_written_inline_match_the_general_path() {
+        let values = [
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-7),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!(1.5),
+        ];
+        for value in &values {
+            for limit in [0, 1, 4, 5, 19, 20, 255] {
+                let mut inline = String::new();
+                write_python_str_truncated(&mut inline, PropertyValue::of(value), limit);
+                let mut general = String::new();
+                write_json_python_str_truncated(&mut general, value, limit);
+                assert_eq!(inline, general, "{value} at {limit}");
+            }
         }
     }
 
