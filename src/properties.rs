@@ -367,7 +367,11 @@ impl Properties {
         };
         props.map.merge_duplicates(&mut watched);
         for (key, value) in extras {
-            let found = watched.iter().copied().find(|&p| props.map.is_at(p, key));
+            let found = watched
+                .as_slice()
+                .iter()
+                .copied()
+                .find(|&p| props.map.is_at(p, key));
             let slot = props.write(key, value);
             match props.map.file_at(slot, found) {
                 Some(old) => {

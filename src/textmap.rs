@@ -89,6 +89,73 @@ impl<'a, V: Copy> Entry<'a, V> {
     }
 }
 
+/// Positions of entries: up to 16 without an allocation (the flows watch a
+/// few keys), any number beyond.
+#[derive(Debug)]
+pub(crate) enum Positions {
+    Few([usize; 16], usize),
+    Many(Vec<usize>),
+}
+
+impl Default for Positions {
+    fn default() -> Self {
+        Positions::Few([0; 16], 0)
+    }
+}
+
+impl Positions {
+    pub(crate) fn push(&mut self, position: usize) {
+        match self {
+            Positions::Few(few, len) => match few.get_mut(*len) {
+                Some(free) => {
+                    *free = position;
+                    *len += 1;
+                }
+                None => {
+                    let mut many = few.to_vec();
+                    many.push(position);
+                    *self = Positions::Many(many);
+                }
+            },
+            Positions::Many(many) => many.push(position),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[usize] {
+        match self {
+            Positions::Few(few, len) => few.get(..*len).unwrap_or_default(),
+            Positions::Many(many) => many,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [usize] {
+        match self {
+            Positions::Few(few, len) => few.get_mut(..*len).unwrap_or_default(),
+            Positions::Many(many) => many,
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(usize) -> bool) {
+        match self {
+            Positions::Few(few, len) => {
+                let mut kept = 0;
+                for i in 0..*len {
+                    if let Some(&p) = few.get(i) {
+                        if keep(p) {
+                            if let Some(to) = few.get_mut(kept) {
+                                *to = p;
+                            }
+                            kept += 1;
+                        }
+                    }
+                }
+                *len = kept;
+            }
+            Positions::Many(many) => many.retain(|&p| keep(p)),
+        }
+    }
+}
+
 /// What [`TextMap::derive_from`] makes of an entry: its key without the
 /// first `drop` bytes, with `value`; `watch` to have its position
 /// reported.
@@ -400,9 +467,9 @@ impl<V: Copy> TextMap<V> {
         other: &TextMap<W>,
         mut f: impl FnMut(Entry<'_, W>) -> Option<Derived<V>>,
         room: (usize, usize),
-    ) -> (Self, Vec<usize>) {
+    ) -> (Self, Positions) {
         let mut slots = Vec::with_capacity(other.slots.len() + room.0);
-        let mut watched = Vec::new();
+        let mut watched = Positions::default();
         let mut live = 0;
         for slot in &other.slots {
             let Some(Derived { drop, value, watch }) = f(Entry::new(other, slot)) else {
@@ -440,10 +507,10 @@ impl<V: Copy> TextMap<V> {
     /// earlier one's place. `positions` is updated to the entries' new
     /// positions. For the few entries [`derive_from`](Self::derive_from)
     /// reports.
-    pub(crate) fn merge_duplicates(&mut self, positions: &mut Vec<usize>) {
+    pub(crate) fn merge_duplicates(&mut self, positions: &mut Positions) {
         let mut merged: Vec<usize> = Vec::new();
-        for (a, &i) in positions.iter().enumerate() {
-            for &j in positions.iter().skip(a + 1) {
+        for (a, &i) in positions.as_slice().iter().enumerate() {
+            for &j in positions.as_slice().iter().skip(a + 1) {
                 let Some(later) = self.slots.get(j).copied() else {
                     continue;
                 };
@@ -467,8 +534,8 @@ impl<V: Copy> TextMap<V> {
             position += 1;
             kept
         });
-        positions.retain(|p| !merged.contains(p));
-        for p in positions.iter_mut() {
+        positions.retain(|p| !merged.contains(&p));
+        for p in positions.as_mut_slice() {
             *p -= merged.iter().filter(|&&m| m < *p).count();
         }
         self.index = OnceLock::new();
@@ -509,5 +576,31 @@ impl<V: Copy> TextMap<V> {
             self.file(copy, lookup);
         }
         self.compact_if_sparse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_keep_order_past_the_inline_room() {
+        for count in [0, 1, 15, 16, 17, 40] {
+            let mut positions = Positions::default();
+            for p in 0..count {
+                positions.push(p * 3);
+            }
+            let all: Vec<usize> = (0..count).map(|p| p * 3).collect();
+            assert_eq!(positions.as_slice(), all.as_slice(), "{count}");
+            positions.retain(|p| p % 2 == 0);
+            for p in positions.as_mut_slice() {
+                *p += 1;
+            }
+            let kept: Vec<usize> = all.iter().filter(|&&p| p % 2 == 0).map(|p| p + 1).collect();
+            assert_eq!(positions.as_slice(), kept.as_slice(), "{count}");
+            positions.push(1000);
+            assert_eq!(positions.as_slice().last(), Some(&1000), "{count}");
+            assert_eq!(positions.as_slice().len(), kept.len() + 1, "{count}");
+        }
     }
 }
