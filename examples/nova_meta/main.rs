@@ -38,6 +38,8 @@ fn run(input: impl Read, output: impl Write) -> io::Result<()> {
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let mut out = BufWriter::with_capacity(64 * 1024, output);
     let mut line = Vec::new();
+    // One answer buffer for the whole stream: results are written into it.
+    let mut answer = Vec::new();
     loop {
         // Flush before a read that may block, so an interactive caller gets
         // each answer without waiting for more input.
@@ -51,11 +53,14 @@ fn run(input: impl Read, output: impl Write) -> io::Result<()> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let answer = catch_unwind(AssertUnwindSafe(|| ops::answer_line(&line))).unwrap_or_else(|_| {
-            Failure::new("internal", "the request made nova_meta fail; please report it").to_line()
-        });
-        out.write_all(answer.as_bytes())?;
-        out.write_all(b"\n")?;
+        answer.clear();
+        if catch_unwind(AssertUnwindSafe(|| ops::write_answer(&line, &mut answer))).is_err() {
+            answer.clear();
+            let failure = Failure::new("internal", "the request made nova_meta fail; please report it");
+            answer.extend_from_slice(failure.to_line().as_bytes());
+        }
+        answer.push(b'\n');
+        out.write_all(&answer)?;
     }
     out.flush()
 }

@@ -12,7 +12,6 @@ use nova_sysmeta::{
     reset_image_metadata_with_policy,
 };
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::request::{Failure, Request};
@@ -43,19 +42,28 @@ pub const OPS: [&str; 21] = [
     "lineage",
 ];
 
-/// The result line for one request line: `{"ok": ...}` or `{"error": ...}`,
-/// as JSON text (without the newline).
-pub fn answer_line(line: &[u8]) -> String {
-    match dispatch(line) {
-        Ok(result) => {
-            let mut out = String::with_capacity(result.get().len() + 8);
-            out.push_str("{\"ok\":");
-            out.push_str(result.get());
-            out.push('}');
-            out
+/// Appends the result line for one request line to `out`: `{"ok": ...}`
+/// or `{"error": ...}`, as JSON text (without the newline). The result is
+/// written straight into `out`; an error drops what was written of it.
+pub fn write_answer(line: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(b"{\"ok\":");
+    match dispatch(line, out) {
+        Ok(()) => out.push(b'}'),
+        Err(failure) => {
+            out.truncate(start);
+            out.extend_from_slice(failure.to_line().as_bytes());
         }
-        Err(failure) => failure.to_line(),
     }
+}
+
+/// [`write_answer`] as a string of its own.
+#[allow(dead_code)] // read by the fuzz targets and the tests
+pub fn answer_line(line: &[u8]) -> String {
+    let mut out = Vec::new();
+    write_answer(line, &mut out);
+    // serde_json writes UTF-8 only.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// [`answer_line`] read back as a JSON value.
@@ -66,8 +74,9 @@ pub fn answer(line: &[u8]) -> Value {
         .unwrap_or_else(|e| json!({"error": {"kind": "internal", "message": e.to_string()}}))
 }
 
-/// Runs the op of the request on `line` and returns its `ok` result.
-pub fn dispatch(line: &[u8]) -> Result<Answer, Failure> {
+/// Runs the op of the request on `line` and appends its `ok` result to
+/// `out`; on an error, `out` may hold part of a result.
+pub fn dispatch(line: &[u8], out: &mut Vec<u8>) -> Result<(), Failure> {
     let req = &mut Request::parse(line)?;
     let op: String = match req.optional("op") {
         Ok(Some(op)) => op,
@@ -75,56 +84,56 @@ pub fn dispatch(line: &[u8]) -> Result<Answer, Failure> {
         Err(_) => return Err(Failure::new("invalid_value", "field `op` must be a string")),
     };
     match op.as_str() {
-        "system_metadata_from_image" => system_metadata_from_image_op(req),
-        "image_from_system_metadata" => image_from_system_metadata_op(req),
-        "populate_for_create" => populate_for_create_op(req),
-        "reset_image_metadata" => reset_image_metadata_op(req),
-        "initialize_snapshot_metadata" => snapshot_op(req, None),
+        "system_metadata_from_image" => system_metadata_from_image_op(req, out),
+        "image_from_system_metadata" => image_from_system_metadata_op(req, out),
+        "populate_for_create" => populate_for_create_op(req, out),
+        "reset_image_metadata" => reset_image_metadata_op(req, out),
+        "initialize_snapshot_metadata" => snapshot_op(req, out, None),
         "create_image" => {
             let image_type: ImageType = req.field("image_type")?;
-            snapshot_op(req, Some(image_type))
+            snapshot_op(req, out, Some(image_type))
         }
-        "backup" => backup_op(req),
-        "rotate_backups" => rotate_backups_op(req),
-        "shelve" => shelve_op(req),
-        "record_shelved" => record_shelved_op(req),
+        "backup" => backup_op(req, out),
+        "rotate_backups" => rotate_backups_op(req, out),
+        "shelve" => shelve_op(req, out),
+        "record_shelved" => record_shelved_op(req, out),
         "remove_shelved_keys" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
-            to_value(remove_shelved_keys(&sm))
+            emit(out, remove_shelved_keys(&sm))
         }
         "ensure_base_image_ref" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let image_ref: String = req.field("image_ref")?;
-            to_value(ensure_base_image_ref(&sm, &image_ref)?)
+            emit(out, ensure_base_image_ref(&sm, &image_ref)?)
         }
-        "snapshot_volume_backed" => snapshot_volume_backed_op(req),
-        "finalize_snapshot_upload" => finalize_snapshot_upload_op(req),
+        "snapshot_volume_backed" => snapshot_volume_backed_op(req, out),
+        "finalize_snapshot_upload" => finalize_snapshot_upload_op(req, out),
         "to_glance" => {
             let image: ImageMeta = req.field("image")?;
-            to_value(to_glance(&image)?)
+            emit(out, to_glance(&image)?)
         }
         "from_glance" => {
             let body: Map<String, Value> = req.field("image")?;
-            to_value(from_glance(&body)?)
+            emit(out, from_glance(&body)?)
         }
         "from_rows" => {
             let rows: Vec<MetadataRow> = req.field("rows")?;
             let include_deleted: bool = req.or_default("include_deleted")?;
-            to_value(metadata_to_dict(&rows, include_deleted)?)
+            emit(out, metadata_to_dict(&rows, include_deleted)?)
         }
         "image_from_volume" => {
             let volume: Volume = req.field("volume")?;
-            to_value(image_from_volume(&volume)?)
+            emit(out, image_from_volume(&volume)?)
         }
         "audit" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let facts: InstanceFacts = req.or_default("instance")?;
-            to_value(json!({"findings": audit(&sm, &facts)}))
+            emit(out, json!({"findings": audit(&sm, &facts)}))
         }
         "repair" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let facts: InstanceFacts = req.or_default("instance")?;
-            to_value(repair(&sm, &facts))
+            emit(out, repair(&sm, &facts))
         }
         "lineage" => {
             let instance: Value = req.field("instance")?;
@@ -139,58 +148,50 @@ pub fn dispatch(line: &[u8]) -> Result<Answer, Failure> {
                 }
             };
             let images: Vec<ImageRecord> = req.field("images")?;
-            to_value(lineage(&image_ref, &images))
+            emit(out, lineage(&image_ref, &images))
         }
         other => Err(Failure::new("unknown_op", format!("unknown op `{other}`"))),
     }
 }
 
-/// An op's result, serialized.
-pub type Answer = Box<RawValue>;
-
-fn to_value(result: impl Serialize) -> Result<Answer, Failure> {
-    serde_json::value::to_raw_value(&result).map_err(|e| Failure::new("internal", e.to_string()))
+/// Appends an op's result to `out`, as JSON text.
+fn emit(out: &mut Vec<u8>, result: impl Serialize) -> Result<(), Failure> {
+    serde_json::to_writer(out, &result).map_err(|e| Failure::new("internal", e.to_string()))
 }
 
-fn system_metadata_from_image_op(req: &mut Request) -> Result<Answer, Failure> {
+fn system_metadata_from_image_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let image: ImageMeta = req.field("image")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
-    to_value(system_metadata_from_image(&image, flavor.as_ref())?)
+    emit(out, system_metadata_from_image(&image, flavor.as_ref())?)
 }
 
-fn image_from_system_metadata_op(req: &mut Request) -> Result<Answer, Failure> {
+fn image_from_system_metadata_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
-    to_value(image_from_system_metadata(&sm))
+    emit(out, image_from_system_metadata(&sm))
 }
 
-fn populate_for_create_op(req: &mut Request) -> Result<Answer, Failure> {
+fn populate_for_create_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let image: ImageMeta = req.field("image")?;
     let image_ref: String = req.field("image_ref")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
     let context: RequestContext = req.field("context")?;
     let existing: SystemMetadata = req.or_default("system_metadata")?;
-    to_value(populate_for_create(
-        &image,
-        &image_ref,
-        flavor.as_ref(),
-        &context,
-        &existing,
-    )?)
+    emit(
+        out,
+        populate_for_create(&image, &image_ref, flavor.as_ref(), &context, &existing)?,
+    )
 }
 
-fn reset_image_metadata_op(req: &mut Request) -> Result<Answer, Failure> {
+fn reset_image_metadata_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let image: ImageMeta = req.field("image")?;
     let image_id: String = req.field("image_id")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
     let policy: BaseImageRefPolicy = req.or_default("base_image_ref_policy")?;
-    to_value(reset_image_metadata_with_policy(
-        &sm,
-        &image,
-        &image_id,
-        flavor.as_ref(),
-        policy,
-    )?)
+    emit(
+        out,
+        reset_image_metadata_with_policy(&sm, &image, &image_id, flavor.as_ref(), policy)?,
+    )
 }
 
 /// The fields every snapshot-making op reads.
@@ -216,18 +217,18 @@ impl SnapshotFields {
     }
 }
 
-fn snapshot_op(req: &mut Request, image_type: Option<ImageType>) -> Result<Answer, Failure> {
+fn snapshot_op(req: &mut Request, out: &mut Vec<u8>, image_type: Option<ImageType>) -> Result<(), Failure> {
     let f = SnapshotFields::read(req)?;
-    profiled(req, &f.sm, |sm| match image_type {
+    profiled(req, out, &f.sm, |sm| match image_type {
         Some(t) => create_image_metadata(&f.context, &f.instance, sm, &f.name, t, &f.extra, &f.config),
         None => initialize_snapshot_metadata(&f.context, &f.instance, sm, &f.name, &f.extra, &f.config),
     })
 }
 
-fn backup_op(req: &mut Request) -> Result<Answer, Failure> {
+fn backup_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let f = SnapshotFields::read(req)?;
     let backup_type: String = req.field("backup_type")?;
-    profiled(req, &f.sm, |sm| {
+    profiled(req, out, &f.sm, |sm| {
         backup_image_metadata(
             &f.context,
             &f.instance,
@@ -240,18 +241,21 @@ fn backup_op(req: &mut Request) -> Result<Answer, Failure> {
     })
 }
 
-fn snapshot_volume_backed_op(req: &mut Request) -> Result<Answer, Failure> {
+fn snapshot_volume_backed_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let f = SnapshotFields::read(req)?;
     let mappings: Vec<Value> = req.or_default("image_mappings")?;
-    to_value(snapshot_volume_backed(
-        &f.context,
-        &f.instance,
-        &f.sm,
-        &f.name,
-        &f.extra,
-        &mappings,
-        &f.config,
-    ))
+    emit(
+        out,
+        snapshot_volume_backed(
+            &f.context,
+            &f.instance,
+            &f.sm,
+            &f.name,
+            &f.extra,
+            &mappings,
+            &f.config,
+        ),
+    )
 }
 
 /// `non_inheritable_image_properties`, when given, replaces Nova's default.
@@ -264,15 +268,18 @@ fn config(req: &mut Request) -> Result<NovaConfig, Failure> {
     })
 }
 
-fn rotate_backups_op(req: &mut Request) -> Result<Answer, Failure> {
+fn rotate_backups_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let instance_uuid: uuid::Uuid = req.field("instance_uuid")?;
     let backup_type: String = req.field("backup_type")?;
     let rotation: usize = req.field("rotation")?;
     let images: Vec<BackupImage> = req.field("images")?;
-    to_value(json!({"delete": rotate_backups(&instance_uuid, &backup_type, rotation, &images)}))
+    emit(
+        out,
+        json!({"delete": rotate_backups(&instance_uuid, &backup_type, rotation, &images)}),
+    )
 }
 
-fn shelve_op(req: &mut Request) -> Result<Answer, Failure> {
+fn shelve_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let context: RequestContext = req.field("context")?;
@@ -280,27 +287,30 @@ fn shelve_op(req: &mut Request) -> Result<Answer, Failure> {
     let profile = profile(req)?;
     let shelved = shelve(&context, &instance, &sm, volume_backed, &config(req)?, &profile)?;
     let withheld = shelved.withheld.clone();
-    let mut out = serde_json::to_value(shelved).map_err(|e| Failure::new("internal", e.to_string()))?;
-    if let (SnapshotProfile::Hardened { .. }, Value::Object(map)) = (&profile, &mut out) {
+    let mut value = serde_json::to_value(shelved).map_err(|e| Failure::new("internal", e.to_string()))?;
+    if let (SnapshotProfile::Hardened { .. }, Value::Object(map)) = (&profile, &mut value) {
         map.insert("withheld".to_owned(), json!(withheld));
     }
-    to_value(out)
+    emit(out, value)
 }
 
-fn record_shelved_op(req: &mut Request) -> Result<Answer, Failure> {
+fn record_shelved_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let image_id: String = req.field("image_id")?;
     let host: String = req.field("host")?;
     let shelved_at: String = req.field("shelved_at")?;
-    to_value(record_shelved(&sm, &image_id, &host, &shelved_at)?)
+    emit(out, record_shelved(&sm, &image_id, &host, &shelved_at)?)
 }
 
-fn finalize_snapshot_upload_op(req: &mut Request) -> Result<Answer, Failure> {
+fn finalize_snapshot_upload_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let image: ImageMeta = req.field("image")?;
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let disk_format: String = req.field("disk_format")?;
-    to_value(finalize_snapshot_upload(&image, &sm, &instance, &disk_format))
+    emit(
+        out,
+        finalize_snapshot_upload(&image, &sm, &instance, &disk_format),
+    )
 }
 
 /// The snapshot profile: `profile` (`nova` or `hardened`) and `allow`.
@@ -321,14 +331,15 @@ fn profile(req: &mut Request) -> Result<SnapshotProfile, Failure> {
 /// `hardened`, the result is `{image, withheld}`.
 fn profiled(
     req: &mut Request,
+    out: &mut Vec<u8>,
     sm: &SystemMetadata,
     make: impl FnOnce(&SystemMetadata) -> ImageMeta,
-) -> Result<Answer, Failure> {
+) -> Result<(), Failure> {
     let profile = profile(req)?;
     let view = profile.apply(sm);
     let image = make(&view.system_metadata);
     match profile {
-        SnapshotProfile::Nova => to_value(image),
-        SnapshotProfile::Hardened { .. } => to_value(json!({"image": image, "withheld": view.withheld})),
+        SnapshotProfile::Nova => emit(out, image),
+        SnapshotProfile::Hardened { .. } => emit(out, json!({"image": image, "withheld": view.withheld})),
     }
 }
