@@ -66,7 +66,7 @@ pub(crate) fn write_python_str_truncated(out: &mut String, value: PropertyValue<
         PropertyValue::Json(Value::Bool(b)) if limit >= 20 => out.push_str(if *b { "True" } else { "False" }),
         PropertyValue::Json(Value::Number(n)) if limit >= 20 && n.is_i64() => {
             if let Some(i) = n.as_i64() {
-                IntText::of_i64(i).write_to(out);
+                write_i64(out, i);
             }
         }
         PropertyValue::Json(value) => write_json_python_str_truncated(out, value, limit),
@@ -163,7 +163,7 @@ fn write_nested(out: &mut String, value: &Value, limit: usize, style: Style) {
 /// everything with a fraction or exponent is a `float`.
 fn write_number(out: &mut String, n: &Number) {
     if let Some(i) = n.as_i64() {
-        IntText::of_i64(i).write_to(out);
+        write_i64(out, i);
     } else if let Some(u) = n.as_u64() {
         write_decimal(out, u);
     } else {
@@ -182,6 +182,32 @@ fn write_number(out: &mut String, n: &Number) {
 /// machinery: integers are the commonest non-string property values).
 fn write_decimal(out: &mut String, n: u64) {
     IntText::new(n, false).write_to(out);
+}
+
+/// The decimal text of `i`, appended to `out`. Numbers below 10,000 are
+/// pushed digit by digit: building them in a buffer first, byte by byte,
+/// and copying the buffer out stalls the CPU on reading back what it has
+/// just written.
+pub(crate) fn write_i64(out: &mut String, i: i64) {
+    let n = i.unsigned_abs();
+    if n >= 10_000 {
+        IntText::of_i64(i).write_to(out);
+        return;
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    let digit = |d: u64| char::from(b'0' + (d % 10) as u8);
+    if n >= 1000 {
+        out.push(digit(n / 1000));
+    }
+    if n >= 100 {
+        out.push(digit(n / 100));
+    }
+    if n >= 10 {
+        out.push(digit(n / 10));
+    }
+    out.push(digit(n));
 }
 
 /// An integer's decimal text on the stack.
@@ -474,7 +500,15 @@ mod tests {
             IntText::of_i64(i).write_to(&mut out);
             assert_eq!(out, format!("x{i}"));
         }
-        for u in [u64::MAX, 10_000_000_000_000_000_000] {
+        for i in (-20_000..20_000).chain([i64::MAX, i64::MIN, i64::MIN + 1]) {
+            let mut out = String::from("x");
+            write_i64(&mut out, i);
+            assert_eq!(out, format!("x{i}"));
+        }
+        // Every length, at and around each power of ten, and every small number.
+        let powers = (0..20).map(|d| 10u64.pow(d));
+        let near = powers.flat_map(|p| [p - 1, p, p + 1, p.saturating_mul(7) / 3]);
+        for u in near.chain(0..1000).chain([u64::MAX, 10_000_000_000_000_000_000]) {
             assert_eq!(IntText::new(u, false).as_str(), u.to_string());
             assert_eq!(IntText::new(u, true).as_str(), format!("-{u}"));
         }
