@@ -134,32 +134,68 @@ FLOOR = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--root", required=True)
-    args = ap.parse_args()
-    nova.conf.CONF([], project="nova", default_config_files=[])
-    failed = []
-    print("%-30s %5s %12s %12s %9s %14s" % ("op", "props", "crate (us)", "Nova (us)", "Nova/crate",
-                                           "crate/clone"))
+def measure(root):
+    """One run: each op at each size, as rows of (op, n, crate ns, floor ns,
+    Nova ns), the crate's from the criterion results just written."""
+    rows = []
     for n in (10, 50, 500):
         ops = nova_ops(n)
         group = "core_%d" % n
         for op in OPS:
-            ours = criterion_ns(args.root, group, op)
-            floor = sum(criterion_ns(args.root, group, name) for name in FLOOR[op])
-            theirs = time_ns(ops[op])
-            speedup, over_floor = theirs / ours, ours / floor
-            print("%-30s %5d %12.2f %12.2f %8.1fx %13.2fx" % (op, n, ours / 1e3, theirs / 1e3, speedup,
-                                                              over_floor))
-            if speedup < 50:
-                failed.append("%s at %d: %.1fx faster than Nova (target 50x)" % (op, n, speedup))
-            if n == 50 and over_floor > 3:
-                failed.append("%s at 50: %.2fx the clone (target 3x)" % (op, over_floor))
+            ours = criterion_ns(root, group, op)
+            floor = sum(criterion_ns(root, group, name) for name in FLOOR[op])
+            rows.append({"op": op, "n": n, "crate": ours, "floor": floor, "nova": time_ns(ops[op])})
+    return rows
+
+
+def report(runs):
+    """The table of one run, or, for several, the median of each ratio over
+    the runs with its range; MISSED lines judge the median."""
+    failed = []
+    several = len(runs) > 1
+    print("%-30s %5s %12s %12s %9s %14s%s" % ("op", "props", "crate (us)", "Nova (us)", "Nova/crate",
+                                             "crate/clone", "   ranges over %d runs" % len(runs) if several else ""))
+    for i, row in enumerate(runs[0]):
+        cells = [run[i] for run in runs]
+        speedups = [c["nova"] / c["crate"] for c in cells]
+        over_floors = [c["crate"] / c["floor"] for c in cells]
+        ours = statistics.median(c["crate"] for c in cells)
+        theirs = statistics.median(c["nova"] for c in cells)
+        speedup, over_floor = statistics.median(speedups), statistics.median(over_floors)
+        line = "%-30s %5d %12.2f %12.2f %8.1fx %13.2fx" % (row["op"], row["n"], ours / 1e3, theirs / 1e3, speedup,
+                                                          over_floor)
+        if several:
+            line += "   %.1f-%.1fx, %.2f-%.2fx" % (min(speedups), max(speedups), min(over_floors), max(over_floors))
+        print(line)
+        if speedup < 50:
+            failed.append("%s at %d: %.1fx faster than Nova (target 50x)" % (row["op"], row["n"], speedup))
+        if row["n"] == 50 and over_floor > 3:
+            failed.append("%s at 50: %.2fx the clone (target 3x)" % (row["op"], over_floor))
     print("floors: " + "; ".join("%s: %s" % (op, " + ".join(FLOOR[op])) for op in OPS))
     for line in failed:
         print("MISSED: " + line)
     return 1 if failed else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", help="measure one run against the criterion results under ROOT/target")
+    ap.add_argument("--save", help="with --root: write the run's rows to this file instead of a table")
+    ap.add_argument("--report", nargs="+", metavar="FILE", help="the table of runs saved with --save")
+    args = ap.parse_args()
+    if args.report:
+        runs = []
+        for path in args.report:
+            with open(path) as f:
+                runs.append(json.load(f))
+        return report(runs)
+    nova.conf.CONF([], project="nova", default_config_files=[])
+    rows = measure(args.root)
+    if args.save:
+        with open(args.save, "w") as f:
+            json.dump(rows, f)
+        return 0
+    return report([rows])
 
 
 if __name__ == "__main__":
