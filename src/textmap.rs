@@ -138,15 +138,14 @@ impl Positions {
     fn retain(&mut self, mut keep: impl FnMut(usize) -> bool) {
         match self {
             Positions::Few(few, len) => {
+                let all = *few;
                 let mut kept = 0;
-                for i in 0..*len {
-                    if let Some(&p) = few.get(i) {
-                        if keep(p) {
-                            if let Some(to) = few.get_mut(kept) {
-                                *to = p;
-                            }
-                            kept += 1;
+                for &p in all.iter().take(*len) {
+                    if keep(p) {
+                        if let Some(to) = few.get_mut(kept) {
+                            *to = p;
                         }
+                        kept += 1;
                     }
                 }
                 *len = kept;
@@ -202,11 +201,14 @@ impl<V> Default for TextMap<V> {
     }
 }
 
+/// The hash of `slot`'s key, read from `text`.
+fn key_hash<V>(text: &str, slot: &Slot<V>) -> u64 {
+    hash_key(text.get(slot.key()).unwrap_or_default())
+}
+
 /// The hash of the key of slot `i`, for the index to grow by.
 fn slot_hash<V>(text: &str, slots: &[Slot<V>], i: usize) -> u64 {
-    slots
-        .get(i)
-        .map_or(0, |s| hash_key(text.get(s.key()).unwrap_or_default()))
+    slots.get(i).map_or(0, |s| key_hash(text, s))
 }
 
 /// The index of `slots`, with room for as many entries as the slots have
@@ -214,8 +216,7 @@ fn slot_hash<V>(text: &str, slots: &[Slot<V>], i: usize) -> u64 {
 fn build_index<V>(text: &str, slots: &Vec<Slot<V>>) -> HashTable<usize> {
     let mut index = HashTable::with_capacity(slots.capacity());
     for (i, slot) in slots.iter().enumerate() {
-        let hash = hash_key(text.get(slot.key()).unwrap_or_default());
-        index.insert_unique(hash, i, |&j| slot_hash(text, slots, j));
+        index.insert_unique(key_hash(text, slot), i, |&j| slot_hash(text, slots, j));
     }
     index
 }
@@ -383,7 +384,7 @@ impl<V: Copy> TextMap<V> {
                     text, slots, index, ..
                 } = self;
                 if let Some(index) = index.get_mut() {
-                    let hash = hash_key(text.get(slot.key()).unwrap_or_default());
+                    let hash = key_hash(text, &slot);
                     index.insert_unique(hash, slots.len(), |&j| slot_hash(text, slots, j));
                 }
                 slots.push(slot);
@@ -400,8 +401,7 @@ impl<V: Copy> TextMap<V> {
         }
         let slot = self.slots.remove(position);
         if let Some(index) = self.index.get_mut() {
-            let hash = hash_key(self.text.get(slot.key()).unwrap_or_default());
-            if let Ok(found) = index.find_entry(hash, |&i| i == position) {
+            if let Ok(found) = index.find_entry(key_hash(&self.text, &slot), |&i| i == position) {
                 found.remove();
             }
             for i in index.iter_mut() {
