@@ -48,17 +48,12 @@ pub const VALUE_BYTES: usize = 255;
 
 /// Whether `key` is one of [`SM_SKIP_KEYS`].
 pub fn is_skip_key(key: &str) -> bool {
-    // `SM_SKIP_KEYS`, spelled as a match: one length test rejects most keys.
-    matches!(
-        key,
-        "mappings" | "block_device_mapping" | "img_mappings" | "img_block_device_mapping"
-    )
+    key_kind(key) == KeyKind::Skip
 }
 
 /// Whether `key` is one of [`SM_INHERITABLE_KEYS`].
 pub fn is_inheritable_key(key: &str) -> bool {
-    // `SM_INHERITABLE_KEYS`, spelled as a match.
-    matches!(key, "min_ram" | "min_disk" | "disk_format" | "container_format")
+    matches!(key_kind(key), KeyKind::Inheritable(_))
 }
 
 /// Whether `key` is a system-metadata key of an image property or attribute,
