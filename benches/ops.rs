@@ -12,32 +12,31 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nova_sysmeta::{
     Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SystemMetadata,
-    create_image_metadata, initialize_snapshot_metadata, populate_for_create, reset_image_metadata,
+    Value, create_image_metadata, initialize_snapshot_metadata, populate_for_create, reset_image_metadata,
     system_metadata_from_image,
 };
-use serde_json::Value;
 use uuid::Uuid;
 
 fn image(n: usize) -> ImageMeta {
-    let properties: Properties = (0..n)
-        .map(|i| {
-            let value = match i % 4 {
-                0 => Value::from(format!("value-{i:05}-xxxxxxxxxxxxxxxx")),
-                1 => Value::from(i as u64),
-                2 => Value::from(i % 8 == 2),
-                _ => Value::from("é".repeat(12)),
-            };
-            (format!("prop_{i:05}"), value)
-        })
-        .collect();
+    let properties = Properties::try_from_iter((0..n).map(|i| {
+        let value = match i % 4 {
+            0 => Value::from(format!("value-{i:05}-xxxxxxxxxxxxxxxx")),
+            1 => Value::from(i as u64),
+            2 => Value::from(i % 8 == 2),
+            _ => Value::from("é".repeat(12)),
+        };
+        (format!("prop_{i:05}"), value)
+    }))
+    .expect("flat values");
+    let mut other = nova_sysmeta::value::Dict::new();
+    other.insert("id".into(), Value::from("bbbbbbbb-0000-4000-8000-00000000000b"));
     ImageMeta {
-        id: Some("bbbbbbbb-0000-4000-8000-00000000000b".into()),
+        other,
         min_ram: Some(Minimum::Int(512)),
         min_disk: Some(Minimum::Int(10)),
         disk_format: Some("qcow2".into()),
         container_format: Some("bare".into()),
         properties,
-        ..ImageMeta::default()
     }
 }
 

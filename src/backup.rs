@@ -2,7 +2,6 @@
 //! `ComputeManager._rotate_backups` (nova/compute/manager.py).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::config::NovaConfig;
 use crate::context::RequestContext;
@@ -13,6 +12,7 @@ use crate::properties::{Properties, PropertyValue};
 use crate::snapshot::create_image_metadata;
 use crate::system_metadata::SystemMetadata;
 use crate::timestamp::Timestamp;
+use crate::value::Value;
 
 /// The image metadata of a backup (`createBackup`): [`create_image_metadata`]
 /// with [`ImageType::Backup`] and `backup_type` added to the extra
@@ -41,7 +41,7 @@ pub fn backup_image_metadata(
 ) -> ImageMeta {
     // `dict(extra_properties, backup_type=backup_type)`.
     let mut extra = extra_properties.clone();
-    extra.insert("backup_type", Value::from(backup_type));
+    extra.put_owned("backup_type", Value::from(backup_type));
     create_image_metadata(
         context,
         instance,

@@ -31,12 +31,11 @@ use crate::textmap::Lookup;
 ///
 /// ```
 /// use nova_sysmeta::{system_metadata_from_image, Flavor, ImageMeta};
-/// use serde_json::json;
 ///
-/// let image: ImageMeta = serde_json::from_value(json!({
+/// let image: ImageMeta = serde_json::from_str(r#"{
 ///     "min_disk": 10, "disk_format": "qcow2",
-///     "properties": {"os_type": "linux", "hw_rng": true, "mappings": [1]},
-/// })).unwrap();
+///     "properties": {"os_type": "linux", "hw_rng": true, "mappings": [1]}
+/// }"#).unwrap();
 /// let sm = system_metadata_from_image(&image, Some(&Flavor::new(20))).unwrap();
 /// assert_eq!(sm.iter().collect::<Vec<_>>(), [
 ///     ("image_os_type", "linux"),
@@ -172,7 +171,7 @@ fn min_disk_for_flavor(image: &ImageMeta, flavor: &Flavor) -> Result<Minimum> {
             Minimum::Int(i) => Ok(Minimum::Int((*i).max(root_gb))),
             Minimum::Text(s) => Err(Error::NotAnInteger {
                 key: "min_disk".to_owned(),
-                found: crate::pystr::python_repr(&serde_json::Value::from(s.as_str())),
+                found: crate::pystr::python_repr(&crate::value::Value::from(s.as_str())),
             }),
         },
         _ => Ok(Minimum::Int(root_gb)),

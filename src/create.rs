@@ -25,11 +25,10 @@ use crate::textmap::Lookup;
 ///
 /// ```
 /// use nova_sysmeta::{populate_for_create, ImageMeta, RequestContext, SystemMetadata};
-/// use serde_json::json;
 ///
-/// let image: ImageMeta = serde_json::from_value(json!({
-///     "id": "img-a", "properties": {"os_type": "windows"},
-/// })).unwrap();
+/// let image: ImageMeta = serde_json::from_str(r#"{
+///     "id": "img-a", "properties": {"os_type": "windows"}
+/// }"#).unwrap();
 /// let ctx = RequestContext::new("u-1", "p-1").with_names("alice", "demo");
 /// let sm = populate_for_create(&image, "img-a", None, &ctx, &SystemMetadata::new()).unwrap();
 /// assert_eq!(sm.get("image_base_image_ref"), Some("img-a"));

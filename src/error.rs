@@ -51,6 +51,15 @@ pub enum Error {
         found: String,
     },
 
+    /// A list or object nested deeper than [`crate::MAX_DEPTH`] levels.
+    /// Python gives up near the same depth (its recursion limit), so Nova
+    /// never handles one.
+    #[error("a value nests deeper than {limit} levels")]
+    TooDeep {
+        /// The limit, [`crate::MAX_DEPTH`].
+        limit: usize,
+    },
+
     /// A value of the wrong type or shape for its key.
     #[error("invalid value for `{key}`: {reason}")]
     InvalidValue {
@@ -76,7 +85,7 @@ impl Error {
             Error::KeyTooLong { .. } => "key_too_long",
             Error::ValueTooLong { .. } => "value_too_long",
             Error::NotAnInteger { .. } => "not_an_integer",
-            Error::InvalidValue { .. } => "invalid_value",
+            Error::TooDeep { .. } | Error::InvalidValue { .. } => "invalid_value",
         }
     }
 

@@ -2,12 +2,11 @@
 //! (`_translate_to_glance`, `_translate_from_glance` in
 //! nova/image/glance.py).
 
-use serde_json::{Map, Value};
-
 use crate::error::{Error, Result};
 use crate::image::ImageMeta;
 use crate::pystr::{python_int, python_json_dumps, python_repr, python_str, python_truthy};
 use crate::upload::is_unset_kernel_or_ramdisk;
+use crate::value::{Dict, Value};
 
 /// Properties Nova stores in Glance as JSON text (`_CONVERT_PROPS`).
 pub const JSON_PROPERTIES: [&str; 2] = ["block_device_mapping", "mappings"];
@@ -15,10 +14,11 @@ pub const JSON_PROPERTIES: [&str; 2] = ["block_device_mapping", "mappings"];
 /// Attributes Glance manages itself, never sent (`_remove_read_only`).
 const READ_ONLY: [&str; 4] = ["status", "updated_at", "created_at", "deleted_at"];
 
-/// Base properties of Glance's v2 image schema (python-glanceclient's
-/// bundled schema, `is_base` true): these stay top-level attributes, every
-/// other key of a Glance image is a property in Nova's dict.
-pub const GLANCE_BASE_PROPERTIES: [&str; 24] = [
+/// Base properties of the image schema the Glance server publishes
+/// (`get_base_properties` in glance/api/v2/images.py): these stay
+/// top-level attributes, every other key of a Glance image is a property in
+/// Nova's dict.
+pub const GLANCE_BASE_PROPERTIES: [&str; 25] = [
     "checksum",
     "container_format",
     "created_at",
@@ -39,6 +39,7 @@ pub const GLANCE_BASE_PROPERTIES: [&str; 24] = [
     "self",
     "size",
     "status",
+    "stores",
     "tags",
     "updated_at",
     "virtual_size",
@@ -80,24 +81,23 @@ const OMITTED: [&str; 8] = [
 ///
 /// ```
 /// use nova_sysmeta::{to_glance, ImageMeta};
-/// use serde_json::json;
 ///
-/// let image: ImageMeta = serde_json::from_value(json!({
+/// let image: ImageMeta = serde_json::from_str(r#"{
 ///     "name": "snap", "min_ram": "512", "status": "queued", "is_public": false, "size": 0,
-///     "properties": {"hw_rng": true, "block_device_mapping": [{"boot_index": 0}], "kernel_id": "None"},
-/// })).unwrap();
-/// assert_eq!(serde_json::Value::Object(to_glance(&image).unwrap()), json!({
-///     "name": "snap", "min_ram": 512, "visibility": "private",
-///     "hw_rng": "True", "block_device_mapping": "[{\"boot_index\": 0}]",
-/// }));
+///     "properties": {"hw_rng": true, "block_device_mapping": [{"boot_index": 0}], "kernel_id": "None"}
+/// }"#)?;
+/// assert_eq!(serde_json::to_string(&to_glance(&image)?)?,
+///     r#"{"min_ram":512,"name":"snap","visibility":"private","hw_rng":"True","block_device_mapping":"[{\"boot_index\": 0}]"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn to_glance(image: &ImageMeta) -> Result<Map<String, Value>> {
-    let nova = image.to_json_map();
-    let mut out = Map::with_capacity(nova.len() + image.properties.len());
+#[must_use = "the Glance body is the result"]
+pub fn to_glance(image: &ImageMeta) -> Result<Dict> {
+    let nova = image.to_dict();
+    let mut out = Dict::with_capacity(nova.len() + image.properties.len());
     for (name, value) in nova {
         match name.as_str() {
             "properties" => {
-                let Value::Object(properties) = value else {
+                let Value::Dict(properties) = value else {
                     continue;
                 };
                 for (key, value) in properties {
@@ -106,7 +106,7 @@ pub fn to_glance(image: &ImageMeta) -> Result<Map<String, Value>> {
             }
             "min_ram" | "min_disk" => {
                 let n = python_int_of(&name, &value)?;
-                out.insert(name, Value::from(n));
+                out.insert(name, Value::Int(n));
             }
             "is_public" => {
                 let public = python_truthy(&value);
@@ -125,9 +125,8 @@ pub fn to_glance(image: &ImageMeta) -> Result<Map<String, Value>> {
     Ok(out)
 }
 
-fn put_property(out: &mut Map<String, Value>, key: String, value: Value) -> Result<()> {
-    if matches!(key.as_str(), "kernel_id" | "ramdisk_id") && !matches!(value, Value::String(_) | Value::Null)
-    {
+fn put_property(out: &mut Dict, key: String, value: Value) -> Result<()> {
+    if matches!(key.as_str(), "kernel_id" | "ramdisk_id") && !matches!(value, Value::Str(_) | Value::Null) {
         return Err(Error::invalid(
             key,
             format!("expected a string, found {}", python_repr(&value)),
@@ -139,7 +138,7 @@ fn put_property(out: &mut Map<String, Value>, key: String, value: Value) -> Resu
     let value = match value {
         // _convert_to_string: mappings that are not text travel as JSON
         // text, null included ("null").
-        Value::String(_) => value,
+        Value::Str(_) => value,
         other if JSON_PROPERTIES.contains(&key.as_str()) => Value::from(python_json_dumps(&other)),
         Value::Null => Value::Null,
         other => Value::from(python_str(&other)),
@@ -149,10 +148,10 @@ fn put_property(out: &mut Map<String, Value>, key: String, value: Value) -> Resu
 }
 
 /// Python's `int(value)` of a `min_ram`/`min_disk` attribute.
-fn python_int_of(key: &str, value: &Value) -> Result<i64> {
+fn python_int_of(key: &str, value: &Value) -> Result<crate::value::Int> {
     let parsed = match value {
-        Value::String(s) => python_int(s),
-        Value::Number(n) => n.as_i64(),
+        Value::Str(s) => python_int(s),
+        Value::Int(n) => Some(n.clone()),
         _ => None,
     };
     parsed.ok_or_else(|| Error::NotAnInteger {
@@ -171,7 +170,7 @@ fn python_int_of(key: &str, value: &Value) -> Result<i64> {
 /// property, and `block_device_mapping`/`mappings` properties given as
 /// JSON text are decoded. Nova's defaults `deleted = false` and
 /// `deleted_at`, `checksum` = null are added; `name`, `disk_format` and
-/// `container_format` default to absent (Nova's `None`).
+/// `container_format` default to `null` (Nova's `None`).
 ///
 /// # Errors
 /// [`Error::InvalidValue`] for a `block_device_mapping`/`mappings` string
@@ -179,23 +178,28 @@ fn python_int_of(key: &str, value: &Value) -> Result<i64> {
 /// [`ImageMeta`]).
 ///
 /// ```
-/// use nova_sysmeta::{from_glance, Minimum};
-/// use serde_json::json;
+/// use nova_sysmeta::{from_glance, Minimum, Value, value::Dict};
 ///
-/// let body = json!({"id": "i-1", "name": "cirros", "visibility": "public", "min_ram": 64,
-///                   "tags": [], "os_distro": "cirros", "mappings": "[{\"device\": \"vda\"}]"});
-/// let image = from_glance(body.as_object().unwrap()).unwrap();
+/// let body: Dict = serde_json::from_str(r#"{"id": "i-1", "name": "cirros", "visibility": "public",
+///     "min_ram": 64, "tags": [], "os_distro": "cirros", "mappings": "[{\"device\": \"vda\"}]"}"#)?;
+/// let image = from_glance(&body)?;
 /// assert_eq!(image.other["is_public"], true);
 /// assert_eq!(image.min_ram, Some(Minimum::Int(64)));
 /// assert_eq!(image.properties.get("os_distro").unwrap(), "cirros");
-/// assert_eq!(image.properties.get("mappings").unwrap(), json!([{"device": "vda"}]));
+/// assert_eq!(image.properties.get("mappings").unwrap().to_value(), Value::from_json(r#"[{"device": "vda"}]"#)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn from_glance(body: &Map<String, Value>) -> Result<ImageMeta> {
-    let mut out = Map::with_capacity(body.len() + 4);
+#[must_use = "the image is the result"]
+pub fn from_glance(body: &Dict) -> Result<ImageMeta> {
+    // `_extract_attributes_v2`'s starting dict.
+    let mut out = Dict::with_capacity(body.len() + 8);
     out.insert("deleted".to_owned(), Value::Bool(false));
     out.insert("deleted_at".to_owned(), Value::Null);
+    out.insert("disk_format".to_owned(), Value::Null);
+    out.insert("container_format".to_owned(), Value::Null);
+    out.insert("name".to_owned(), Value::Null);
     out.insert("checksum".to_owned(), Value::Null);
-    let mut properties = Map::new();
+    let mut properties = Dict::new();
     for (name, value) in body {
         match name.as_str() {
             n if OMITTED.contains(&n) => {}
@@ -217,12 +221,12 @@ pub fn from_glance(body: &Map<String, Value>) -> Result<ImageMeta> {
         }
     }
     for key in JSON_PROPERTIES {
-        if let Some(Value::String(text)) = properties.get(key) {
-            let decoded: Value =
-                serde_json::from_str(text).map_err(|e| Error::invalid(key, format!("not JSON text: {e}")))?;
+        if let Some(Value::Str(text)) = properties.get(key) {
+            let decoded =
+                Value::from_json(text).map_err(|e| Error::invalid(key, format!("not JSON text: {e}")))?;
             properties.insert(key.to_owned(), decoded);
         }
     }
-    out.insert("properties".to_owned(), Value::Object(properties));
+    out.insert("properties".to_owned(), Value::Dict(properties));
     ImageMeta::try_from(out)
 }

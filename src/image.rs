@@ -3,45 +3,46 @@
 use serde::de::Error as _;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::properties::{FromAny, Properties, PropertiesIn};
+use crate::properties::{Properties, PropertiesIn};
 use crate::pystr::python_repr;
 use crate::system_metadata::Text;
+use crate::value::{Dict, Value};
 
 /// Nova's internal image dict: top-level attributes plus a nested
 /// `properties` map (Glance v2 itself is flat; `nova/image/glance.py`
 /// converts between the two).
 ///
-/// The attributes Nova reads in this crate's flows are typed: `id`, `name`,
-/// `visibility` and the four inheritable keys ([`crate::SM_INHERITABLE_KEYS`]).
-/// Every other top-level attribute is kept, in order, in [`other`](Self::other).
-/// An absent attribute and a JSON `null` are both `None`, as Nova treats
-/// them alike (`image_meta.get(key)` is `None` either way).
+/// The attributes Nova reads in this crate's flows are typed: the four
+/// inheritable keys ([`crate::SM_INHERITABLE_KEYS`]). An absent one and a
+/// JSON `null` are both `None`, as Nova treats them alike
+/// (`image_meta.get(key)` is `None` either way). Every other top-level
+/// attribute (`id`, `name`, `visibility`, `status`, `size`, ...) is kept
+/// as it came, in order, in [`other`](Self::other): no flow reads it, so
+/// no value there makes one fail.
 ///
 /// ```
 /// use nova_sysmeta::{ImageMeta, Minimum};
-/// use serde_json::json;
 ///
-/// let image: ImageMeta = serde_json::from_value(json!({
+/// let image: ImageMeta = serde_json::from_str(r#"{
 ///     "id": "7a1c0d3e-0000-4000-8000-000000000001",
 ///     "min_ram": 512,
 ///     "disk_format": "qcow2",
 ///     "status": "active",
-///     "properties": {"os_type": "linux", "hw_cpu_cores": 2},
-/// })).unwrap();
+///     "visibility": 1024,
+///     "properties": {"os_type": "linux", "hw_cpu_cores": 2}
+/// }"#)?;
 /// assert_eq!(image.min_ram, Some(Minimum::Int(512)));
+/// assert_eq!(image.id(), Some("7a1c0d3e-0000-4000-8000-000000000001"));
 /// assert_eq!(image.other["status"], "active");
+/// assert_eq!(image.other["visibility"], 1024);
 /// assert_eq!(image.properties.get("hw_cpu_cores").unwrap(), 2);
+/// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageMeta {
-    /// The image's id (a UUID in Glance).
-    pub id: Option<String>,
-    /// The image's name.
-    pub name: Option<String>,
     /// `min_ram` in MiB (inheritable).
     pub min_ram: Option<Minimum>,
     /// `min_disk` in GiB (inheritable).
@@ -50,13 +51,34 @@ pub struct ImageMeta {
     pub disk_format: Option<String>,
     /// `container_format`, e.g. `bare`, `ovf` (inheritable).
     pub container_format: Option<String>,
-    /// Glance visibility.
-    pub visibility: Option<Visibility>,
     /// The nested free-form properties, in order.
     pub properties: Properties,
-    /// Every other top-level attribute (`status`, `size`, `owner`, ...), in
-    /// order.
-    pub other: Map<String, Value>,
+    /// Every other top-level attribute (`id`, `name`, `visibility`,
+    /// `status`, `size`, `owner`, ...), in order, as given.
+    pub other: Dict,
+}
+
+impl ImageMeta {
+    /// The `id` attribute, when it is a string.
+    pub fn id(&self) -> Option<&str> {
+        self.other.get("id").and_then(Value::as_str)
+    }
+
+    /// The `name` attribute, when it is a string.
+    ///
+    /// ```
+    /// use nova_sysmeta::ImageMeta;
+    /// let image: ImageMeta = serde_json::from_str(r#"{"name": "cirros"}"#).unwrap();
+    /// assert_eq!(image.name(), Some("cirros"));
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.other.get("name").and_then(Value::as_str)
+    }
+
+    /// The `visibility` attribute, when it is a string.
+    pub fn visibility(&self) -> Option<&str> {
+        self.other.get("visibility").and_then(Value::as_str)
+    }
 }
 
 /// A `min_ram` or `min_disk` value.
@@ -100,15 +122,14 @@ impl Minimum {
     fn from_json(key: &str, value: &Value) -> Result<Option<Self>> {
         match value {
             Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(Minimum::Text(s.clone()))),
-            Value::Number(n) => {
-                n.as_i64()
-                    .map(|i| Some(Minimum::Int(i)))
-                    .ok_or_else(|| Error::NotAnInteger {
-                        key: key.to_owned(),
-                        found: python_repr(value),
-                    })
-            }
+            Value::Str(s) => Ok(Some(Minimum::Text(s.clone()))),
+            Value::Int(n) => n
+                .as_i64()
+                .map(|i| Some(Minimum::Int(i)))
+                .ok_or_else(|| Error::NotAnInteger {
+                    key: key.to_owned(),
+                    found: python_repr(value),
+                }),
             other => Err(Error::NotAnInteger {
                 key: key.to_owned(),
                 found: python_repr(other),
@@ -140,63 +161,10 @@ impl From<i64> for Minimum {
     }
 }
 
-/// Glance v2 image visibility.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    /// Everyone sees it.
-    Public,
-    /// Only the owner's project.
-    Private,
-    /// The owner and the image's members.
-    Shared,
-    /// Everyone may use it; not listed by default.
-    Community,
-}
-
-impl Visibility {
-    /// The Glance spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Public => "public",
-            Visibility::Private => "private",
-            Visibility::Shared => "shared",
-            Visibility::Community => "community",
-        }
-    }
-}
-
-impl fmt::Display for Visibility {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Visibility {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "public" => Ok(Visibility::Public),
-            "private" => Ok(Visibility::Private),
-            "shared" => Ok(Visibility::Shared),
-            "community" => Ok(Visibility::Community),
-            _ => Err(Error::invalid(
-                "visibility",
-                format!("expected public, private, shared or community, found {s:?}"),
-            )),
-        }
-    }
-}
-
-/// Keys [`ImageMeta`] keeps in typed fields (and `properties`).
-fn is_typed_key(key: &str) -> bool {
-    key == "properties" || TYPED_KEYS.contains(&key)
-}
-
 fn optional_string(key: &str, value: Value) -> Result<Option<String>> {
     match value {
         Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s)),
+        Value::Str(s) => Ok(Some(s)),
         other => Err(Error::invalid(
             key,
             format!("expected a string, found {}", python_repr(&other)),
@@ -208,11 +176,11 @@ fn optional_string(key: &str, value: Value) -> Result<Option<String>> {
 /// with duplicate keys only the last value counts, as in a JSON map).
 #[derive(Default)]
 struct ImageParts {
-    /// `id`, `name`, `min_ram`, `min_disk`, `disk_format`,
-    /// `container_format`, `visibility`, in that order.
-    typed: [Option<Value>; 7],
+    /// `min_ram`, `min_disk`, `disk_format`, `container_format`, in that
+    /// order.
+    typed: [Option<Value>; 4],
     properties: Option<PropertiesIn>,
-    other: Map<String, Value>,
+    other: Dict,
     /// The typed keys (positions in [`TYPED_KEYS`], 7 for `properties`) in
     /// the order first met: they are checked in that order, so the error
     /// reported is the first in the object, as when reading from a map.
@@ -220,15 +188,7 @@ struct ImageParts {
 }
 
 /// The top-level attributes [`ImageMeta`] types, in its fields' order.
-const TYPED_KEYS: [&str; 7] = [
-    "id",
-    "name",
-    "min_ram",
-    "min_disk",
-    "disk_format",
-    "container_format",
-    "visibility",
-];
+const TYPED_KEYS: [&str; 4] = ["min_ram", "min_disk", "disk_format", "container_format"];
 
 impl ImageParts {
     /// Where the value of `key` goes, if it is typed (or `properties`).
@@ -261,14 +221,16 @@ impl ImageParts {
                 .and_then(Option::take)
                 .unwrap_or(Value::Null);
             let key = TYPED_KEYS.get(at).copied().unwrap_or("properties");
+            if at < TYPED_KEYS.len() && value.is_null() {
+                // Nova keeps an explicit null (`_translate_to_glance` sends
+                // it on); the typed field stays `None`.
+                image.other.insert(key.to_owned(), Value::Null);
+            }
             match at {
-                0 => image.id = optional_string(key, value)?,
-                1 => image.name = optional_string(key, value)?,
-                2 => image.min_ram = Minimum::from_json(key, &value)?,
-                3 => image.min_disk = Minimum::from_json(key, &value)?,
-                4 => image.disk_format = optional_string(key, value)?,
-                5 => image.container_format = optional_string(key, value)?,
-                6 => image.visibility = optional_string(key, value)?.map(|s| s.parse()).transpose()?,
+                0 => image.min_ram = Minimum::from_json(key, &value)?,
+                1 => image.min_disk = Minimum::from_json(key, &value)?,
+                2 => image.disk_format = optional_string(key, value)?,
+                3 => image.container_format = optional_string(key, value)?,
                 _ => {
                     image.properties = match self.properties.take() {
                         None => Properties::new(),
@@ -287,15 +249,15 @@ impl ImageParts {
     }
 }
 
-impl TryFrom<Map<String, Value>> for ImageMeta {
+impl TryFrom<Dict> for ImageMeta {
     type Error = Error;
 
     /// Reads a JSON object in Nova's internal image-dict layout.
-    fn try_from(map: Map<String, Value>) -> Result<Self> {
+    fn try_from(map: Dict) -> Result<Self> {
         let mut parts = ImageParts::default();
         for (key, value) in map {
             if key == "properties" {
-                parts.set_properties(PropertiesIn::from_value(value));
+                parts.set_properties(PropertiesIn::from_value(value)?);
             } else if let Some(slot) = parts.slot(&key) {
                 *slot = Some(value);
             } else {
@@ -311,7 +273,7 @@ impl TryFrom<Value> for ImageMeta {
 
     fn try_from(value: Value) -> Result<Self> {
         match value {
-            Value::Object(map) => ImageMeta::try_from(map),
+            Value::Dict(map) => ImageMeta::try_from(map),
             other => Err(Error::invalid(
                 "image",
                 format!("expected an object, found {}", python_repr(&other)),
@@ -321,19 +283,31 @@ impl TryFrom<Value> for ImageMeta {
 }
 
 impl ImageMeta {
+    /// Whether an entry of [`other`](Self::other) named `key` stands behind
+    /// a typed field that is set (or is `properties`), and so is left out.
+    fn shadowed(&self, key: &str) -> bool {
+        match key {
+            "properties" => true,
+            "min_ram" => self.min_ram.is_some(),
+            "min_disk" => self.min_disk.is_some(),
+            "disk_format" => self.disk_format.is_some(),
+            "container_format" => self.container_format.is_some(),
+            _ => false,
+        }
+    }
+
     /// The image as a JSON object in Nova's layout: typed attributes first,
     /// then the other attributes in order, then `properties`. An entry of
-    /// [`other`](Self::other) named like a typed attribute or `properties`
-    /// is left out (the typed field is the one that counts).
-    pub fn to_json_map(&self) -> Map<String, Value> {
-        let mut map = Map::with_capacity(self.other.len() + 8);
+    /// [`other`](Self::other) named `properties`, or like a typed attribute
+    /// that is set, is left out (the typed field is the one that counts); a
+    /// `null` there stands for an attribute given as `null`.
+    pub fn to_dict(&self) -> Dict {
+        let mut map = Dict::with_capacity(self.other.len() + 8);
         let mut put = |key: &str, value: Option<Value>| {
             if let Some(value) = value {
                 map.insert(key.to_owned(), value);
             }
         };
-        put("id", self.id.as_deref().map(Value::from));
-        put("name", self.name.as_deref().map(Value::from));
         put("min_ram", self.min_ram.as_ref().map(Minimum::to_json));
         put("min_disk", self.min_disk.as_ref().map(Minimum::to_json));
         put("disk_format", self.disk_format.as_deref().map(Value::from));
@@ -341,8 +315,7 @@ impl ImageMeta {
             "container_format",
             self.container_format.as_deref().map(Value::from),
         );
-        put("visibility", self.visibility.map(|v| Value::from(v.as_str())));
-        for (key, value) in self.other.iter().filter(|(k, _)| !is_typed_key(k)) {
+        for (key, value) in self.other.iter().filter(|(k, _)| !self.shadowed(k)) {
             map.insert(key.clone(), value.clone());
         }
         map.insert("properties".to_owned(), Value::from(&self.properties));
@@ -351,17 +324,11 @@ impl ImageMeta {
 }
 
 impl Serialize for ImageMeta {
-    /// The same layout as [`ImageMeta::to_json_map`], written without
+    /// The same layout as [`ImageMeta::to_dict`], written without
     /// copying the properties.
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        if let Some(id) = &self.id {
-            map.serialize_entry("id", id)?;
-        }
-        if let Some(name) = &self.name {
-            map.serialize_entry("name", name)?;
-        }
         if let Some(m) = &self.min_ram {
             map.serialize_entry("min_ram", &m.to_json())?;
         }
@@ -374,10 +341,7 @@ impl Serialize for ImageMeta {
         if let Some(f) = &self.container_format {
             map.serialize_entry("container_format", f)?;
         }
-        if let Some(v) = self.visibility {
-            map.serialize_entry("visibility", v.as_str())?;
-        }
-        for (key, value) in self.other.iter().filter(|(k, _)| !is_typed_key(k)) {
+        for (key, value) in self.other.iter().filter(|(k, _)| !self.shadowed(k)) {
             map.serialize_entry(key, value)?;
         }
         map.serialize_entry("properties", &self.properties)?;
@@ -386,7 +350,7 @@ impl Serialize for ImageMeta {
 }
 
 impl<'de> Deserialize<'de> for ImageMeta {
-    /// Reads the object as [`TryFrom<Map>`](ImageMeta::try_from) does, with
+    /// Reads the object as [`TryFrom<Dict>`](ImageMeta::try_from) does, with
     /// the same errors, but `properties` straight into [`Properties`]
     /// (strings not copied twice, no `Value` tree).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {

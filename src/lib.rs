@@ -16,19 +16,18 @@
 //!
 //! ```
 //! use nova_sysmeta::*;
-//! use serde_json::json;
 //! use uuid::Uuid;
 //!
-//! let image_a: ImageMeta = serde_json::from_value(json!({
+//! let image_a: ImageMeta = serde_json::from_str(r#"{
 //!     "id": "aaaaaaaa-0000-4000-8000-000000000001",
 //!     "min_disk": 40, "disk_format": "qcow2", "container_format": "bare",
-//!     "properties": {"os_type": "windows", "hw_firmware_type": "uefi"},
-//! }))?;
-//! let image_b: ImageMeta = serde_json::from_value(json!({
+//!     "properties": {"os_type": "windows", "hw_firmware_type": "uefi"}
+//! }"#)?;
+//! let image_b: ImageMeta = serde_json::from_str(r#"{
 //!     "id": "bbbbbbbb-0000-4000-8000-000000000002",
 //!     "min_disk": 10, "disk_format": "raw", "container_format": "bare",
-//!     "properties": {"os_distro": "debian"},
-//! }))?;
+//!     "properties": {"os_distro": "debian"}
+//! }"#)?;
 //! let ctx = RequestContext::new("user-1", "project-1").with_names("alice", "demo");
 //! let instance = Instance::new(Uuid::parse_str("11111111-2222-4333-8444-555555555555")?, "project-1");
 //! let flavor = Flavor::new(20);
@@ -123,6 +122,7 @@ mod textmap;
 mod timestamp;
 mod truncate;
 mod upload;
+pub mod value;
 mod volume;
 
 pub use audit::{
@@ -137,7 +137,7 @@ pub use create::populate_for_create;
 pub use error::{Error, Result};
 pub use flavor::Flavor;
 pub use glance::{GLANCE_BASE_PROPERTIES, JSON_PROPERTIES, from_glance, to_glance};
-pub use image::{ImageMeta, Minimum, Visibility};
+pub use image::{ImageMeta, Minimum};
 pub use image_type::ImageType;
 pub use instance::Instance;
 pub use keys::{
@@ -158,6 +158,7 @@ pub use system_metadata::SystemMetadata;
 pub use timestamp::Timestamp;
 pub use truncate::safe_truncate;
 pub use upload::finalize_snapshot_upload;
+pub use value::{Int, MAX_DEPTH, MAX_INT_DIGITS, Value};
 pub use volume::{VIM_IMAGE_ATTRIBUTES, Volume, image_from_volume, snapshot_volume_backed};
 
 /// The README's examples, compiled and run as doc tests.

@@ -3,16 +3,15 @@
 use std::fmt;
 
 use std::borrow::Cow;
-use std::marker::PhantomData;
 
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
 
+use crate::error::Result as CrateResult;
 use crate::keys::{KeyClass, SM_IMAGE_PROP_PREFIX, sketch};
 use crate::system_metadata::SystemMetadata;
 use crate::textmap::{Derived, Entry, Lookup, Slot, TextMap};
+use crate::value::{Dict, Value};
 
 /// Up to this many keys that may meet others are compared one by one;
 /// beyond, an index finds them.
@@ -32,14 +31,14 @@ const FEW: usize = 8;
 ///
 /// ```
 /// use nova_sysmeta::{Properties, PropertyValue};
-/// use serde_json::json;
 ///
-/// let mut props: Properties = serde_json::from_value(json!({"os_type": "linux", "hw_cpu_cores": 2})).unwrap();
-/// props.insert("os_type", "windows");
+/// let mut props: Properties = serde_json::from_str(r#"{"os_type": "linux", "hw_cpu_cores": 2}"#)?;
+/// props.insert("os_type", "windows")?;
 /// assert_eq!(props.get("os_type"), Some(PropertyValue::Str("windows")));
-/// assert_eq!(props.get("hw_cpu_cores").unwrap(), json!(2));
+/// assert_eq!(props.get("hw_cpu_cores").unwrap(), 2);
 /// assert_eq!(props.keys().collect::<Vec<_>>(), ["os_type", "hw_cpu_cores"]);
-/// assert_eq!(serde_json::to_value(&props).unwrap(), json!({"os_type": "windows", "hw_cpu_cores": 2}));
+/// assert_eq!(serde_json::to_string(&props)?, r#"{"os_type":"windows","hw_cpu_cores":2}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct Properties {
@@ -90,20 +89,20 @@ impl<'a> SmEntry<'a> {
 /// never holds a string. Compares equal to the [`Value`] it stands for.
 ///
 /// ```
-/// use nova_sysmeta::{Properties, PropertyValue};
-/// use serde_json::json;
+/// use nova_sysmeta::{Properties, PropertyValue, Value};
 ///
-/// let props: Properties = [("os_type", json!("linux")), ("hw_cpu_cores", json!(2))].into_iter().collect();
+/// let props = Properties::try_from_iter([("os_type", Value::from("linux")), ("hw_cpu_cores", Value::from(2))])?;
 /// let os_type = props.get("os_type").unwrap();
 /// assert_eq!(os_type, PropertyValue::Str("linux"));
 /// assert_eq!(os_type.as_str(), Some("linux"));
-/// assert_eq!(os_type, json!("linux"));
+/// assert_eq!(os_type, Value::from("linux"));
 /// let cores = props.get("hw_cpu_cores").unwrap();
 /// assert_eq!(cores, 2);
 /// assert_eq!(cores.as_str(), None);
-/// assert_eq!(cores.to_value(), json!(2));
+/// assert_eq!(cores.to_value(), Value::from(2));
+/// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PropertyValue<'a> {
     /// A JSON string.
     Str(&'a str),
@@ -136,7 +135,7 @@ impl<'a> PropertyValue<'a> {
     /// The view of a JSON value.
     pub fn of(value: &'a Value) -> Self {
         match value {
-            Value::String(s) => PropertyValue::Str(s),
+            Value::Str(s) => PropertyValue::Str(s),
             other => PropertyValue::Json(other),
         }
     }
@@ -151,6 +150,13 @@ impl PartialEq<Value> for PropertyValue<'_> {
 impl PartialEq<PropertyValue<'_>> for Value {
     fn eq(&self, other: &PropertyValue<'_>) -> bool {
         PropertyValue::of(self) == *other
+    }
+}
+
+/// Equal when the serde_json value converts to this one.
+impl PartialEq<serde_json::Value> for PropertyValue<'_> {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        self.to_value() == *other
     }
 }
 
@@ -172,7 +178,7 @@ impl PartialEq<&str> for PropertyValue<'_> {
     }
 }
 
-/// Compares as `serde_json::Value` compares with these (`value == 2`).
+/// Compares as [`Value`] compares with these (`value == 2`).
 macro_rules! eq_as_json {
     ($($t:ty),*) => {$(
         impl PartialEq<$t> for PropertyValue<'_> {
@@ -183,7 +189,7 @@ macro_rules! eq_as_json {
     )*};
 }
 
-eq_as_json!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64, bool);
+eq_as_json!(i32, i64, u32, u64, usize, f64, bool);
 
 impl From<PropertyValue<'_>> for Value {
     fn from(value: PropertyValue<'_>) -> Value {
@@ -245,9 +251,27 @@ impl Properties {
 
     /// Sets `key` to `value`, returning the old value. An existing key keeps
     /// its position, a new one goes last. O(1).
-    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> Option<Value> {
-        let value = value.into();
-        self.put(key.as_ref(), PropertyValue::of(&value), Lookup::Index)
+    ///
+    /// # Errors
+    /// [`Error::TooDeep`](crate::Error::TooDeep) for a value nested deeper
+    /// than [`MAX_DEPTH`](crate::MAX_DEPTH); the map is left as it was.
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> CrateResult<Option<Value>> {
+        let value = value.into().checked()?;
+        Ok(self.put_owned(key.as_ref(), value))
+    }
+
+    /// Sets `key` to a value known to nest within the limit.
+    pub(crate) fn put_owned(&mut self, key: &str, value: Value) -> Option<Value> {
+        match value {
+            Value::Str(s) => self.put(key, PropertyValue::Str(&s), Lookup::Index),
+            other => {
+                self.json.push(other);
+                let slot = self.map.write_str(key, "", Stored::Json(self.json.len() - 1));
+                let old = self.map.file(slot, Lookup::Index).map(|old| self.take(&old));
+                self.compact_if_sparse();
+                old
+            }
+        }
     }
 
     /// Sets `key` to `value` (a view, copied in), returning the old value.
@@ -461,8 +485,8 @@ impl Properties {
         self.iter().map(|(k, _)| k)
     }
 
-    /// The properties as a serde_json map (every value copied).
-    pub fn to_map(&self) -> Map<String, Value> {
+    /// The properties as a [`Dict`] (every value copied).
+    pub fn to_dict(&self) -> Dict {
         self.iter().map(|(k, v)| (k.to_owned(), v.to_value())).collect()
     }
 }
@@ -507,37 +531,64 @@ impl<'a> IntoIterator for &'a Properties {
     }
 }
 
-impl<K: AsRef<str>, V: Into<Value>> FromIterator<(K, V)> for Properties {
+/// String properties, in order (for values of any type, see
+/// [`Properties::try_from_iter`]).
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Properties {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut props = Properties::new();
-        props.extend(iter);
+        for (k, v) in iter {
+            props.put(k.as_ref(), PropertyValue::Str(v.as_ref()), Lookup::Index);
+        }
         props
     }
 }
 
-impl<K: AsRef<str>, V: Into<Value>> Extend<(K, V)> for Properties {
-    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+impl Properties {
+    /// Collects entries as [`insert`](Properties::insert) takes them.
+    ///
+    /// # Errors
+    /// [`Error::TooDeep`](crate::Error::TooDeep) at the first value nested
+    /// deeper than [`MAX_DEPTH`](crate::MAX_DEPTH).
+    ///
+    /// ```
+    /// use nova_sysmeta::{Properties, Value};
+    /// let props = Properties::try_from_iter([("a", Value::from(1)), ("b", Value::from("x"))])?;
+    /// assert_eq!(props.len(), 2);
+    /// # Ok::<(), nova_sysmeta::Error>(())
+    /// ```
+    pub fn try_from_iter<K: AsRef<str>, V: Into<Value>>(
+        iter: impl IntoIterator<Item = (K, V)>,
+    ) -> CrateResult<Properties> {
+        let mut props = Properties::new();
         for (k, v) in iter {
-            self.insert(k, v);
+            props.insert(k, v)?;
         }
+        Ok(props)
     }
 }
 
-impl From<Map<String, Value>> for Properties {
-    fn from(map: Map<String, Value>) -> Self {
-        map.into_iter().collect()
+impl TryFrom<Dict> for Properties {
+    type Error = crate::Error;
+
+    /// The entries of a [`Dict`], in order.
+    ///
+    /// # Errors
+    /// [`Error::TooDeep`](crate::Error::TooDeep) for a value nested too
+    /// deeply.
+    fn try_from(dict: Dict) -> CrateResult<Self> {
+        Properties::try_from_iter(dict)
     }
 }
 
-impl From<&Properties> for Map<String, Value> {
+impl From<&Properties> for Dict {
     fn from(props: &Properties) -> Self {
-        props.to_map()
+        props.to_dict()
     }
 }
 
 impl From<&Properties> for Value {
     fn from(props: &Properties) -> Self {
-        Value::Object(props.to_map())
+        Value::Dict(props.to_dict())
     }
 }
 
@@ -583,107 +634,30 @@ impl<'de> Visitor<'de> for PropertiesVisitor {
         // Duplicate keys: the last value wins at the first position.
         while let Some(key) = access.next_key::<crate::system_metadata::Text<'de>>()? {
             let value = access.next_value::<ValueIn<'de>>()?;
-            let view = match &value {
-                ValueIn::Str(s) => PropertyValue::Str(s),
-                ValueIn::Json(v) => PropertyValue::of(v),
+            match value {
+                ValueIn::Str(s) => props.put(&key.0, PropertyValue::Str(&s), Lookup::Index),
+                ValueIn::Json(v) => props.put_owned(&key.0, v),
             };
-            props.put(&key.0, view, Lookup::Index);
         }
         Ok(props)
     }
 }
 
-/// A JSON value read by a [`ReadAny`] visitor: strings as they come, maps
-/// as the type wants, anything else as `Value` reads it (big integers and
-/// serde_json's `arbitrary_precision` included).
-pub(crate) trait FromAny<'de>: Sized {
-    fn from_str(s: Cow<'de, str>) -> Self;
-    fn from_value(v: Value) -> Self;
-    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
-}
-
-struct ReadAny<T>(PhantomData<T>);
-
-/// Reads a JSON value as `T` with [`ReadAny`].
-fn read_any<'de, T: FromAny<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
-    deserializer.deserialize_any(ReadAny(PhantomData))
-}
-
-/// `Value`'s own reading of a one-value deserializer.
-fn json<'v, T, D: Deserializer<'v>>(deserializer: D, wrap: impl FnOnce(Value) -> T) -> Result<T, D::Error> {
-    Value::deserialize(deserializer).map(wrap)
-}
-
-impl<'de, T: FromAny<'de>> Visitor<'de> for ReadAny<T> {
-    type Value = T;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<T, E> {
-        Ok(T::from_str(Cow::Borrowed(s)))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<T, E> {
-        Ok(T::from_str(Cow::Owned(s.to_owned())))
-    }
-    fn visit_string<E>(self, s: String) -> Result<T, E> {
-        Ok(T::from_str(Cow::Owned(s)))
-    }
-    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<T, E> {
-        json(b.into_deserializer(), T::from_value)
-    }
-    fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<T, E> {
-        json(i.into_deserializer(), T::from_value)
-    }
-    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<T, E> {
-        json(u.into_deserializer(), T::from_value)
-    }
-    fn visit_i128<E: serde::de::Error>(self, i: i128) -> Result<T, E> {
-        json(i.into_deserializer(), T::from_value)
-    }
-    fn visit_u128<E: serde::de::Error>(self, u: u128) -> Result<T, E> {
-        json(u.into_deserializer(), T::from_value)
-    }
-    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<T, E> {
-        json(f.into_deserializer(), T::from_value)
-    }
-    fn visit_unit<E>(self) -> Result<T, E> {
-        Ok(T::from_value(Value::Null))
-    }
-    fn visit_none<E>(self) -> Result<T, E> {
-        Ok(T::from_value(Value::Null))
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        read_any(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        json(SeqAccessDeserializer::new(seq), T::from_value)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        T::from_map(map)
-    }
-}
-
-/// A property value read without copying a string the input holds.
+/// A property value read without copying a string the input holds; any
+/// other value as [`Value`] reads it (numbers from their text).
 enum ValueIn<'de> {
     Str(Cow<'de, str>),
     Json(Value),
 }
 
-impl<'de> FromAny<'de> for ValueIn<'de> {
-    fn from_str(s: Cow<'de, str>) -> Self {
-        ValueIn::Str(s)
-    }
-    fn from_value(v: Value) -> Self {
-        ValueIn::Json(v)
-    }
-    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
-        json(MapAccessDeserializer::new(map), ValueIn::Json)
-    }
-}
-
 impl<'de> Deserialize<'de> for ValueIn<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        read_any(deserializer)
+        // Through Value, so that numbers keep their text; a string value
+        // then comes back owned, which costs one copy.
+        match Value::deserialize(deserializer)? {
+            Value::Str(s) => Ok(ValueIn::Str(Cow::Owned(s))),
+            other => Ok(ValueIn::Json(other)),
+        }
     }
 }
 
@@ -694,24 +668,21 @@ pub(crate) enum PropertiesIn {
     Other(Value),
 }
 
-impl<'de> FromAny<'de> for PropertiesIn {
-    fn from_str(s: Cow<'de, str>) -> Self {
-        PropertiesIn::Other(Value::String(s.into_owned()))
-    }
-    fn from_value(v: Value) -> Self {
-        match v {
+impl PropertiesIn {
+    /// # Errors
+    /// [`Error::TooDeep`](crate::Error::TooDeep) for a value nested too
+    /// deeply.
+    pub(crate) fn from_value(value: Value) -> CrateResult<Self> {
+        Ok(match value {
             Value::Null => PropertiesIn::Properties(Properties::new()),
-            Value::Object(map) => PropertiesIn::Properties(map.into()),
+            Value::Dict(dict) => PropertiesIn::Properties(Properties::try_from(dict)?),
             other => PropertiesIn::Other(other),
-        }
-    }
-    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
-        PropertiesVisitor.visit_map(map).map(PropertiesIn::Properties)
+        })
     }
 }
 
 impl<'de> Deserialize<'de> for PropertiesIn {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        read_any(deserializer)
+        PropertiesIn::from_value(Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }

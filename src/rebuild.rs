@@ -65,12 +65,11 @@ pub struct Rebuild {
 ///
 /// ```
 /// use nova_sysmeta::{reset_image_metadata, ImageMeta, SystemMetadata};
-/// use serde_json::json;
 ///
 /// let before: SystemMetadata = [
 ///     ("image_os_type", "windows"), ("image_base_image_ref", "img-a"), ("owner_user_name", "alice"),
 /// ].into_iter().collect();
-/// let image_b: ImageMeta = serde_json::from_value(json!({"properties": {"os_distro": "debian"}})).unwrap();
+/// let image_b: ImageMeta = serde_json::from_str(r#"{"properties": {"os_distro": "debian"}}"#).unwrap();
 /// let out = reset_image_metadata(&before, &image_b, "img-b", None).unwrap();
 /// assert_eq!(out.system_metadata.iter().collect::<Vec<_>>(), [
 ///     ("owner_user_name", "alice"), ("image_os_distro", "debian"), ("image_base_image_ref", "img-b"),
@@ -91,9 +90,8 @@ pub fn reset_image_metadata(
 ///
 /// ```
 /// use nova_sysmeta::{reset_image_metadata_with_policy, BaseImageRefPolicy, ImageMeta, SystemMetadata};
-/// use serde_json::json;
 ///
-/// let snapshot: ImageMeta = serde_json::from_value(json!({"properties": {"base_image_ref": "origin"}})).unwrap();
+/// let snapshot: ImageMeta = serde_json::from_str(r#"{"properties": {"base_image_ref": "origin"}}"#).unwrap();
 /// let sm = SystemMetadata::new();
 /// let rebuilt = |p| reset_image_metadata_with_policy(&sm, &snapshot, "snap", None, p).unwrap().system_metadata;
 /// assert_eq!(rebuilt(BaseImageRefPolicy::Nova).get("image_base_image_ref"), Some("snap"));

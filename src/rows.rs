@@ -2,10 +2,10 @@
 //! `dict_to_metadata` (nova/utils.py).
 
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::system_metadata::SystemMetadata;
+use crate::value::Value;
 
 /// One row of `instance_system_metadata`, as far as the map is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,8 +22,9 @@ pub struct MetadataRow {
 
 fn deleted_flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
     match Value::deserialize(deserializer)? {
-        other @ (Value::Array(_) | Value::Object(_)) => Err(serde::de::Error::custom(format!(
-            "`deleted` must be a boolean or an integer, found {other}"
+        other @ (Value::List(_) | Value::Dict(_)) => Err(serde::de::Error::custom(format!(
+            "`deleted` must be a boolean or an integer, found {}",
+            crate::pystr::python_repr(&other)
         ))),
         // Nova tests `item.get('deleted')` for truth.
         scalar => Ok(crate::pystr::python_truthy(&scalar)),

@@ -53,7 +53,7 @@ pub struct Shelve {
 /// let out = shelve(&RequestContext::new("u", "p"), &inst, &SystemMetadata::new(), false,
 ///                  &NovaConfig::default(), &SnapshotProfile::Nova).unwrap();
 /// let image = out.image.unwrap();
-/// assert_eq!(image.name.as_deref(), Some("web-shelved"));
+/// assert_eq!(image.name(), Some("web-shelved"));
 /// assert_eq!(image.properties.get("base_image_ref").unwrap(), "img-b");
 /// ```
 pub fn shelve(

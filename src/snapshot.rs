@@ -6,12 +6,13 @@ use uuid::Uuid;
 use crate::config::NovaConfig;
 use crate::context::RequestContext;
 use crate::convert::image_from_system_metadata_keeping;
-use crate::image::{ImageMeta, Visibility};
+use crate::image::ImageMeta;
 use crate::image_type::ImageType;
 use crate::instance::Instance;
 use crate::keys::{KeyKind, key_kind, sketch};
 use crate::properties::{Properties, PropertyValue};
 use crate::system_metadata::SystemMetadata;
+use crate::value::Value;
 
 /// The metadata of a new snapshot image of an instance
 /// (`initialize_instance_snapshot_metadata`).
@@ -27,7 +28,7 @@ use crate::system_metadata::SystemMetadata;
 ///
 /// ```
 /// use nova_sysmeta::{initialize_snapshot_metadata, Instance, NovaConfig, Properties,
-///                    RequestContext, SystemMetadata, Visibility};
+///                    RequestContext, SystemMetadata};
 /// use uuid::Uuid;
 ///
 /// let sm: SystemMetadata = [("image_base_image_ref", "img-b"), ("image_cache_in_nova", "True")]
@@ -36,7 +37,7 @@ use crate::system_metadata::SystemMetadata;
 /// let admin = RequestContext::new("admin", "p-admin");
 /// let image = initialize_snapshot_metadata(&admin, &instance, &sm, "snap", &Properties::new(),
 ///                                          &NovaConfig::default());
-/// assert_eq!(image.visibility, Some(Visibility::Shared));
+/// assert_eq!(image.visibility(), Some("shared"));
 /// assert_eq!(image.properties.get("base_image_ref").unwrap(), "img-b");
 /// assert_eq!(image.properties.get("instance_owner").unwrap(), "p-owner");
 /// assert!(!image.properties.contains_key("cache_in_nova"));
@@ -90,12 +91,11 @@ fn snapshot_with<'a>(
         with_formats,
         extras,
     );
-    image.name = Some(name.to_owned());
-    image.visibility = Some(if cross_project {
-        Visibility::Shared
-    } else {
-        Visibility::Private
-    });
+    image.other.insert("name".to_owned(), Value::from(name));
+    let visibility = if cross_project { "shared" } else { "private" };
+    image
+        .other
+        .insert("visibility".to_owned(), Value::from(visibility));
     image
 }
 

@@ -2,12 +2,11 @@
 //! snapshot's data (`LibvirtDriver._create_snapshot_metadata`,
 //! nova/virt/libvirt/driver.py), merged into the image Nova created.
 
-use serde_json::Value;
-
 use crate::convert::image_from_system_metadata;
 use crate::image::ImageMeta;
 use crate::instance::Instance;
 use crate::system_metadata::SystemMetadata;
+use crate::value::Value;
 
 /// The snapshot image after the driver's upload: `image` (as
 /// [`crate::create_image_metadata`] made it) updated with the driver's
@@ -27,7 +26,7 @@ use crate::system_metadata::SystemMetadata;
 /// use nova_sysmeta::{finalize_snapshot_upload, ImageMeta, Instance, SystemMetadata};
 /// use uuid::Uuid;
 ///
-/// let created = ImageMeta { name: Some("snap".into()), ..ImageMeta::default() };
+/// let created: ImageMeta = serde_json::from_str(r#"{"name": "snap"}"#).unwrap();
 /// let mut inst = Instance::new(Uuid::nil(), "p-1");
 /// inst.kernel_id = Some("".into());
 /// let done = finalize_snapshot_upload(&created, &SystemMetadata::new(), &inst, "qcow2");
@@ -68,7 +67,7 @@ pub fn finalize_snapshot_upload(
         if is_unset_kernel_or_ramdisk(key, &value) {
             continue;
         }
-        out.properties.insert(key, value);
+        out.properties.put_owned(key, value);
     }
     out
 }
@@ -77,7 +76,7 @@ pub fn finalize_snapshot_upload(
 /// image" are not sent to Glance.
 pub(crate) fn is_unset_kernel_or_ramdisk(key: &str, value: &Value) -> bool {
     matches!(key, "kernel_id" | "ramdisk_id")
-        && matches!(value, Value::String(s) if {
+        && matches!(value, Value::Str(s) if {
             let t = s.trim_matches(crate::pystr::is_python_space);
             t.is_empty() || t.eq_ignore_ascii_case("none")
         })

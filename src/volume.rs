@@ -3,7 +3,6 @@
 //! (nova/block_device.py).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::config::NovaConfig;
 use crate::context::RequestContext;
@@ -14,6 +13,7 @@ use crate::properties::Properties;
 use crate::pystr::{python_int, python_repr, python_truthy};
 use crate::snapshot::initialize_snapshot_metadata;
 use crate::system_metadata::SystemMetadata;
+use crate::value::Value;
 
 /// The image metadata of a snapshot of a volume-backed instance: a bucket of
 /// properties with no image data.
@@ -29,21 +29,22 @@ use crate::system_metadata::SystemMetadata;
 /// ```
 /// use nova_sysmeta::{snapshot_volume_backed, Instance, NovaConfig, Properties, RequestContext,
 ///                    SystemMetadata};
-/// use serde_json::json;
+/// use nova_sysmeta::Value;
 /// use uuid::Uuid;
 ///
 /// let mut inst = Instance::new(Uuid::nil(), "p");
 /// inst.root_device_name = Some("/dev/vda".into());
 /// let sm: SystemMetadata = [("image_block_device_mapping", "stale"), ("image_disk_format", "raw")]
 ///     .into_iter().collect();
-/// let mapping = json!({"boot_index": 0, "source_type": "snapshot", "snapshot_id": "s-1"});
+/// let mapping = Value::from_json(r#"{"boot_index": 0, "source_type": "snapshot", "snapshot_id": "s-1"}"#)?;
 /// let img = snapshot_volume_backed(&RequestContext::new("u", "p"), &inst, &sm, "snap",
 ///                                  &Properties::new(), &[mapping.clone()], &NovaConfig::default());
 /// assert_eq!(img.other["size"], 0);
 /// assert_eq!(img.disk_format, None);
 /// assert_eq!(img.properties.get("root_device_name").unwrap(), "/dev/vda");
-/// assert_eq!(img.properties.get("block_device_mapping").unwrap(), json!([mapping]));
+/// assert_eq!(img.properties.get("block_device_mapping").unwrap(), Value::List(vec![mapping]));
 /// assert_eq!(img.properties.get("bdm_v2").unwrap(), true);
+/// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
 pub fn snapshot_volume_backed(
     context: &RequestContext,
@@ -64,11 +65,11 @@ pub fn snapshot_volume_backed(
         properties.remove(key);
     }
     if let Some(root) = instance.root_device_name.as_deref().filter(|r| !r.is_empty()) {
-        properties.insert("root_device_name", Value::from(root));
+        properties.put_owned("root_device_name", Value::from(root));
     }
     if !image_mappings.is_empty() {
-        properties.insert("block_device_mapping", Value::Array(image_mappings.to_vec()));
-        properties.insert("bdm_v2", Value::Bool(true));
+        properties.put_owned("block_device_mapping", Value::List(image_mappings.to_vec()));
+        properties.put_owned("bdm_v2", Value::Bool(true));
     }
     image
 }
@@ -116,13 +117,12 @@ const GIB: u64 = 1 << 30;
 ///
 /// ```
 /// use nova_sysmeta::{image_from_volume, Minimum, Volume};
-/// use serde_json::json;
 ///
-/// let volume: Volume = serde_json::from_value(json!({
+/// let volume: Volume = serde_json::from_str(r#"{
 ///     "size": 10,
 ///     "volume_image_metadata": {"image_id": "img-1", "min_ram": "512", "disk_format": "raw",
-///                               "os_type": "linux"},
-/// })).unwrap();
+///                               "os_type": "linux"}
+/// }"#).unwrap();
 /// let image = image_from_volume(&volume).unwrap();
 /// assert_eq!(image.min_ram, Some(Minimum::Int(512)));
 /// assert_eq!(image.min_disk, Some(Minimum::Int(0)));
@@ -162,16 +162,13 @@ fn int_or_zero(key: &str, value: Option<&Value>) -> Result<i64> {
         None => Ok(0),
         Some(v) if !python_truthy(v) => Ok(0),
         Some(Value::Bool(b)) => Ok(i64::from(*b)),
-        Some(Value::String(s)) => python_int(s).ok_or_else(not_int),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) => Ok(i),
-            // int() of a float truncates toward zero.
-            None => n
-                .as_f64()
-                .filter(|f| f.is_finite() && f.abs() < 9.2e18)
-                .map(|f| f.trunc() as i64)
-                .ok_or_else(not_int),
-        },
+        Some(Value::Str(s)) => python_int(s).and_then(|i| i.as_i64()).ok_or_else(not_int),
+        Some(Value::Int(n)) => n.as_i64().ok_or_else(not_int),
+        // int() of a float truncates toward zero; of an infinity it raises.
+        Some(Value::Float(f)) => Some(*f)
+            .filter(|f| f.is_finite() && f.abs() < 9.2e18)
+            .map(|f| f.trunc() as i64)
+            .ok_or_else(not_int),
         Some(_) => Err(not_int()),
     }
 }

@@ -1,33 +1,18 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use nova_sysmeta::{ImageMeta, SystemMetadata};
 use serde_json::Value;
 
-/// An example binary, as `cargo build --examples` leaves it next to the
-/// test binaries (scripts/test builds them first).
-pub fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let path = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --examples` first",
-        path.display()
-    );
-    path
-}
-
-/// An image from JSON, panicking on bad test data.
+/// An image from JSON, panicking on bad test data. (`json!` objects sort
+/// their keys; where order matters, use [`image_text`].)
 pub fn image(v: Value) -> ImageMeta {
     serde_json::from_value(v).expect("test image")
+}
+
+/// An image from JSON text, in the text's order.
+pub fn image_text(text: &str) -> ImageMeta {
+    serde_json::from_str(text).expect("test image")
 }
 
 /// A system-metadata map from pairs.

@@ -107,7 +107,7 @@ proptest! {
                                     before in system_metadata()) {
         let mut image = ImageMeta::default();
         if let Some(base) = base {
-            image.properties.insert("base_image_ref", Value::from(base));
+            image.properties.insert("base_image_ref", Value::from(base)).unwrap();
         }
         let ctx = RequestContext::new("u", "p").with_names("alice", "demo");
         let created = populate_for_create(&image, &id, None, &ctx, &SystemMetadata::new()).unwrap();

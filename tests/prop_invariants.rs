@@ -69,7 +69,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 fn properties() -> impl Strategy<Value = Properties> {
-    prop::collection::vec((key(), json_value()), 0..10).prop_map(|kv| kv.into_iter().collect())
+    prop::collection::vec((key(), json_value()), 0..10).prop_map(|kv| Properties::try_from_iter(kv).unwrap())
 }
 
 fn image() -> impl Strategy<Value = ImageMeta> {

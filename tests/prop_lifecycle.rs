@@ -32,9 +32,9 @@ fn image() -> impl Strategy<Value = ImageMeta> {
         prop::option::of("[a-z0-9-]{1,36}"),
     )
         .prop_map(|(props, min_disk, base)| {
-            let mut properties: Properties = props.into_iter().collect();
+            let mut properties = Properties::try_from_iter(props).unwrap();
             if let Some(base) = base {
-                properties.insert("base_image_ref", Value::from(base));
+                properties.insert("base_image_ref", Value::from(base)).unwrap();
             }
             ImageMeta {
                 properties,

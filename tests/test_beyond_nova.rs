@@ -85,7 +85,7 @@ fn hardened_profile_withholds_unprefixed_keys_but_keeps_extra_and_allowed_ones()
         &NovaConfig::default(),
     );
     assert_eq!(
-        serde_json::Value::from(&img.properties),
+        serde_json::to_value(&img.properties).unwrap(),
         json!({"os_type": "linux", "owner_user_name": "alice", "boot_roles": "asked-for"})
     );
 }

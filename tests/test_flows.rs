@@ -4,7 +4,7 @@ mod common;
 
 use common::{entries, image, sm};
 use nova_sysmeta::{
-    Error, Flavor, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata, Visibility,
+    Error, Flavor, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata,
     create_image_metadata, initialize_snapshot_metadata, populate_for_create, reset_image_metadata,
 };
 use serde_json::json;
@@ -20,7 +20,7 @@ fn instance() -> Instance {
 
 fn props(v: serde_json::Value) -> Properties {
     match v {
-        serde_json::Value::Object(m) => Properties::from(m),
+        m @ serde_json::Value::Object(_) => serde_json::from_value(m).unwrap(),
         _ => unreachable!(),
     }
 }
@@ -160,8 +160,8 @@ fn snapshot_of_own_instance_is_private_and_named() {
         &Properties::new(),
         &NovaConfig::default(),
     );
-    assert_eq!(img.visibility, Some(Visibility::Private));
-    assert_eq!(img.name.as_deref(), Some("my-snap"));
+    assert_eq!(img.visibility(), Some("private"));
+    assert_eq!(img.name(), Some("my-snap"));
     assert!(!img.properties.contains_key("instance_owner"));
 }
 
@@ -176,7 +176,7 @@ fn cross_project_snapshot_is_shared_with_the_owner() {
         &props(json!({"instance_owner": "spoofed"})),
         &NovaConfig::default(),
     );
-    assert_eq!(img.visibility, Some(Visibility::Shared));
+    assert_eq!(img.visibility(), Some("shared"));
     assert_eq!(img.properties.get("instance_owner").unwrap(), "p-1");
 }
 
@@ -199,7 +199,7 @@ fn snapshot_drops_non_inheritable_properties() {
     // The configured list replaces Nova's default one: cache_in_nova and
     // bittorrent stay; the built-in names and os_glance* always go.
     assert_eq!(
-        serde_json::Value::from(&img.properties),
+        serde_json::to_value(&img.properties).unwrap(),
         json!({"cache_in_nova": "True", "bittorrent": "x", "os_type": "linux"})
     );
     let img = own_snapshot(&meta, &Properties::new());

@@ -2,16 +2,16 @@
 
 mod common;
 
-use common::{entries, image, sm};
+use common::{entries, image, image_text, sm};
 use nova_sysmeta::{Error, Flavor, Minimum, image_from_system_metadata, system_metadata_from_image};
 use serde_json::json;
 
 #[test]
 fn properties_are_prefixed_in_order_then_inheritable_attributes_follow() {
-    let img = image(json!({
-        "container_format": "bare", "disk_format": "qcow2", "min_disk": 5, "min_ram": 256,
-        "properties": {"b": "2", "a": "1"},
-    }));
+    let img = image_text(
+        r#"{"container_format": "bare", "disk_format": "qcow2", "min_disk": 5, "min_ram": 256,
+            "properties": {"b": "2", "a": "1"}}"#,
+    );
     let out = system_metadata_from_image(&img, None).unwrap();
     assert_eq!(
         entries(&out),
@@ -41,10 +41,11 @@ fn skip_keys_are_never_stored() {
 
 #[test]
 fn non_string_values_are_stored_as_python_prints_them() {
-    let img = image(json!({"properties": {
-        "t": true, "f": false, "n": null, "i": -3, "x": 1.0, "big": 1e16, "small": 0.00001,
-        "l": [1, "a", null], "d": {"k": [true, 2.5]},
-    }}));
+    let img = image_text(
+        r#"{"properties": {
+            "t": true, "f": false, "n": null, "i": -3, "x": 1.0, "big": 1e16, "small": 0.00001,
+            "l": [1, "a", null], "d": {"k": [true, 2.5]}}}"#,
+    );
     let out = system_metadata_from_image(&img, None).unwrap();
     assert_eq!(
         entries(&out),
@@ -202,7 +203,7 @@ fn reading_back_strips_the_prefix_only_when_present() {
     assert_eq!(img.min_ram, Some(Minimum::Text("512".into())));
     assert_eq!(img.disk_format.as_deref(), Some("raw"));
     assert_eq!(
-        serde_json::Value::from(&img.properties),
+        serde_json::to_value(&img.properties).unwrap(),
         json!({"os_type": "linux", "owner_user_name": "alice", "password_0": "secret"})
     );
 }
@@ -236,10 +237,12 @@ fn reading_back_always_has_properties() {
 
 #[test]
 fn other_attributes_named_like_typed_ones_are_left_out_when_serializing() {
-    let mut img = image(json!({"id": "real", "status": "active"}));
-    img.other.insert("id".into(), json!("shadow"));
-    img.other.insert("properties".into(), json!({"x": 1}));
-    let want = json!({"id": "real", "status": "active", "properties": {}});
+    let mut img = image(json!({"id": "real", "status": "active", "min_ram": 5}));
+    img.other
+        .insert("min_ram".into(), nova_sysmeta::Value::from("shadow"));
+    img.other
+        .insert("properties".into(), nova_sysmeta::Value::from(1));
+    let want = json!({"min_ram": 5, "id": "real", "status": "active", "properties": {}});
     assert_eq!(serde_json::to_value(&img).unwrap(), want);
-    assert_eq!(serde_json::Value::Object(img.to_json_map()), want);
+    assert_eq!(serde_json::to_value(img.to_dict()).unwrap(), want);
 }

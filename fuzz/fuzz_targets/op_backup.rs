@@ -3,9 +3,5 @@
 
 #[path = "harness.rs"]
 mod harness;
-#[path = "../../examples/nova_meta/ops.rs"]
-mod ops;
-#[path = "../../examples/nova_meta/request.rs"]
-mod request;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::check_op("backup", data));

@@ -7,11 +7,11 @@
 
 mod printable;
 
-use serde_json::{Number, Value};
 use std::fmt::Write as _;
 
 use crate::properties::PropertyValue;
 use crate::truncate::{floor_char_boundary, safe_truncate};
+use crate::value::Value;
 
 /// Renders `value` as Python's `str()` would.
 ///
@@ -20,14 +20,15 @@ use crate::truncate::{floor_char_boundary, safe_truncate};
 /// Python prints them, with strings inside quoted and escaped by `repr()`.
 ///
 /// ```
-/// use nova_sysmeta::python_str;
-/// use serde_json::json;
+/// use nova_sysmeta::{python_str, Value};
 ///
-/// assert_eq!(python_str(&json!("plain")), "plain");
-/// assert_eq!(python_str(&json!(true)), "True");
-/// assert_eq!(python_str(&json!(null)), "None");
-/// assert_eq!(python_str(&json!(1e16)), "1e+16");
-/// assert_eq!(python_str(&json!({"a": [1, "b", null]})), "{'a': [1, 'b', None]}");
+/// let str_of = |json: &str| python_str(&Value::from_json(json).unwrap());
+/// assert_eq!(str_of(r#""plain""#), "plain");
+/// assert_eq!(str_of("true"), "True");
+/// assert_eq!(str_of("null"), "None");
+/// assert_eq!(str_of("1e16"), "1e+16");
+/// assert_eq!(str_of("1E400"), "inf");
+/// assert_eq!(str_of(r#"{"a": [1, "b", null]}"#), "{'a': [1, 'b', None]}");
 /// ```
 pub fn python_str(value: &Value) -> String {
     python_str_truncated(value, usize::MAX)
@@ -36,11 +37,10 @@ pub fn python_str(value: &Value) -> String {
 /// Renders `value` as Python's `repr()` would (strings quoted).
 ///
 /// ```
-/// use nova_sysmeta::python_repr;
-/// use serde_json::json;
+/// use nova_sysmeta::{python_repr, Value};
 ///
-/// assert_eq!(python_repr(&json!("it's")), "\"it's\"");
-/// assert_eq!(python_repr(&json!("tab\there")), "'tab\\there'");
+/// assert_eq!(python_repr(&Value::from("it's")), "\"it's\"");
+/// assert_eq!(python_repr(&Value::from("tab\there")), "'tab\\there'");
 /// ```
 pub fn python_repr(value: &Value) -> String {
     let mut out = String::new();
@@ -64,7 +64,7 @@ pub(crate) fn write_python_str_truncated(out: &mut String, value: PropertyValue<
         // The common scalars, inline; at most 20 bytes, so no limit in use
         // cuts them.
         PropertyValue::Json(Value::Bool(b)) if limit >= 20 => out.push_str(if *b { "True" } else { "False" }),
-        PropertyValue::Json(Value::Number(n)) if limit >= 20 && n.is_i64() => {
+        PropertyValue::Json(Value::Int(n)) if limit >= 20 && n.as_i64().is_some() => {
             if let Some(i) = n.as_i64() {
                 write_i64(out, i);
             }
@@ -77,11 +77,12 @@ pub(crate) fn write_python_str_truncated(out: &mut String, value: PropertyValue<
 fn write_json_python_str_truncated(out: &mut String, value: &Value, limit: usize) {
     let start = out.len();
     match value {
-        Value::String(s) => out.push_str(s),
+        Value::Str(s) => out.push_str(s),
         Value::Null => out.push_str("None"),
         Value::Bool(true) => out.push_str("True"),
         Value::Bool(false) => out.push_str("False"),
-        Value::Number(n) => write_number(out, n),
+        Value::Int(i) => Value::write_int(out, i),
+        Value::Float(f) => out.push_str(&python_float_repr(*f)),
         nested => write_nested(out, nested, start.saturating_add(limit), Style::Repr),
     }
     let cut = floor_char_boundary(out.get(start..).unwrap_or_default(), limit);
@@ -94,7 +95,7 @@ enum Task<'a> {
     Value(&'a Value),
     Literal(&'static str),
     Items(std::slice::Iter<'a, Value>, bool),
-    Entries(serde_json::map::Iter<'a>, bool),
+    Entries(indexmap::map::Iter<'a, String, Value>, bool),
 }
 
 fn write_repr(out: &mut String, value: &Value, limit: usize) {
@@ -122,14 +123,22 @@ fn write_nested(out: &mut String, value: &Value, limit: usize, style: Style) {
             Task::Value(Value::Null) => out.push_str(if json { "null" } else { "None" }),
             Task::Value(Value::Bool(true)) => out.push_str(if json { "true" } else { "True" }),
             Task::Value(Value::Bool(false)) => out.push_str(if json { "false" } else { "False" }),
-            Task::Value(Value::Number(n)) => write_number(out, n),
-            Task::Value(Value::String(s)) => write_str(out, s),
-            Task::Value(Value::Array(items)) => {
+            Task::Value(Value::Int(i)) => Value::write_int(out, i),
+            Task::Value(Value::Float(f)) if json && !f.is_finite() => out.push_str(if f.is_nan() {
+                "NaN"
+            } else if *f > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            }),
+            Task::Value(Value::Float(f)) => out.push_str(&python_float_repr(*f)),
+            Task::Value(Value::Str(s)) => write_str(out, s),
+            Task::Value(Value::List(items)) => {
                 out.push('[');
                 stack.push(Task::Literal("]"));
                 stack.push(Task::Items(items.iter(), true));
             }
-            Task::Value(Value::Object(map)) => {
+            Task::Value(Value::Dict(map)) => {
                 out.push('{');
                 stack.push(Task::Literal("}"));
                 stack.push(Task::Entries(map.iter(), true));
@@ -157,31 +166,6 @@ fn write_nested(out: &mut String, value: &Value, limit: usize, style: Style) {
             }
         }
     }
-}
-
-/// Python's `str()` of a JSON number: JSON integers are Python `int`s,
-/// everything with a fraction or exponent is a `float`.
-fn write_number(out: &mut String, n: &Number) {
-    if let Some(i) = n.as_i64() {
-        write_i64(out, i);
-    } else if let Some(u) = n.as_u64() {
-        write_decimal(out, u);
-    } else {
-        let text = n.to_string();
-        if text.contains(['.', 'e', 'E']) {
-            out.push_str(&python_float_repr(n.as_f64().unwrap_or(f64::NAN)));
-        } else {
-            // An integer beyond 64 bits (serde_json's `arbitrary_precision`
-            // keeps its digits): Python's int prints them as they are.
-            out.push_str(&text);
-        }
-    }
-}
-
-/// The decimal digits of `n` (what `write!` gives, without the formatting
-/// machinery: integers are the commonest non-string property values).
-fn write_decimal(out: &mut String, n: u64) {
-    IntText::new(n, false).write_to(out);
 }
 
 /// The decimal text of `i`, appended to `out`. Numbers below 10,000 are
@@ -375,55 +359,96 @@ pub(crate) fn python_truthy(value: &Value) -> bool {
     match value {
         Value::Null => false,
         Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
+        Value::Int(i) => !i.is_zero(),
+        // NaN and the infinities are true, as in Python.
+        Value::Float(f) => *f != 0.0,
+        Value::Str(s) => !s.is_empty(),
+        Value::List(a) => !a.is_empty(),
+        Value::Dict(o) => !o.is_empty(),
     }
 }
 
 /// Python's `int(text)` for a string: surrounding whitespace ignored, an
-/// optional sign, ASCII digits with single underscores between them.
-/// `None` where Python raises `ValueError`, or where the value does not fit
-/// 64 bits (Python's integers do not overflow; the crate's do).
+/// optional sign, decimal digits of any script (`"５"`, `"١٠"`) with single
+/// underscores between them, at most [`crate::MAX_INT_DIGITS`] of them.
+/// `None` where Python raises `ValueError`.
+///
+/// The whitespace is what `int()` strips: ASCII's `\t\n\x0b\x0c\r` and
+/// space, and every non-ASCII character `str.isspace()` accepts. The ASCII
+/// separators `\x1c`..`\x1f` are spaces to `str.strip()` but not to
+/// `int()`.
 ///
 /// ```
 /// use nova_sysmeta::python_int;
-/// assert_eq!(python_int(" 512\n"), Some(512));
-/// assert_eq!(python_int("-1_000"), Some(-1000));
+/// assert_eq!(python_int(" 512\n").and_then(|i| i.as_i64()), Some(512));
+/// assert_eq!(python_int("-1_000").and_then(|i| i.as_i64()), Some(-1000));
+/// assert_eq!(python_int("\u{3000}１٠").and_then(|i| i.as_i64()), Some(10));
+/// assert_eq!(python_int("99999999999999999999").unwrap().to_string(), "99999999999999999999");
 /// assert_eq!(python_int("1__0"), None);
+/// assert_eq!(python_int("\x1c9"), None);
 /// assert_eq!(python_int(""), None);
 /// assert_eq!(python_int("1.5"), None);
 /// ```
-pub fn python_int(text: &str) -> Option<i64> {
-    let t = text.trim_matches(is_python_space);
-    let (negative, digits) = match t.as_bytes().first()? {
-        b'-' => (true, &t[1..]),
-        b'+' => (false, &t[1..]),
+#[must_use]
+pub fn python_int(text: &str) -> Option<crate::value::Int> {
+    let is_int_space = |c: char| is_python_space(c) && !('\x1c'..='\x1f').contains(&c);
+    let t = text.trim_matches(is_int_space);
+    let (negative, body) = match t.as_bytes().first()? {
+        b'-' => (true, t.get(1..)?),
+        b'+' => (false, t.get(1..)?),
         _ => (false, t),
     };
-    let bytes = digits.as_bytes();
-    if bytes.is_empty() || bytes[0] == b'_' || bytes[bytes.len() - 1] == b'_' || digits.contains("__") {
-        return None;
+    let mut digits = String::with_capacity(body.len() + 1);
+    if negative {
+        digits.push('-');
     }
-    let mut value: i64 = 0;
-    for &b in bytes {
-        if b == b'_' {
+    let mut after_digit = false;
+    for c in body.chars() {
+        if c == '_' {
+            if !after_digit {
+                return None;
+            }
+            after_digit = false;
             continue;
         }
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        let d = i64::from(b - b'0');
-        value = value.checked_mul(10)?;
-        value = if negative {
-            value.checked_sub(d)?
-        } else {
-            value.checked_add(d)?
-        };
+        digits.push(decimal_digit(c)?);
+        after_digit = true;
     }
-    Some(value)
+    // CPython counts every digit, leading zeros too, against its limit.
+    if !after_digit || digits.len() - usize::from(negative) > crate::value::MAX_INT_DIGITS {
+        return None;
+    }
+    // Leading zeros are allowed here, not in JSON: drop them.
+    let sign = usize::from(negative);
+    let first_nonzero = digits.get(sign..)?.find(|c| c != '0');
+    let canonical = match first_nonzero {
+        Some(at) if at > 0 => format!("{}{}", if negative { "-" } else { "" }, digits.get(sign + at..)?),
+        Some(_) => digits,
+        None => "0".to_owned(),
+    };
+    canonical.parse().ok()
 }
+
+/// The ASCII digit of a Unicode decimal digit (category Nd, Unicode 14.0.0
+/// as in Python 3.11).
+fn decimal_digit(c: char) -> Option<char> {
+    let cp = c as u32;
+    let at = DECIMAL_ZEROS.partition_point(|&zero| zero <= cp).checked_sub(1)?;
+    let zero = *DECIMAL_ZEROS.get(at)?;
+    let d = cp - zero;
+    (d < 10).then(|| char::from(b'0' + d as u8))
+}
+
+/// The zero of every run of ten decimal digits in Unicode 14.0.0
+/// (`unicodedata.decimal(c) == 0`).
+const DECIMAL_ZEROS: [u32; 66] = [
+    0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6, 0xe50,
+    0xed0, 0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40,
+    0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10, 0x104a0, 0x10d30, 0x11066,
+    0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950,
+    0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6,
+    0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0,
+];
 
 /// Python's `str.isspace()`, which `str.strip()` removes.
 pub(crate) fn is_python_space(c: char) -> bool {
@@ -436,9 +461,9 @@ pub(crate) fn is_python_space(c: char) -> bool {
 /// `block_device_mapping` and `mappings` into Glance properties.
 ///
 /// ```
-/// use nova_sysmeta::python_json_dumps;
-/// use serde_json::json;
-/// assert_eq!(python_json_dumps(&json!([{"a": 1.0, "é": null}])), r#"[{"a": 1.0, "\u00e9": null}]"#);
+/// use nova_sysmeta::{python_json_dumps, Value};
+/// let v = Value::from_json(r#"[{"a": 1.0, "é": null, "x": -1e400}]"#).unwrap();
+/// assert_eq!(python_json_dumps(&v), r#"[{"a": 1.0, "\u00e9": null, "x": -Infinity}]"#);
 /// ```
 pub fn python_json_dumps(value: &Value) -> String {
     let mut out = String::new();
@@ -490,7 +515,10 @@ fn is_printable(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn json(text: &str) -> Value {
+        Value::from_json(text).unwrap()
+    }
 
     #[test]
     fn integers_print_as_format_prints_them() {
@@ -517,13 +545,14 @@ mod tests {
     #[test]
     fn scalars_written_inline_match_the_general_path() {
         let values = [
-            json!(true),
-            json!(false),
-            json!(0),
-            json!(-7),
-            json!(i64::MIN),
-            json!(u64::MAX),
-            json!(1.5),
+            Value::from(true),
+            Value::from(false),
+            Value::from(0),
+            Value::from(-7),
+            Value::from(i64::MIN),
+            Value::from(u64::MAX),
+            Value::from(1.5),
+            Value::from(f64::INFINITY),
         ];
         for value in &values {
             for limit in [0, 1, 4, 5, 19, 20, 255] {
@@ -531,7 +560,7 @@ mod tests {
                 write_python_str_truncated(&mut inline, PropertyValue::of(value), limit);
                 let mut general = String::new();
                 write_json_python_str_truncated(&mut general, value, limit);
-                assert_eq!(inline, general, "{value} at {limit}");
+                assert_eq!(inline, general, "{value:?} at {limit}");
             }
         }
     }
@@ -564,16 +593,16 @@ mod tests {
     #[test]
     fn non_printable_characters_are_escaped_like_python() {
         assert_eq!(
-            python_repr(&json!("\u{a0}\u{ad}é\u{2028}\u{e000}😀")),
+            python_repr(&Value::from("\u{a0}\u{ad}é\u{2028}\u{e000}😀")),
             "'\\xa0\\xadé\\u2028\\ue000😀'"
         );
-        assert_eq!(python_repr(&json!("\u{7}\u{7f}")), "'\\x07\\x7f'");
-        assert_eq!(python_repr(&json!("both ' and \"")), "'both \\' and \"'");
+        assert_eq!(python_repr(&Value::from("\u{7}\u{7f}")), "'\\x07\\x7f'");
+        assert_eq!(python_repr(&Value::from("both ' and \"")), "'both \\' and \"'");
     }
 
     #[test]
     fn truncated_rendering_stops_early_but_cuts_like_the_full_one() {
-        let big = json!({"k": "é".repeat(1000)});
+        let big = json(&format!(r#"{{"k": "{}"}}"#, "é".repeat(1000)));
         let full = python_str(&big);
         let cut = floor_char_boundary(&full, 255);
         assert_eq!(python_str_truncated(&big, 255), full[..cut]);
@@ -581,12 +610,42 @@ mod tests {
 
     #[test]
     fn deep_nesting_does_not_overflow_the_stack() {
-        let mut v = json!(1);
+        let mut v = Value::from(1);
         for _ in 0..100_000 {
-            v = Value::Array(vec![v]);
+            v = Value::List(vec![v]);
         }
         assert_eq!(python_str_truncated(&v, 5), "[[[[[");
-        // serde_json drops deep values recursively; forget it to keep the test about rendering.
+        // A value drops recursively; forget it to keep the test about rendering.
         std::mem::forget(v);
+    }
+}
+
+#[cfg(test)]
+mod int_tests {
+    use super::*;
+
+    #[test]
+    fn decimal_digits_of_every_script_read_as_python_reads_them() {
+        for (zero, _) in DECIMAL_ZEROS.iter().map(|z| (*z, ())) {
+            for d in 0..10u32 {
+                let c = char::from_u32(zero + d).unwrap();
+                assert_eq!(decimal_digit(c), Some(char::from(b'0' + d as u8)), "{c:?}");
+            }
+            if let Some(before) = char::from_u32(zero - 1) {
+                assert!(
+                    decimal_digit(before).is_none() || DECIMAL_ZEROS.contains(&(zero - 10)),
+                    "{before:?}"
+                );
+            }
+        }
+        assert_eq!(python_int("007").and_then(|i| i.as_i64()), Some(7));
+        assert_eq!(python_int("-0").and_then(|i| i.as_i64()), Some(0));
+        assert_eq!(python_int("- 5"), None);
+        assert_eq!(python_int("_1"), None);
+        assert_eq!(python_int("1_"), None);
+        assert_eq!(python_int("9\x1f"), None);
+        assert_eq!(python_int("\u{85}9\u{a0}").and_then(|i| i.as_i64()), Some(9));
+        assert!(python_int(&"9".repeat(crate::MAX_INT_DIGITS)).is_some());
+        assert_eq!(python_int(&"9".repeat(crate::MAX_INT_DIGITS + 1)), None);
     }
 }

@@ -4,10 +4,7 @@
 //! arbitrary bytes as lines. Whatever comes in, the answer is exactly one
 //! `ok` or `error` object, and nothing panics.
 
-#[path = "../examples/nova_meta/ops.rs"]
-mod ops;
-#[path = "../examples/nova_meta/request.rs"]
-mod request;
+use nova_meta::ops;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -165,15 +162,31 @@ fn duplicate_keys_and_deep_nesting_are_answered() {
         serde_json::json!({"a": "2", "image_base_image_ref": "y"})
     );
     // Deep nesting is valid JSON: as the request, it is not an object; in
-    // a field that is read, serde_json's depth limit refuses it; in a field
-    // no op reads, it is skipped over.
-    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    // a field that is read, the crate's depth limit refuses it (at the
+    // limit, it is read); an unknown field is refused whatever it holds.
+    let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let deep = nested(50_000);
     assert_eq!(ops::answer(deep.as_bytes())["error"]["kind"], "invalid_request");
-    let read =
-        format!(r#"{{"op": "system_metadata_from_image", "image": {{"properties": {{"a": {deep}}}}}}}"#);
-    assert_eq!(ops::answer(read.as_bytes())["error"]["kind"], "invalid_value");
+    let read = |value: &str| {
+        format!(r#"{{"op": "system_metadata_from_image", "image": {{"properties": {{"a": {value}}}}}}}"#)
+    };
+    let answer = ops::answer(read(&deep).as_bytes());
+    assert_eq!(answer["error"]["kind"], "invalid_value", "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000 levels"),
+        "{answer}"
+    );
+    let at_limit = ops::answer(read(&nested(nova_sysmeta::MAX_DEPTH - 2)).as_bytes());
+    assert_eq!(
+        at_limit["ok"]["image_a"].as_str().map(str::len),
+        Some(255),
+        "{at_limit}"
+    );
     let unread = format!(r#"{{"op": "remove_shelved_keys", "system_metadata": {{}}, "x": {deep}}}"#);
-    assert_eq!(ops::answer(unread.as_bytes())["ok"], serde_json::json!({}));
+    assert_eq!(ops::answer(unread.as_bytes())["error"]["kind"], "invalid_request");
     let unclosed = format!(r#"{{"op": "remove_shelved_keys", "x": {}}}"#, "[".repeat(10_000));
     assert_eq!(ops::answer(unclosed.as_bytes())["error"]["kind"], "invalid_json");
 }

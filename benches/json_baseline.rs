@@ -5,7 +5,7 @@
 //! `nova_meta`, to show how much of a speed target the JSON layer leaves:
 //!
 //! ```text
-//! cargo run --release --example json_baseline -- FILE
+//! cargo run --release -p nova-sysmeta-benches --bin json_baseline -- FILE
 //! scan 0.20 s
 //! value 0.93 s
 //! round_trip 1.06 s

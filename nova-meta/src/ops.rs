@@ -1,5 +1,6 @@
 //! One function per op of the JSON Lines contract.
 
+use nova_sysmeta::value::Dict;
 use nova_sysmeta::{
     BackupImage, Flavor, ImageMeta, ImageType, Instance, MetadataRow, NovaConfig, Properties, RequestContext,
     SystemMetadata, Volume, backup_image_metadata, create_image_metadata, ensure_base_image_ref,
@@ -12,12 +13,14 @@ use nova_sysmeta::{
     reset_image_metadata_with_policy,
 };
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::request::{Failure, Request};
 
+/// The one Nova release whose behaviour this version computes.
+pub const RELEASE: &str = "34.0.0";
+
 /// Every op, in the order of the contract's tables.
-#[allow(dead_code)] // read by the fuzz targets and the robustness tests
 pub const OPS: [&str; 21] = [
     "system_metadata_from_image",
     "image_from_system_metadata",
@@ -47,18 +50,31 @@ pub const OPS: [&str; 21] = [
 /// written straight into `out`; an error drops what was written of it.
 pub fn write_answer(line: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
-    out.extend_from_slice(b"{\"ok\":");
-    match dispatch(line, out) {
+    let mut req = match Request::parse(line) {
+        Ok(req) => req,
+        Err(failure) => {
+            out.extend_from_slice(failure.to_line(None).as_bytes());
+            return;
+        }
+    };
+    let id = req.id();
+    if let Some(id) = id {
+        out.extend_from_slice(b"{\"id\":");
+        out.extend_from_slice(id.get().as_bytes());
+        out.extend_from_slice(b",\"ok\":");
+    } else {
+        out.extend_from_slice(b"{\"ok\":");
+    }
+    match dispatch(&mut req, out).and_then(|()| req.finish()) {
         Ok(()) => out.push(b'}'),
         Err(failure) => {
             out.truncate(start);
-            out.extend_from_slice(failure.to_line().as_bytes());
+            out.extend_from_slice(failure.to_line(id).as_bytes());
         }
     }
 }
 
 /// [`write_answer`] as a string of its own.
-#[allow(dead_code)] // read by the fuzz targets and the tests
 pub fn answer_line(line: &[u8]) -> String {
     let mut out = Vec::new();
     write_answer(line, &mut out);
@@ -67,22 +83,27 @@ pub fn answer_line(line: &[u8]) -> String {
 }
 
 /// [`answer_line`] read back as a JSON value.
-#[allow(dead_code)] // read by the fuzz targets and the tests
 pub fn answer(line: &[u8]) -> Value {
     let text = answer_line(line);
     serde_json::from_str(&text)
         .unwrap_or_else(|e| json!({"error": {"kind": "internal", "message": e.to_string()}}))
 }
 
-/// Runs the op of the request on `line` and appends its `ok` result to
-/// `out`; on an error, `out` may hold part of a result.
-pub fn dispatch(line: &[u8], out: &mut Vec<u8>) -> Result<(), Failure> {
-    let req = &mut Request::parse(line)?;
+/// Runs the op of `req` and appends its `ok` result to `out`; on an
+/// error, `out` may hold part of a result.
+pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let op: String = match req.optional("op") {
         Ok(Some(op)) => op,
         Ok(None) => return Err(Failure::new("missing_field", "field `op` is required")),
         Err(_) => return Err(Failure::new("invalid_value", "field `op` must be a string")),
     };
+    let release: Option<String> = req.optional("release")?;
+    if let Some(release) = release.filter(|r| r != RELEASE) {
+        return Err(Failure::new(
+            "invalid_value",
+            format!("field `release`: Nova {release:?} is not modelled; this version computes {RELEASE}"),
+        ));
+    }
     match op.as_str() {
         "system_metadata_from_image" => system_metadata_from_image_op(req, out),
         "image_from_system_metadata" => image_from_system_metadata_op(req, out),
@@ -113,7 +134,7 @@ pub fn dispatch(line: &[u8], out: &mut Vec<u8>) -> Result<(), Failure> {
             emit(out, to_glance(&image)?)
         }
         "from_glance" => {
-            let body: Map<String, Value> = req.field("image")?;
+            let body: Dict = req.field("image")?;
             emit(out, from_glance(&body)?)
         }
         "from_rows" => {
@@ -128,7 +149,12 @@ pub fn dispatch(line: &[u8], out: &mut Vec<u8>) -> Result<(), Failure> {
         "audit" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let facts: InstanceFacts = req.or_default("instance")?;
-            emit(out, json!({"findings": audit(&sm, &facts)}))
+            emit(
+                out,
+                Findings {
+                    findings: audit(&sm, &facts),
+                },
+            )
         }
         "repair" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
@@ -137,6 +163,12 @@ pub fn dispatch(line: &[u8], out: &mut Vec<u8>) -> Result<(), Failure> {
         }
         "lineage" => {
             let instance: Value = req.field("instance")?;
+            let Value::Object(instance) = instance else {
+                return Err(Failure::new(
+                    "invalid_value",
+                    "field `instance`: expected an object",
+                ));
+            };
             let image_ref = match instance.get("image_ref") {
                 Some(Value::String(r)) => r.clone(),
                 Some(Value::Null) | None => String::new(),
@@ -152,6 +184,18 @@ pub fn dispatch(line: &[u8], out: &mut Vec<u8>) -> Result<(), Failure> {
         }
         other => Err(Failure::new("unknown_op", format!("unknown op `{other}`"))),
     }
+}
+
+#[derive(Serialize)]
+struct Findings {
+    findings: Vec<nova_sysmeta::Finding>,
+}
+
+/// A result of the hardened profile: the image and what it left out.
+#[derive(Serialize)]
+struct Profiled<'a, T: Serialize> {
+    image: T,
+    withheld: &'a [String],
 }
 
 /// Appends an op's result to `out`, as JSON text.
@@ -243,7 +287,7 @@ fn backup_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
 
 fn snapshot_volume_backed_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let f = SnapshotFields::read(req)?;
-    let mappings: Vec<Value> = req.or_default("image_mappings")?;
+    let mappings: Vec<nova_sysmeta::Value> = req.or_default("image_mappings")?;
     emit(
         out,
         snapshot_volume_backed(
@@ -286,12 +330,22 @@ fn shelve_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let volume_backed: bool = req.or_default("volume_backed")?;
     let profile = profile(req)?;
     let shelved = shelve(&context, &instance, &sm, volume_backed, &config(req)?, &profile)?;
-    let withheld = shelved.withheld.clone();
-    let mut value = serde_json::to_value(shelved).map_err(|e| Failure::new("internal", e.to_string()))?;
-    if let (SnapshotProfile::Hardened { .. }, Value::Object(map)) = (&profile, &mut value) {
-        map.insert("withheld".to_owned(), json!(withheld));
+    #[derive(Serialize)]
+    struct Shelved<'a> {
+        system_metadata: &'a SystemMetadata,
+        image: &'a Option<ImageMeta>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        withheld: Option<&'a [String]>,
     }
-    emit(out, value)
+    let hardened = matches!(profile, SnapshotProfile::Hardened { .. });
+    emit(
+        out,
+        Shelved {
+            system_metadata: &shelved.system_metadata,
+            image: &shelved.image,
+            withheld: hardened.then_some(shelved.withheld.as_slice()),
+        },
+    )
 }
 
 fn record_shelved_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
@@ -340,6 +394,12 @@ fn profiled(
     let image = make(&view.system_metadata);
     match profile {
         SnapshotProfile::Nova => emit(out, image),
-        SnapshotProfile::Hardened { .. } => emit(out, json!({"image": image, "withheld": view.withheld})),
+        SnapshotProfile::Hardened { .. } => emit(
+            out,
+            Profiled {
+                image,
+                withheld: &view.withheld,
+            },
+        ),
     }
 }

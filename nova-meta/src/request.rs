@@ -1,5 +1,5 @@
 //! Reading one request object: typed fields with error kinds from the
-//! JSON Lines contract (`missing_field`, `invalid_value`).
+//! JSON Lines contract (`missing_field`, `invalid_value`, `invalid_request`).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,11 +12,14 @@ use serde_json::{Value, json};
 /// An error line: a stable kind and a message saying what and where.
 #[derive(Debug)]
 pub struct Failure {
+    /// The error kind, snake_case (`invalid_json`, `missing_field`, ...).
     pub kind: &'static str,
+    /// What was wrong, and where.
     pub message: String,
 }
 
 impl Failure {
+    /// A failure of `kind`.
     pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
         Self {
             kind,
@@ -24,13 +27,27 @@ impl Failure {
         }
     }
 
-    pub fn to_json(&self) -> Value {
-        json!({"error": {"kind": self.kind, "message": self.message}})
+    /// The error answer as JSON, with the request's `id` when it had one.
+    pub fn to_json(&self, id: Option<&RawValue>) -> Value {
+        let mut answer = json!({"error": {"kind": self.kind, "message": self.message}});
+        if let (Some(id), Value::Object(map)) = (id, &mut answer) {
+            // The id as serde_json reads it; to_line writes its text as given.
+            map.insert(
+                "id".to_owned(),
+                serde_json::from_str(id.get()).unwrap_or(Value::Null),
+            );
+        }
+        answer
     }
 
-    /// The error line's JSON text.
-    pub fn to_line(&self) -> String {
-        self.to_json().to_string()
+    /// The error line's JSON text, with the request's `id` (its text as
+    /// given) first when it had one.
+    pub fn to_line(&self, id: Option<&RawValue>) -> String {
+        let error = json!({"kind": self.kind, "message": self.message});
+        match id {
+            Some(id) => format!("{{\"id\":{},\"error\":{error}}}", id.get()),
+            None => format!("{{\"error\":{error}}}"),
+        }
     }
 }
 
@@ -47,6 +64,9 @@ pub struct Request<'a> {
     fields: Vec<(Cow<'a, str>, &'a RawValue)>,
 }
 
+/// Fields every op takes: the op itself, the echoed `id`, and `release`.
+const COMMON_FIELDS: [&str; 3] = ["op", "id", "release"];
+
 impl<'a> Request<'a> {
     /// The fields of the request object on `line`. The whole line is
     /// checked here (each value's text is scanned once, not parsed): any
@@ -60,10 +80,33 @@ impl<'a> Request<'a> {
     }
 
     /// Takes a field out; with duplicate names the last one counts, as in
-    /// a JSON object read into a map.
+    /// a JSON object read into a map (the others go too).
     fn take(&mut self, name: &str) -> Option<&'a RawValue> {
         let at = self.fields.iter().rposition(|(k, _)| k == name)?;
-        Some(self.fields.remove(at).1)
+        let value = self.fields.remove(at).1;
+        self.fields.retain(|(k, _)| k != name);
+        Some(value)
+    }
+
+    /// The request's `id`, as its JSON text, if it has one.
+    pub fn id(&self) -> Option<&'a RawValue> {
+        self.fields.iter().rev().find(|(k, _)| k == "id").map(|(_, v)| *v)
+    }
+
+    /// Fails on a field no op read: a misspelt name (`"flavour"`) is an
+    /// error, never silently ignored.
+    pub fn finish(&self) -> Result<(), Failure> {
+        match self
+            .fields
+            .iter()
+            .find(|(k, _)| !COMMON_FIELDS.contains(&k.as_ref()))
+        {
+            Some((name, _)) => Err(Failure::new(
+                "invalid_request",
+                format!("unknown field `{name}` for this op"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// A required field; `null` counts as missing.

@@ -1,0 +1,76 @@
+//! `nova_meta`: nova-sysmeta behind a JSON Lines interface.
+//!
+//! Each non-blank input line is one request object; each gets exactly one
+//! answer line, in order: `{"ok": ...}` or `{"error": {"kind": ..., "message":
+//! ...}}`, with the request's `id` echoed when it has one. The contract is
+//! in the project's README ("The nova_meta JSON Lines interface").
+//!
+//! ```
+//! let input = br#"{"op": "system_metadata_from_image", "image": {"properties": {"a": true}}, "id": 7}"#;
+//! let mut output = Vec::new();
+//! nova_meta::run(&input[..], &mut output).unwrap();
+//! assert_eq!(output, b"{\"id\":7,\"ok\":{\"image_a\":\"True\"}}\n");
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod ops;
+pub mod request;
+
+use std::io::{self, BufRead, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use request::Failure;
+
+/// Whether a line is blank: JSON whitespace only (space, tab, carriage
+/// return, and the line feed that ends it). A form feed is not blank.
+pub fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Answers every request line of `input` on `output`.
+///
+/// An answer is flushed as soon as its line is complete and no further
+/// complete line is waiting in `input`'s buffer, so an interactive caller
+/// gets each answer without sending more, even when the start of its next
+/// line arrived in the same read; and at the end of input. A last line
+/// without a line feed is answered too.
+///
+/// # Errors
+/// Only those of `input` and `output` themselves.
+pub fn run(mut input: impl BufRead, output: impl Write) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, output);
+    let mut line = Vec::new();
+    // One answer buffer for the whole stream: results are written into it.
+    let mut answer = Vec::new();
+    loop {
+        // Before a read that may block (no complete line is buffered),
+        // hand over what was answered.
+        if !input.fill_buf()?.contains(&b'\n') {
+            out.flush()?;
+        }
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if is_blank(&line) {
+            continue;
+        }
+        answer.clear();
+        write_answer_guarded(&line, &mut answer);
+        answer.push(b'\n');
+        out.write_all(&answer)?;
+    }
+    out.flush()
+}
+
+/// [`ops::write_answer`], with a panic (a bug in the crate) reported as an
+/// error line of kind `internal` instead of ending the stream.
+fn write_answer_guarded(line: &[u8], answer: &mut Vec<u8>) {
+    if catch_unwind(AssertUnwindSafe(|| ops::write_answer(line, answer))).is_err() {
+        answer.clear();
+        let failure = Failure::new("internal", "the request made nova_meta fail; please report it");
+        answer.extend_from_slice(failure.to_line(None).as_bytes());
+    }
+}

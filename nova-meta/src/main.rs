@@ -1,0 +1,52 @@
+//! `nova_meta`: reads JSON Lines requests on standard input (or from the
+//! files named) and writes one answer line per request on standard output.
+//! See the crate documentation of `nova_meta` and the project's README.
+
+use std::fs::File;
+use std::io::{self, BufReader};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Nova's system-metadata lifecycle as JSON Lines: one request object per
+/// input line, one answer line per request, in order.
+///
+/// Each answer is {"ok": RESULT} or {"error": {"kind": KIND, "message":
+/// TEXT}}, with the request's "id" echoed. A bad line gets an error line
+/// and the stream goes on. The ops and their fields are listed in the
+/// README of nova-sysmeta.
+#[derive(Parser)]
+#[command(name = "nova_meta", version)]
+struct Args {
+    /// Files of requests, read in turn; standard input when none is given
+    /// (or for "-").
+    files: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    // A panic would be a bug in the crate; it is answered as an error line
+    // (kind `internal`), not printed.
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = if args.files.is_empty() {
+        nova_meta::run(io::stdin().lock(), io::stdout().lock())
+    } else {
+        args.files.iter().try_for_each(|path| {
+            if path.as_os_str() == "-" {
+                return nova_meta::run(io::stdin().lock(), io::stdout().lock());
+            }
+            let file =
+                File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            nova_meta::run(BufReader::with_capacity(64 * 1024, file), io::stdout().lock())
+        })
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(141),
+        Err(e) => {
+            eprintln!("nova_meta: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,925 @@
+//! [`Value`]: a JSON value as Python's `json` module reads it.
+//!
+//! Nova works on JSON that Python decoded: objects are `dict`s (insertion
+//! order, the last of duplicate keys wins at the first one's place),
+//! integers are `int`s of any size, numbers with a fraction or exponent are
+//! `float`s (`1E400` is `inf`). This type keeps exactly that, so that the
+//! crate's answers do not depend on how serde_json is configured in the
+//! program that uses it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+
+/// A JSON object as a Python `dict`: keys in insertion order.
+pub type Dict = IndexMap<String, Value>;
+
+/// How deeply lists and objects may nest in a [`Value`].
+///
+/// Python's `json` and `repr()` recurse, and give up near its default
+/// recursion limit of 1,000, so Nova never handles a deeper value; the
+/// crate refuses one with [`Error::TooDeep`] wherever a value comes in, and
+/// so never recurses deeper itself.
+pub const MAX_DEPTH: usize = 1000;
+
+/// The most digits CPython reads into an `int` from text
+/// (`sys.get_int_max_str_digits()`, default 4,300): a longer JSON integer
+/// makes `json.loads` raise, so Nova never sees one.
+pub const MAX_INT_DIGITS: usize = 4300;
+
+/// A JSON value with Python's semantics.
+///
+/// Built from JSON text ([`Value::from_json`], or serde_json's `from_str`,
+/// `from_slice` and `from_reader`, which hand the crate the number's text),
+/// an integer keeps all its digits and a number past the double range is
+/// an infinity, as Python reads them. A value converted from a
+/// `serde_json::Value` keeps what that value kept: without serde_json's
+/// `arbitrary_precision`, a big integer there was already rounded.
+///
+/// Serialized with serde_json, a value writes what Python's `json.dumps`
+/// writes: integers with all their digits, infinities as `Infinity` and
+/// `-Infinity` (Python's spelling, which is not strict JSON).
+///
+/// ```
+/// use nova_sysmeta::Value;
+///
+/// let v = Value::from_json(r#"{"big": 100000000000000000000, "huge": 1E400, "b": [true, null]}"#)?;
+/// assert_eq!(v.python_str(), "{'big': 100000000000000000000, 'huge': inf, 'b': [True, None]}");
+/// assert_eq!(serde_json::to_string(&v)?, r#"{"big":100000000000000000000,"huge":Infinity,"b":[true,null]}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    /// `null` (Python's `None`).
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer of any size.
+    Int(Int),
+    /// A number with a fraction or an exponent: a double, possibly infinite.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// A list.
+    List(Vec<Value>),
+    /// An object.
+    Dict(Dict),
+}
+
+/// A Python `int`: any number of decimal digits.
+///
+/// ```
+/// use nova_sysmeta::Int;
+///
+/// let small = Int::from(-42);
+/// assert_eq!(small.as_i64(), Some(-42));
+/// let big: Int = "123456789012345678901234567890".parse()?;
+/// assert_eq!(big.as_i64(), None);
+/// assert_eq!(big.to_string(), "123456789012345678901234567890");
+/// # Ok::<(), nova_sysmeta::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Int(IntRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum IntRepr {
+    Small(i64),
+    /// Canonical decimal text (optional `-`, no leading zero) of a value
+    /// outside `i64`.
+    Big(Box<str>),
+}
+
+impl Int {
+    /// The value, when it fits an `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.0 {
+            IntRepr::Small(i) => Some(i),
+            IntRepr::Big(_) => None,
+        }
+    }
+
+    /// Whether the value is zero (Python's falsy `0`).
+    pub fn is_zero(&self) -> bool {
+        self.0 == IntRepr::Small(0)
+    }
+
+    /// Reads the decimal digits of a JSON integer (`-?(0|[1-9][0-9]*)`),
+    /// at most [`MAX_INT_DIGITS`] of them.
+    fn from_json_digits(text: &str) -> Result<Self> {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if digits.len() > MAX_INT_DIGITS {
+            return Err(Error::invalid(
+                "number",
+                format!(
+                    "an integer of {} digits exceeds Python's limit of {MAX_INT_DIGITS} for reading integers",
+                    digits.len()
+                ),
+            ));
+        }
+        Ok(match text.parse::<i64>() {
+            Ok(i) => Int(IntRepr::Small(i)),
+            // `-0` is 0 in Python; other texts outside i64 are big.
+            Err(_) => Int(IntRepr::Big(text.into())),
+        })
+    }
+
+    fn write_to(&self, out: &mut String) {
+        match &self.0 {
+            IntRepr::Small(i) => crate::pystr::write_i64(out, *i),
+            IntRepr::Big(text) => out.push_str(text),
+        }
+    }
+}
+
+impl fmt::Display for Int {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            IntRepr::Small(i) => write!(f, "{i}"),
+            IntRepr::Big(text) => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Debug for Int {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::str::FromStr for Int {
+    type Err = Error;
+
+    /// A JSON integer's text: an optional `-`, then digits without a
+    /// leading zero.
+    fn from_str(text: &str) -> Result<Self> {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let well_formed = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'));
+        if !well_formed {
+            return Err(Error::invalid(
+                "number",
+                format!("{text:?} is not a JSON integer"),
+            ));
+        }
+        Int::from_json_digits(text)
+    }
+}
+
+macro_rules! int_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Int {
+            fn from(i: $t) -> Self {
+                match i64::try_from(i) {
+                    Ok(i) => Int(IntRepr::Small(i)),
+                    Err(_) => Int(IntRepr::Big(i.to_string().into())),
+                }
+            }
+        }
+        impl From<$t> for Value {
+            fn from(i: $t) -> Self {
+                Value::Int(Int::from(i))
+            }
+        }
+    )*};
+}
+
+int_from!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, i128, u128);
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Self {
+        Value::List(items)
+    }
+}
+
+impl From<Dict> for Value {
+    fn from(dict: Dict) -> Self {
+        Value::Dict(dict)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A serde_json value, as it is: its numbers were already read by
+/// serde_json (a big integer is rounded unless the program built serde_json
+/// with `arbitrary_precision`).
+impl From<serde_json::Value> for Value {
+    fn from(v: serde_json::Value) -> Self {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) => {
+                let text = n.to_string();
+                Value::from_json(&text).unwrap_or_else(|_| Value::Float(n.as_f64().unwrap_or(f64::NAN)))
+            }
+            serde_json::Value::String(s) => Value::Str(s),
+            serde_json::Value::Array(items) => Value::List(items.into_iter().map(Value::from).collect()),
+            serde_json::Value::Object(map) => {
+                Value::Dict(map.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
+            }
+        }
+    }
+}
+
+impl Value {
+    /// Reads JSON text as Python's `json.loads` does: no control
+    /// characters in strings, and, as Python allows (and its `json.dumps`
+    /// writes), the literals `NaN`, `Infinity` and `-Infinity`. (serde_json
+    /// refuses those literals before the crate sees them, so they are read
+    /// only here.)
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] for text that is not one JSON value, for a
+    /// lone surrogate escape (`"\ud800"`: Rust strings cannot hold one),
+    /// and for an integer of more than [`MAX_INT_DIGITS`] digits;
+    /// [`Error::TooDeep`] past [`MAX_DEPTH`].
+    ///
+    /// ```
+    /// use nova_sysmeta::Value;
+    /// let v = Value::from_json(r#"{"a": 1, "a": 2, "b": -0}"#)?;
+    /// assert_eq!(v.python_str(), "{'a': 2, 'b': 0}");
+    /// assert!(Value::from_json("[1,]").is_err());
+    /// # Ok::<(), nova_sysmeta::Error>(())
+    /// ```
+    pub fn from_json(text: &str) -> Result<Value> {
+        Parser { text, at: 0 }.parse_document()
+    }
+
+    /// The string, when the value is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether the value is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// Python's `str()` of the value (see [`crate::python_str`]).
+    pub fn python_str(&self) -> String {
+        crate::pystr::python_str(self)
+    }
+
+    /// How deeply lists and objects nest in the value (0 for a scalar),
+    /// counted without recursion.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 0usize)];
+        while let Some((value, depth)) = stack.pop() {
+            match value {
+                Value::List(items) => {
+                    deepest = deepest.max(depth + 1);
+                    stack.extend(items.iter().map(|v| (v, depth + 1)));
+                }
+                Value::Dict(dict) => {
+                    deepest = deepest.max(depth + 1);
+                    stack.extend(dict.values().map(|v| (v, depth + 1)));
+                }
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    /// The value itself when it nests at most [`MAX_DEPTH`] deep.
+    ///
+    /// # Errors
+    /// [`Error::TooDeep`] otherwise.
+    pub(crate) fn checked(self) -> Result<Value> {
+        match &self {
+            Value::List(_) | Value::Dict(_) if self.depth() > MAX_DEPTH => {
+                Err(Error::TooDeep { limit: MAX_DEPTH })
+            }
+            _ => Ok(self),
+        }
+    }
+
+    pub(crate) fn write_int(out: &mut String, i: &Int) {
+        i.write_to(out);
+    }
+}
+
+macro_rules! eq_int {
+    ($($t:ty),*) => {$(
+        impl PartialEq<$t> for Value {
+            fn eq(&self, other: &$t) -> bool {
+                matches!(self, Value::Int(i) if *i == Int::from(*other))
+            }
+        }
+    )*};
+}
+
+eq_int!(i32, i64, u32, u64, usize);
+
+impl PartialEq<bool> for Value {
+    fn eq(&self, other: &bool) -> bool {
+        *self == Value::Bool(*other)
+    }
+}
+
+impl PartialEq<f64> for Value {
+    fn eq(&self, other: &f64) -> bool {
+        matches!(self, Value::Float(f) if f == other)
+    }
+}
+
+impl PartialEq<str> for Value {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == Some(other)
+    }
+}
+
+impl PartialEq<&str> for Value {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+impl PartialEq<String> for Value {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == Some(other.as_str())
+    }
+}
+
+/// Equal when the serde_json value converts to this one.
+impl PartialEq<serde_json::Value> for Value {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        match (self, other) {
+            (Value::Null, serde_json::Value::Null) => true,
+            (Value::Bool(a), serde_json::Value::Bool(b)) => a == b,
+            (Value::Str(a), serde_json::Value::String(b)) => a == b,
+            (Value::Int(_) | Value::Float(_), serde_json::Value::Number(n)) => {
+                Value::from_json(&n.to_string()).is_ok_and(|v| v == *self)
+            }
+            (Value::List(a), serde_json::Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+            }
+            (Value::Dict(a), serde_json::Value::Object(b)) => {
+                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v == w))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// serde_json's name for its raw-text values: a `Deserializer` of
+/// serde_json asked for this newtype hands over the value's JSON text, and
+/// its `Serializer` writes a struct of this name as the text it holds.
+/// Other formats see an ordinary newtype and struct.
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(i) => match &i.0 {
+                IntRepr::Small(i) => serializer.serialize_i64(*i),
+                IntRepr::Big(text) => match text.parse::<i128>() {
+                    Ok(i) => serializer.serialize_i128(i),
+                    Err(_) => serialize_raw(serializer, text),
+                },
+            },
+            Value::Float(f) if f.is_finite() => serializer.serialize_f64(*f),
+            Value::Float(f) => serialize_raw(
+                serializer,
+                if f.is_nan() {
+                    "NaN"
+                } else if *f > 0.0 {
+                    "Infinity"
+                } else {
+                    "-Infinity"
+                },
+            ),
+            Value::Str(s) => serializer.serialize_str(s),
+            Value::List(items) => serializer.collect_seq(items),
+            Value::Dict(dict) => serializer.collect_map(dict),
+        }
+    }
+}
+
+/// Text serde_json writes as it is (what Python's `json.dumps` writes for
+/// an integer past 128 bits or an infinity).
+fn serialize_raw<S: Serializer>(serializer: S, text: &str) -> std::result::Result<S::Ok, S::Error> {
+    let mut raw = serializer.serialize_struct(RAW_TOKEN, 1)?;
+    raw.serialize_field(RAW_TOKEN, text)?;
+    raw.end()
+}
+
+impl<'de> Deserialize<'de> for Value {
+    /// From serde_json, the value's text is read as Python reads it (see
+    /// [`Value::from_json`]); from other formats, what they give.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_newtype_struct(RAW_TOKEN, ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(u))
+    }
+    fn visit_i128<E>(self, i: i128) -> std::result::Result<Value, E> {
+        Ok(Value::from(i))
+    }
+    fn visit_u128<E>(self, u: u128) -> std::result::Result<Value, E> {
+        Ok(Value::from(u))
+    }
+    fn visit_f64<E>(self, f: f64) -> std::result::Result<Value, E> {
+        Ok(Value::Float(f))
+    }
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Value, E> {
+        Ok(Value::Str(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> std::result::Result<Value, E> {
+        Ok(Value::Str(s))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Value::List(items).checked().map_err(de::Error::custom)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut dict = Dict::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        let Some(RawText(first)) = map.next_key()? else {
+            return Ok(Value::Dict(dict));
+        };
+        if first == RAW_TOKEN {
+            // serde_json's raw text of the value.
+            let RawText(text) = map.next_value()?;
+            return Value::from_json(&text).map_err(de::Error::custom);
+        }
+        dict.insert(first.into_owned(), map.next_value()?);
+        while let Some(RawText(key)) = map.next_key()? {
+            let value = map.next_value()?;
+            dict.insert(key.into_owned(), value);
+        }
+        Value::Dict(dict).checked().map_err(de::Error::custom)
+    }
+}
+
+/// A string, borrowed from the input where it can be.
+struct RawText<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for RawText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<RawText<'de>, E> {
+                Ok(RawText(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> std::result::Result<RawText<'de>, E> {
+                Ok(RawText(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> std::result::Result<RawText<'de>, E> {
+                Ok(RawText(Cow::Owned(s)))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// A JSON reader that keeps each number's text and nests without recursion.
+struct Parser<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+/// A list or object being read.
+enum Open {
+    List(Vec<Value>),
+    /// The object so far and the key whose value is being read.
+    Dict(Dict, String),
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &str) -> Error {
+        Error::invalid("json", format!("{what} at byte {}", self.at))
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        self.skip_whitespace();
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn parse_document(mut self) -> Result<Value> {
+        let value = self.parse_value()?;
+        self.skip_whitespace();
+        if self.at != self.text.len() {
+            return Err(self.error("trailing characters"));
+        }
+        Ok(value)
+    }
+
+    fn parse_value(&mut self) -> Result<Value> {
+        let mut stack: Vec<Open> = Vec::new();
+        loop {
+            // Read one value, or open a container.
+            self.skip_whitespace();
+            let mut value = match self.peek() {
+                Some(b'[') | Some(b'{') if stack.len() >= MAX_DEPTH => {
+                    return Err(Error::TooDeep { limit: MAX_DEPTH });
+                }
+                Some(b'[') => {
+                    self.at += 1;
+                    if self.eat(b']') {
+                        Value::List(Vec::new())
+                    } else {
+                        stack.push(Open::List(Vec::new()));
+                        continue;
+                    }
+                }
+                Some(b'{') => {
+                    self.at += 1;
+                    if self.eat(b'}') {
+                        Value::Dict(Dict::new())
+                    } else {
+                        let key = self.parse_key()?;
+                        stack.push(Open::Dict(Dict::new(), key));
+                        continue;
+                    }
+                }
+                Some(b'"') => Value::Str(self.parse_string()?),
+                Some(b't') => self.literal("true", Value::Bool(true))?,
+                Some(b'f') => self.literal("false", Value::Bool(false))?,
+                Some(b'n') => self.literal("null", Value::Null)?,
+                Some(b'N') => self.literal("NaN", Value::Float(f64::NAN))?,
+                Some(b'I') => self.literal("Infinity", Value::Float(f64::INFINITY))?,
+                Some(b'-') if self.text.as_bytes().get(self.at + 1) == Some(&b'I') => {
+                    self.literal("-Infinity", Value::Float(f64::NEG_INFINITY))?
+                }
+                Some(b'-' | b'0'..=b'9') => self.parse_number()?,
+                _ => return Err(self.error("expected a value")),
+            };
+            // Close every container the value completes.
+            loop {
+                match stack.last_mut() {
+                    None => return Ok(value),
+                    Some(Open::List(items)) => {
+                        items.push(value);
+                        if self.eat(b',') {
+                            break;
+                        }
+                        if !self.eat(b']') {
+                            return Err(self.error("expected `,` or `]`"));
+                        }
+                    }
+                    Some(Open::Dict(dict, key)) => {
+                        dict.insert(std::mem::take(key), value);
+                        if self.eat(b',') {
+                            *key = self.parse_key()?;
+                            break;
+                        }
+                        if !self.eat(b'}') {
+                            return Err(self.error("expected `,` or `}`"));
+                        }
+                    }
+                }
+                value = match stack.pop() {
+                    Some(Open::List(items)) => Value::List(items),
+                    Some(Open::Dict(dict, _)) => Value::Dict(dict),
+                    None => return Err(self.error("unbalanced")),
+                };
+            }
+        }
+    }
+
+    /// An object key and the colon after it.
+    fn parse_key(&mut self) -> Result<String> {
+        self.skip_whitespace();
+        if self.peek() != Some(b'"') {
+            return Err(self.error("expected a string key"));
+        }
+        let key = self.parse_string()?;
+        if !self.eat(b':') {
+            return Err(self.error("expected `:`"));
+        }
+        Ok(key)
+    }
+
+    fn literal(&mut self, word: &str, value: Value) -> Result<Value> {
+        if self.text.get(self.at..self.at + word.len()) == Some(word) {
+            self.at += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    fn parse_number(&mut self) -> Result<Value> {
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        let digits = |at: &mut usize| {
+            let from = *at;
+            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+                *at += 1;
+            }
+            *at - from
+        };
+        let mut at = self.at;
+        if bytes.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        let int_start = at;
+        let int_digits = digits(&mut at);
+        if int_digits == 0 || (int_digits > 1 && bytes.get(int_start) == Some(&b'0')) {
+            self.at = at;
+            return Err(self.error("invalid number"));
+        }
+        let mut float = false;
+        if bytes.get(at) == Some(&b'.') {
+            at += 1;
+            float = true;
+            if digits(&mut at) == 0 {
+                self.at = at;
+                return Err(self.error("invalid number"));
+            }
+        }
+        if matches!(bytes.get(at), Some(b'e' | b'E')) {
+            at += 1;
+            float = true;
+            if matches!(bytes.get(at), Some(b'+' | b'-')) {
+                at += 1;
+            }
+            if digits(&mut at) == 0 {
+                self.at = at;
+                return Err(self.error("invalid number"));
+            }
+        }
+        self.at = at;
+        let text = self.text.get(start..at).unwrap_or_default();
+        if float {
+            // Correctly rounded, as Python's float(); past the double
+            // range, an infinity.
+            text.parse::<f64>()
+                .map(Value::Float)
+                .map_err(|_| self.error("invalid number"))
+        } else {
+            Int::from_json_digits(text).map(Value::Int)
+        }
+    }
+
+    /// A string at the current `"`, escapes decoded.
+    fn parse_string(&mut self) -> Result<String> {
+        self.at += 1;
+        let mut out = String::new();
+        loop {
+            let rest = self.text.get(self.at..).unwrap_or_default();
+            let plain = rest.find(|c: char| c == '"' || c == '\\' || c < ' ');
+            let Some(stop) = plain else {
+                self.at = self.text.len();
+                return Err(self.error("unterminated string"));
+            };
+            out.push_str(rest.get(..stop).unwrap_or_default());
+            self.at += stop;
+            match self.peek() {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    let escape = self.peek();
+                    self.at += 1;
+                    match escape {
+                        Some(b'"') => out.push('"'),
+                        Some(b'\\') => out.push('\\'),
+                        Some(b'/') => out.push('/'),
+                        Some(b'b') => out.push('\u{8}'),
+                        Some(b'f') => out.push('\u{c}'),
+                        Some(b'n') => out.push('\n'),
+                        Some(b'r') => out.push('\r'),
+                        Some(b't') => out.push('\t'),
+                        Some(b'u') => out.push(self.parse_unicode_escape()?),
+                        _ => return Err(self.error("invalid escape")),
+                    }
+                }
+                _ => return Err(self.error("control character in string")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let hex = self
+            .text
+            .get(self.at..self.at + 4)
+            .ok_or_else(|| self.error("invalid \\u escape"))?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.error("invalid \\u escape"));
+        }
+        self.at += 4;
+        u32::from_str_radix(hex, 16).map_err(|_| self.error("invalid \\u escape"))
+    }
+
+    /// The character of a `\u` escape (after the `u`), a surrogate pair
+    /// joined.
+    fn parse_unicode_escape(&mut self) -> Result<char> {
+        let unit = self.hex4()?;
+        let code = match unit {
+            0xD800..=0xDBFF => {
+                if self.text.get(self.at..self.at + 2) != Some("\\u") {
+                    return Err(self.lone_surrogate(unit));
+                }
+                self.at += 2;
+                let low = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(self.lone_surrogate(unit));
+                }
+                0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(self.lone_surrogate(unit)),
+            other => other,
+        };
+        char::from_u32(code).ok_or_else(|| self.error("invalid \\u escape"))
+    }
+
+    fn lone_surrogate(&self, unit: u32) -> Error {
+        self.error(&format!(
+            "lone surrogate \\u{unit:04x} (a string here must be valid Unicode)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_as_python_reads_them() {
+        let v =
+            Value::from_json("[100000000000000000000, -0, 1E400, -1e400, 1.5, 0.1e1, 9223372036854775808]")
+                .unwrap();
+        let Value::List(items) = v else {
+            panic!("not a list")
+        };
+        assert_eq!(items[0], Value::Int("100000000000000000000".parse().unwrap()));
+        assert_eq!(items[1], Value::from(0));
+        assert_eq!(items[2], Value::Float(f64::INFINITY));
+        assert_eq!(items[3], Value::Float(f64::NEG_INFINITY));
+        assert_eq!(items[4], Value::Float(1.5));
+        assert_eq!(items[5], Value::Float(1.0));
+        assert_eq!(items[6].python_str(), "9223372036854775808");
+    }
+
+    #[test]
+    fn integers_past_pythons_digit_limit_are_refused() {
+        let ok = "9".repeat(MAX_INT_DIGITS);
+        assert!(Value::from_json(&ok).is_ok());
+        assert!(Value::from_json(&format!("-{ok}")).is_ok());
+        let err = Value::from_json(&format!("{ok}9")).unwrap_err();
+        assert_eq!(err.kind(), "invalid_value");
+    }
+
+    #[test]
+    fn bad_json_is_refused() {
+        for text in [
+            "",
+            "[1,]",
+            "{\"a\" 1}",
+            "01",
+            "1.",
+            "-",
+            "1e",
+            "\"\\x\"",
+            "\"a",
+            "[1 2]",
+            "nul",
+            "\"\u{1}\"",
+            "nan",
+            "Inf",
+            "-Infinit",
+            "\"\\ud800\"",
+            "\"\\udc00x\"",
+            "\"\\ud800\\u0041\"",
+            "{} x",
+        ] {
+            assert!(Value::from_json(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn pythons_own_literals_read_back() {
+        let v = Value::from_json("[NaN, Infinity, -Infinity]").unwrap();
+        assert_eq!(v.python_str(), "[nan, inf, -inf]");
+        assert_eq!(serde_json::to_string(&v).unwrap(), "[NaN,Infinity,-Infinity]");
+    }
+
+    #[test]
+    fn escapes_and_pairs_decode() {
+        let v = Value::from_json(r#""\ud83d\ude00\u00e9\n\/""#).unwrap();
+        assert_eq!(v, "😀é\n/");
+    }
+
+    #[test]
+    fn nesting_is_limited_without_recursion() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(Value::from_json(&ok).unwrap().depth(), MAX_DEPTH);
+        let deep = format!("{}{}", "[".repeat(50_000), "]".repeat(50_000));
+        assert_eq!(
+            Value::from_json(&deep).unwrap_err(),
+            Error::TooDeep { limit: MAX_DEPTH }
+        );
+    }
+
+    #[test]
+    fn serde_json_hands_over_the_numbers_text() {
+        let v: Value =
+            serde_json::from_str(r#"{"n": 123456789012345678901234567890123456789012, "f": 1E400}"#).unwrap();
+        assert_eq!(
+            v.python_str(),
+            "{'n': 123456789012345678901234567890123456789012, 'f': inf}"
+        );
+        let mut reader = std::io::Cursor::new(b"[100000000000000000000]".to_vec());
+        let v: Value = serde_json::from_reader(&mut reader).unwrap();
+        assert_eq!(v.python_str(), "[100000000000000000000]");
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            "[100000000000000000000]",
+            "written back with its digits"
+        );
+    }
+}
