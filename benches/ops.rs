@@ -11,9 +11,9 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SystemMetadata,
-    Value, create_image_metadata, initialize_snapshot_metadata, populate_for_create, reset_image_metadata,
-    system_metadata_from_image,
+    Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SnapshotProfile,
+    SystemMetadata, Value, create_image_metadata, initialize_snapshot_metadata, populate_for_create,
+    reset_image_metadata, system_metadata_from_image,
 };
 use uuid::Uuid;
 
@@ -146,5 +146,34 @@ fn scale(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, core_ops, scale);
+/// Request-sized lists asked about every key: 100,000 configured
+/// non-inheritable names against 100,000 keys, and a hardened profile's
+/// 100,000 allowed names. Each key costs the same whatever the list's
+/// length (these took minutes when the lists were scanned per key).
+fn large_lists(c: &mut Criterion) {
+    const N: usize = 100_000;
+    let ctx = RequestContext::new("user-1", "project-1");
+    let instance = Instance::new(Uuid::from_u128(1), "project-1");
+    let extra = Properties::new();
+    let image_keys: SystemMetadata = (0..N).map(|i| (format!("image_k{i}"), "v")).collect();
+    let config = NovaConfig {
+        non_inheritable_image_properties: (0..N).map(|i| format!("k{}", 2 * i)).collect(),
+    };
+    let plain_keys: SystemMetadata = (0..N).map(|i| (format!("x{i}"), "v")).collect();
+    let profile = SnapshotProfile::Hardened {
+        allow: (0..N).map(|i| format!("x{i}")).collect(),
+    };
+    let mut g = c.benchmark_group("large_lists");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("non_inheritable_100k", |b| {
+        b.iter(|| initialize_snapshot_metadata(&ctx, &instance, black_box(&image_keys), "s", &extra, &config))
+    });
+    g.bench_function("hardened_allow_100k", |b| {
+        b.iter(|| profile.apply(black_box(&plain_keys)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, core_ops, scale, large_lists);
 criterion_main!(benches);

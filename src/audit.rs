@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::config::NovaConfig;
 use crate::keys::{
-    IMAGE_BASE_IMAGE_REF, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key,
+    IMAGE_BASE_IMAGE_REF, NameSet, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key,
     strip_image_prefix,
 };
 use crate::pystr::python_int;
@@ -173,6 +173,7 @@ pub fn audit_with_config(
         .as_deref()
         .map(|s| s == "shelved" || s == "shelved_offloaded");
 
+    let configured = NameSet::new(&config.non_inheritable_image_properties);
     for (key, value) in system_metadata.iter() {
         if let Some(chars) = chars_over_column(key) {
             findings.push(Finding::new(
@@ -222,7 +223,7 @@ pub fn audit_with_config(
         let leaks = !key.starts_with(SM_IMAGE_PROP_PREFIX)
             && !is_skip_key(key)
             && !is_inheritable_key(key)
-            && !is_non_inheritable(key, &config.non_inheritable_image_properties);
+            && !is_non_inheritable(key, &configured);
         if leaks {
             let severity = if key.starts_with("password_") {
                 Severity::Warning

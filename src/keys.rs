@@ -310,3 +310,52 @@ mod tests {
         }
     }
 }
+
+/// A caller-given list of key names (configured non-inheritable
+/// properties, a profile's `allow` list), asked about every key of a map:
+/// a short list is scanned, a long one hashed once, so each question costs
+/// the same however long the list.
+pub(crate) enum NameSet<'a> {
+    Few(&'a [String]),
+    Many(std::collections::HashSet<&'a str>),
+}
+
+impl<'a> NameSet<'a> {
+    /// Up to this many names are compared one by one.
+    const FEW: usize = 8;
+
+    pub(crate) fn new(names: &'a [String]) -> Self {
+        if names.len() <= Self::FEW {
+            NameSet::Few(names)
+        } else {
+            NameSet::Many(names.iter().map(String::as_str).collect())
+        }
+    }
+
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        match self {
+            // Lengths and first bytes first: `==` on equal lengths calls memcmp.
+            NameSet::Few(names) => names
+                .iter()
+                .any(|k| k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key),
+            NameSet::Many(set) => set.contains(key),
+        }
+    }
+}
+
+#[cfg(test)]
+mod name_set_tests {
+    use super::NameSet;
+
+    #[test]
+    fn short_and_long_lists_answer_alike() {
+        for n in [0, 1, NameSet::FEW, NameSet::FEW + 1, 100] {
+            let names: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            let set = NameSet::new(&names);
+            for i in 0..n + 3 {
+                assert_eq!(set.contains(&format!("k{i}")), i < n, "{n} names, k{i}");
+            }
+            assert!(!set.contains(""));
+        }
+    }
+}

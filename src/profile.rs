@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{is_image_key, is_skip_key};
+use crate::keys::{NameSet, is_image_key, is_skip_key};
 use crate::system_metadata::SystemMetadata;
 
 /// Which system-metadata keys a snapshot may copy into its properties.
@@ -71,10 +71,11 @@ impl SnapshotProfile {
             }
             SnapshotProfile::Hardened { allow } => allow,
         };
+        let allow = NameSet::new(allow);
         let mut kept = SystemMetadata::with_capacity(system_metadata.len());
         let mut withheld = Vec::new();
         for (key, value) in system_metadata.iter() {
-            if is_image_key(key) || allow.iter().any(|a| a == key) {
+            if is_image_key(key) || allow.contains(key) {
                 kept.insert(key, value);
             } else if !is_skip_key(key) {
                 withheld.push(key.to_owned());

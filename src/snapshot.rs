@@ -9,7 +9,7 @@ use crate::convert::image_from_system_metadata_keeping;
 use crate::image::ImageMeta;
 use crate::image_type::ImageType;
 use crate::instance::Instance;
-use crate::keys::{KeyKind, key_kind, sketch};
+use crate::keys::{KeyKind, NameSet, key_kind, sketch};
 use crate::properties::{Properties, PropertyValue};
 use crate::system_metadata::SystemMetadata;
 use crate::value::Value;
@@ -77,16 +77,17 @@ fn snapshot_with<'a>(
     // Nova adds it to the extra properties, so it wins too.
     let owner = cross_project.then_some(("instance_owner", PropertyValue::Str(&instance.project_id)));
     let extras = extras.0.iter().copied().chain(extras.1.iter()).chain(owner);
-    let configured = &config.non_inheritable_image_properties;
+    let names = &config.non_inheritable_image_properties;
+    let configured = NameSet::new(names);
     // Nova's default configures two names: most keys are ruled out by one
     // bit test instead of a comparison with each.
-    let sketches = configured.iter().fold(0, |mask, k| mask | sketch(k));
+    let sketches = names.iter().fold(0, |mask, k| mask | sketch(k));
     let mut image = image_from_system_metadata_keeping(
         system_metadata,
         |entry| {
             let class = entry.class();
             class.kind() != KeyKind::NonInheritable
-                && (sketches & class.sketch() == 0 || !is_configured(entry.name(), configured))
+                && (sketches & class.sketch() == 0 || !configured.contains(entry.name()))
         },
         with_formats,
         extras,
@@ -101,16 +102,8 @@ fn snapshot_with<'a>(
 
 /// Whether a snapshot drops `key`: configured, built in, or in a reserved
 /// namespace.
-pub(crate) fn is_non_inheritable(key: &str, configured: &[String]) -> bool {
-    key_kind(key) == KeyKind::NonInheritable || is_configured(key, configured)
-}
-
-/// Whether `key` is one of the configured non-inheritable properties.
-fn is_configured(key: &str, configured: &[String]) -> bool {
-    // Lengths and first bytes first: `==` on equal lengths calls memcmp.
-    configured
-        .iter()
-        .any(|k| k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key)
+pub(crate) fn is_non_inheritable(key: &str, configured: &NameSet<'_>) -> bool {
+    key_kind(key) == KeyKind::NonInheritable || configured.contains(key)
 }
 
 /// The image metadata Nova sends to Glance when it creates an image of an

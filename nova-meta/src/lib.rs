@@ -18,7 +18,7 @@
 pub mod ops;
 pub mod request;
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use request::Failure;
@@ -32,14 +32,15 @@ pub fn is_blank(line: &[u8]) -> bool {
 /// Answers every request line of `input` on `output`.
 ///
 /// An answer is flushed as soon as its line is complete and no further
-/// complete line is waiting in `input`'s buffer, so an interactive caller
+/// complete line is waiting in what was read, so an interactive caller
 /// gets each answer without sending more, even when the start of its next
 /// line arrived in the same read; and at the end of input. A last line
 /// without a line feed is answered too.
 ///
 /// # Errors
 /// Only those of `input` and `output` themselves.
-pub fn run(mut input: impl BufRead, output: impl Write) -> io::Result<()> {
+pub fn run(input: impl Read, output: impl Write) -> io::Result<()> {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
     let mut out = io::BufWriter::with_capacity(64 * 1024, output);
     let mut line = Vec::new();
     // One answer buffer for the whole stream: results are written into it.
@@ -47,7 +48,7 @@ pub fn run(mut input: impl BufRead, output: impl Write) -> io::Result<()> {
     loop {
         // Before a read that may block (no complete line is buffered),
         // hand over what was answered.
-        if !input.fill_buf()?.contains(&b'\n') {
+        if !input.buffer().contains(&b'\n') {
             out.flush()?;
         }
         line.clear();

@@ -3,7 +3,7 @@
 //! See the crate documentation of `nova_meta` and the project's README.
 
 use std::fs::File;
-use std::io::{self, BufReader};
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             }
             let file =
                 File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-            nova_meta::run(BufReader::with_capacity(64 * 1024, file), io::stdout().lock())
+            nova_meta::run(file, io::stdout().lock())
         })
     };
     match result {
