@@ -54,7 +54,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn keep(flag: bool, key: &str, value: &str) -> bool {
-    (key.len() % 2 == 0) != flag || value.len() % 3 == 0
+    key.len().is_multiple_of(2) != flag || value.len().is_multiple_of(3)
 }
 
 fn check(sm: &SystemMetadata, model: &IndexMap<String, String>) -> Result<(), TestCaseError> {
@@ -181,7 +181,7 @@ fn prop_op() -> impl Strategy<Value = PropOp> {
 }
 
 fn keep_value(flag: bool, key: &str, value: &Value) -> bool {
-    (key.len() % 2 == 0) != flag || value.as_str().is_some()
+    key.len().is_multiple_of(2) != flag || value.as_str().is_some()
 }
 
 fn check_props(props: &Properties, model: &Dict) -> Result<(), TestCaseError> {
