@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SnapshotProfile,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SnapshotProfile,
     SystemMetadata, Value, create_image_metadata, initialize_snapshot_metadata, populate_for_create,
     reset_image_metadata, system_metadata_from_image,
 };
@@ -32,8 +32,8 @@ fn image(n: usize) -> ImageMeta {
     other.insert("id".into(), Value::from("bbbbbbbb-0000-4000-8000-00000000000b"));
     ImageMeta {
         other,
-        min_ram: Some(Minimum::Int(512)),
-        min_disk: Some(Minimum::Int(10)),
+        min_ram: Some(Value::from(512)),
+        min_disk: Some(Value::from(10)),
         disk_format: Some("qcow2".into()),
         container_format: Some("bare".into()),
         properties,

@@ -4,10 +4,54 @@ Every request is built so that the interesting corners of Nova's behaviour
 come up often: multi-byte UTF-8 across the 255-byte cut, every JSON type,
 skip keys, keys named like inheritable attributes, snapshots used as boot
 images, vhd flavors, cross-project snapshots, configured and built-in
-non-inheritable properties, os_glance* keys, unprefixed system metadata.
+non-inheritable properties, os_glance* keys, unprefixed system metadata;
+numbers at and past every limit (integers of hundreds and 4,300 digits,
+1E400, -0), JSON of every type in attributes no flow reads, Unicode of
+every kind.
+
+Numbers that Python's json.dumps cannot write as Python reads them (1E400
+would come out as Infinity, which JSON readers refuse) are `Raw` text: the
+request line holds the text, and the oracle reads the line back with
+json.loads, so it sees exactly what Nova would.
 """
+import json
 import random
 import uuid
+
+
+class Raw:
+    """JSON text written into the request line as it is."""
+
+    def __init__(self, text):
+        self.text = text
+
+
+_TOKEN = "\u0000raw%d\u0000"
+
+
+def dumps(value, ensure_ascii=True):
+    """json.dumps of a generated request, with every Raw written as its text."""
+    raws = []
+
+    def walk(v):
+        if isinstance(v, Raw):
+            raws.append(v.text)
+            return _TOKEN % (len(raws) - 1)
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    text = json.dumps(walk(value), ensure_ascii=ensure_ascii)
+    for i, raw in enumerate(raws):
+        text = text.replace(json.dumps(_TOKEN % i), raw, 1)
+    return text
+
+
+# Numbers at and past the limits Python's json and the double range set.
+RAW_NUMBERS = ["1E400", "-1e400", "1.7976931348623159e308", "1.7976931348623157e308", "-0", "-0.0",
+               "1E+2", "0e0", "4.9e-324", "2.4e-324", "1e-400", "123456789012345678901234567890.5e-10"]
 
 SKIP_KEYS = ["mappings", "block_device_mapping", "img_mappings", "img_block_device_mapping"]
 INHERITABLE = ["min_ram", "min_disk", "disk_format", "container_format"]
@@ -28,6 +72,9 @@ UNPREFIXED_SM = ["owner_user_name", "owner_project_name", "password_0", "passwor
                  "shelved_host", "instance_owner", "image", "min_ram", "disk_format", "os_glance_x"]
 CHARS = {1: "a~'\"\\", 2: "éß\u00a0\u00ad\u0378", 3: "€中\u2028\u200b\ue000\ufffd", 4: "😀𝄞\U000e0001\U0010fffd"}
 ODD = "\n\t\r\x00\x07\x7f'\"\\ "
+UNREAD_ATTRIBUTES = ["id", "name", "visibility", "status", "size", "owner", "checksum", "protected",
+                     "os_hidden", "tags", "virtual_size", "created_at", "os_hash_value", "stores", "locations",
+                     "direct_url", "x_custom"]
 DISK_FORMATS = ["qcow2", "raw", "vhd", "vhdx", "vmdk", "iso", "ami", "ploop"]
 CONTAINER_FORMATS = ["bare", "ovf", "ova", "ami", "docker", "compressed"]
 
@@ -69,7 +116,14 @@ class Gen:
 
     # -- JSON values ---------------------------------------------------
     def number(self):
-        choice = self.r.randrange(9)
+        choice = self.r.randrange(11)
+        if choice == 9:
+            return Raw(self.r.choice(RAW_NUMBERS))
+        if choice == 10:
+            # Integers of many digits, up to CPython's 4,300 for json.loads.
+            digits = self.r.choice([19, 20, 39, 40, 100, 300, 4300])
+            text = str(self.r.randint(1, 9)) + "".join(str(self.r.randrange(10)) for _ in range(digits - 1))
+            return int(("-" if self.chance(0.3) else "") + text)
         if choice == 0:
             return self.r.randint(-1000, 1000)
         if choice == 1:
@@ -149,11 +203,20 @@ class Gen:
         if self.chance(0.3):
             img["status"] = "active"
             img["size"] = self.r.randint(0, 10 ** 10)
+        # Attributes no flow reads hold any JSON at all.
+        for key in self.r.sample(UNREAD_ATTRIBUTES, self.r.randint(0, 4)):
+            img[key] = self.value()
         if self.chance(0.9):
             img["properties"] = self.properties()
             if self.chance(0.3):
                 img["properties"]["base_image_ref"] = self.uuid()
         return img
+
+    def ref_of(self, image):
+        """The image's id when it is a string (the request's image_ref and
+        image_id are strings), else a new one."""
+        ref = image.get("id")
+        return ref if isinstance(ref, str) and ref else self.uuid()
 
     def minimum(self):
         c = self.r.random()
@@ -161,6 +224,8 @@ class Gen:
             return self.r.choice([0, 1, 5, 10, 20, 40, 80, 512, 2048, self.r.randint(0, 200)])
         if c < 0.85:
             return self.r.choice(["", "10", "512"])  # as system metadata stores them
+        if c < 0.9:
+            return self.r.choice([2 ** 63 - 1, 2 ** 63, 2 ** 64, -(2 ** 63) - 1, 10 ** 30])
         return self.r.randint(-5, 5)
 
     def flavor(self):
@@ -211,13 +276,13 @@ class Gen:
             return {"op": op, "system_metadata": self.system_metadata()}
         if op == "populate_for_create":
             image = self.image()
-            return {"op": op, "image": image, "image_ref": image.get("id") or self.uuid(),
+            return {"op": op, "image": image, "image_ref": self.ref_of(image),
                     "flavor": self.flavor(), "context": self.context("p-0"),
                     "system_metadata": self.system_metadata() if self.chance(0.3) else None}
         if op == "reset_image_metadata":
             image = self.image()
             req = {"op": op, "system_metadata": self.system_metadata(), "image": image,
-                   "image_id": image.get("id") or self.uuid(), "flavor": self.flavor()}
+                   "image_id": self.ref_of(image), "flavor": self.flavor()}
             if self.chance(0.2):
                 req["base_image_ref_policy"] = "nova"  # the explicit default is Nova
             return req
@@ -241,7 +306,13 @@ BACKUP_TYPES = ["daily", "weekly", "hourly"]
 GLANCE_TOP = ["id", "name", "status", "visibility", "protected", "os_hidden", "checksum", "os_hash_algo",
               "os_hash_value", "owner", "size", "virtual_size", "container_format", "disk_format",
               "created_at", "updated_at", "tags", "direct_url", "min_ram", "min_disk", "self", "file",
-              "schema", "locations"]
+              "schema", "locations", "stores"]
+# What Python's int() reads, and what it refuses, as a min_ram or min_disk
+# string: digits of every script, the whitespace int() strips (and the
+# separators \x1c-\x1f it does not), underscores, signs, many digits.
+INT_TEXTS = ["512", " 7 ", "1_0", "-3", "+4", "abc", "", "\uff15", "\u0661\u0660", "\u30009",
+             "\x1c9", "9\x1f", "\x859\xa0", "\u2028 12", "\U0001d7ce\U0001d7cf", "1__0", "_1", "0x10",
+             "007", "99999999999999999999999", "-0", "1.5", "\u0966\u0967\u0968", "\t\n\x0b\x0c\r5"]
 NON_BASE_KNOWN = ["kernel_id", "ramdisk_id", "os_distro", "os_version", "instance_uuid", "architecture"]
 
 
@@ -288,10 +359,10 @@ class LifecycleGen(Gen):
                 body[key] = self.r.choice([True, False])
             elif key == "visibility":
                 body[key] = self.r.choice(["public", "private", "shared", "community"])
-            elif key in ("tags", "locations"):
-                body[key] = []
+            elif key in ("tags", "locations", "stores"):
+                body[key] = self.r.choice([[], self.value(), "a,b"])
             else:
-                body[key] = self.short_text()
+                body[key] = self.short_text() if self.chance(0.8) else self.value()
         for _ in range(self.r.randint(0, 6)):
             key = self.r.choice(NON_BASE_KNOWN + PLAIN_KEYS + ["p_%d" % self.r.randrange(9)])
             body[key] = self.short_text()
@@ -308,13 +379,16 @@ class LifecycleGen(Gen):
             img["name"] = self.short_text()
         for key in ("min_ram", "min_disk"):
             if self.chance(0.6):
-                img[key] = self.r.choice([0, 512, "512", " 7 ", "1_0", "-3", "abc", "", 20])
+                img[key] = self.r.choice([0, 512, 20, 2 ** 64, self.r.choice(INT_TEXTS)])
         for key, pool in (("disk_format", DISK_FORMATS), ("container_format", CONTAINER_FORMATS)):
-            if self.chance(0.5):
+            c = self.r.random()
+            if c < 0.5:
                 img[key] = self.r.choice(pool)
+            elif c < 0.6:
+                img[key] = None  # an explicit null Nova passes on
         for key in self.r.sample(["status", "created_at", "updated_at", "deleted_at", "size", "deleted",
                                   "is_public", "owner", "checksum"], self.r.randint(0, 5)):
-            img[key] = self.r.choice([self.short_text(), True, False, 0, None])
+            img[key] = self.r.choice([self.short_text(), True, False, 0, None, self.value()])
         props = self.properties(self.r.randint(0, 6))
         props = {k: v for k, v in props.items() if k not in img and k not in INHERITABLE}
         for key in ("kernel_id", "ramdisk_id"):
@@ -395,7 +469,7 @@ class LifecycleGen(Gen):
             vim = {}
             for key in self.r.sample(["image_id", "image_name", "size", "checksum", "container_format",
                                       "disk_format", "min_ram", "min_disk"], self.r.randint(0, 8)):
-                vim[key] = self.r.choice(["512", "0", "", " 12 ", "1_0", "abc", "qcow2"]) \
+                vim[key] = self.r.choice(INT_TEXTS + ["0", "qcow2"]) \
                     if key in ("min_ram", "min_disk") else self.short_text()
             for _ in range(self.r.randint(0, 5)):
                 vim[self.r.choice(PLAIN_KEYS)] = self.short_text()

@@ -28,7 +28,7 @@ use crate::value::Value;
 ///                                 "nightly", "daily", &Properties::new(), &NovaConfig::default());
 /// assert_eq!(img.properties.get("image_type").unwrap(), "backup");
 /// assert_eq!(img.properties.get("backup_type").unwrap(), "daily");
-/// assert_eq!(img.disk_format.as_deref(), Some("qcow2"));
+/// assert_eq!(img.disk_format.as_ref().and_then(|v| v.as_str()), Some("qcow2"));
 /// ```
 pub fn backup_image_metadata(
     context: &RequestContext,

@@ -4,12 +4,15 @@
 
 use crate::error::{Error, Result};
 use crate::flavor::Flavor;
-use crate::image::{ImageMeta, Minimum};
+use std::borrow::Cow;
+
+use crate::image::ImageMeta;
 use crate::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
 use crate::properties::{Properties, PropertyValue, SmEntry};
-use crate::pystr::{IntText, write_python_str_truncated};
+use crate::pystr::{python_repr, python_str, python_truthy, write_python_str_truncated};
 use crate::system_metadata::{SystemMetadata, chars_over_column};
 use crate::textmap::Lookup;
+use crate::value::Value;
 
 /// What Nova stores in system metadata for `image`
 /// (`get_system_metadata_from_image`).
@@ -97,22 +100,18 @@ pub(crate) fn write_system_metadata_from_image(
 
     let min_disk = match flavor {
         Some(flavor) => Some(min_disk_for_flavor(image, flavor)?),
-        None => image.min_disk.clone(),
+        None => image.min_disk.as_ref().map(Cow::Borrowed),
     };
     let inherited = [
-        ("image_min_ram", image.min_ram.as_ref().map(AttrText::of_minimum)),
-        ("image_min_disk", min_disk.as_ref().map(AttrText::of_minimum)),
-        (
-            "image_disk_format",
-            image.disk_format.as_deref().map(AttrText::Borrowed),
-        ),
-        (
-            "image_container_format",
-            image.container_format.as_deref().map(AttrText::Borrowed),
-        ),
+        ("image_min_ram", image.min_ram.as_ref()),
+        ("image_min_disk", min_disk.as_deref()),
+        ("image_disk_format", image.disk_format.as_ref()),
+        ("image_container_format", image.container_format.as_ref()),
     ];
     for (key, value) in inherited {
         if let Some(value) = value {
+            // Nova stores the value as it is; the database stores its str().
+            let value = attribute_text(value);
             let value = value.as_ref();
             if let Some(chars) = chars_over_column(value) {
                 return Err(Error::ValueTooLong {
@@ -134,48 +133,59 @@ pub(crate) fn room_for_image(image: &ImageMeta) -> (usize, usize) {
     (props.len() + 8, text_bytes)
 }
 
-/// An inherited attribute's text, without an allocation.
-enum AttrText<'a> {
-    Borrowed(&'a str),
-    Int(IntText),
-}
-
-impl AttrText<'_> {
-    fn of_minimum(m: &Minimum) -> AttrText<'_> {
-        match m {
-            Minimum::Int(i) => AttrText::Int(IntText::of_i64(*i)),
-            Minimum::Text(s) => AttrText::Borrowed(s),
-        }
+/// The `str()` of an inherited attribute, borrowed when it is a string.
+fn attribute_text(value: &Value) -> Cow<'_, str> {
+    match value {
+        Value::Str(s) => Cow::Borrowed(s),
+        other => Cow::Owned(python_str(other)),
     }
 }
 
-impl AsRef<str> for AttrText<'_> {
-    fn as_ref(&self) -> &str {
-        match self {
-            AttrText::Borrowed(s) => s,
-            AttrText::Int(i) => i.as_str(),
-        }
+/// Nova's `max(min_disk or 0, flavor.root_gb)`, or `root_gb` for vhd
+/// images. Python's `max` keeps the first of equal values, so a `min_disk`
+/// of `20.0` against a root disk of 20 stays `20.0`.
+fn min_disk_for_flavor<'a>(image: &'a ImageMeta, flavor: &Flavor) -> Result<Cow<'a, Value>> {
+    let root_gb = flavor.root_gb;
+    let root = || Cow::Owned(Value::from(root_gb));
+    if image.disk_format.as_ref().and_then(Value::as_str) == Some("vhd") {
+        return Ok(root());
     }
-}
-
-/// `min_disk` raised to the flavor's root disk, as Nova computes it:
-/// `root_gb` for vhd images, else `max(min_disk or 0, root_gb)`.
-fn min_disk_for_flavor(image: &ImageMeta, flavor: &Flavor) -> Result<Minimum> {
-    let root_gb =
-        i64::try_from(flavor.root_gb).map_err(|_| Error::invalid("root_gb", "larger than 2^63 - 1"))?;
-    if image.disk_format.as_deref() == Some("vhd") {
-        return Ok(Minimum::Int(root_gb));
-    }
-    match &image.min_disk {
-        Some(m) if m.is_truthy() => match m {
-            Minimum::Int(i) => Ok(Minimum::Int((*i).max(root_gb))),
-            Minimum::Text(s) => Err(Error::NotAnInteger {
-                key: "min_disk".to_owned(),
-                found: crate::pystr::python_repr(&crate::value::Value::from(s.as_str())),
-            }),
+    let Some(value) = image.min_disk.as_ref().filter(|v| python_truthy(v)) else {
+        // max(0, root_gb): both print as root_gb.
+        return Ok(root());
+    };
+    let root_is_greater = match value {
+        Value::Int(i) => match i.as_i64() {
+            Some(i) => i128::from(root_gb) > i128::from(i),
+            None => i.is_negative(),
         },
-        _ => Ok(Minimum::Int(root_gb)),
+        Value::Float(f) => int_exceeds_float(root_gb, *f),
+        Value::Bool(b) => root_gb > u64::from(*b),
+        // Python raises TypeError comparing a str, list or dict with an int.
+        other => {
+            return Err(Error::NotAnInteger {
+                key: "min_disk".to_owned(),
+                found: python_repr(other),
+            });
+        }
+    };
+    Ok(if root_is_greater {
+        root()
+    } else {
+        Cow::Borrowed(value)
+    })
+}
+
+/// Python's exact `n > f` for a non-negative integer and a float.
+fn int_exceeds_float(n: u64, f: f64) -> bool {
+    if f.is_nan() || f >= 18_446_744_073_709_551_616.0 {
+        return false;
     }
+    if f < 0.0 {
+        return true;
+    }
+    // 0 <= f < 2^64: n > f exactly when n exceeds f's integer part.
+    n > f.trunc() as u64
 }
 
 /// `image_<key>`.
@@ -198,7 +208,7 @@ fn prefixed(key: &str) -> String {
 /// position, as in Python.
 ///
 /// ```
-/// use nova_sysmeta::{image_from_system_metadata, Minimum, SystemMetadata};
+/// use nova_sysmeta::{image_from_system_metadata, SystemMetadata, Value};
 ///
 /// let sm: SystemMetadata = [
 ///     ("image_min_ram", "512"),
@@ -207,7 +217,7 @@ fn prefixed(key: &str) -> String {
 ///     ("owner_user_name", "alice"),
 /// ].into_iter().collect();
 /// let image = image_from_system_metadata(&sm);
-/// assert_eq!(image.min_ram, Some(Minimum::Text("512".into())));
+/// assert_eq!(image.min_ram, Some(Value::from("512")));
 /// assert_eq!(image.properties.keys().collect::<Vec<_>>(), ["os_type", "owner_user_name"]);
 /// ```
 pub fn image_from_system_metadata(system_metadata: &SystemMetadata) -> ImageMeta {
@@ -246,10 +256,10 @@ pub(crate) fn image_from_system_metadata_keeping<'e>(
     );
     let [min_ram, min_disk, disk_format, container_format] = attributes;
     ImageMeta {
-        min_ram: min_ram.map(Minimum::Text),
-        min_disk: min_disk.map(Minimum::Text),
-        disk_format,
-        container_format,
+        min_ram: min_ram.map(Value::Str),
+        min_disk: min_disk.map(Value::Str),
+        disk_format: disk_format.map(Value::Str),
+        container_format: container_format.map(Value::Str),
         properties,
         ..ImageMeta::default()
     }

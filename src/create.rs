@@ -8,6 +8,7 @@ use crate::image::ImageMeta;
 use crate::keys::IMAGE_BASE_IMAGE_REF;
 use crate::system_metadata::SystemMetadata;
 use crate::textmap::Lookup;
+use crate::value::Value;
 
 /// The system metadata of an instance being created from `image`.
 ///
@@ -44,6 +45,7 @@ pub fn populate_for_create(
     let user_name = required(&context.user_name, "context.user_name")?;
     let project_name = required(&context.project_name, "context.project_name")?;
 
+    check_coercible(image, flavor.is_some())?;
     let mut system_meta = system_metadata_from_image(image, flavor)?;
     system_meta.set_default(IMAGE_BASE_IMAGE_REF, image_ref);
     // Every key so far starts with `image_`.
@@ -60,6 +62,32 @@ pub fn populate_for_create(
     };
     out.validate()?;
     Ok(out)
+}
+
+/// The instance's `system_metadata` field (`DictOfNullableStringsField`)
+/// takes strings, numbers and booleans (stored as their `str()`) and
+/// refuses lists and objects; Nova stores the inheritable attributes as the
+/// image gives them. (A `min_disk` with a flavor is compared first, and a
+/// truthy list or object fails that comparison.)
+fn check_coercible(image: &ImageMeta, with_flavor: bool) -> Result<()> {
+    let attributes = [
+        ("min_ram", image.min_ram.as_ref()),
+        ("min_disk", image.min_disk.as_ref().filter(|_| !with_flavor)),
+        ("disk_format", image.disk_format.as_ref()),
+        ("container_format", image.container_format.as_ref()),
+    ];
+    for (name, value) in attributes {
+        let kind = match value {
+            Some(Value::List(_)) => "list",
+            Some(Value::Dict(_)) => "dict",
+            _ => continue,
+        };
+        return Err(Error::invalid(
+            format!("image_{name}"),
+            format!("the instance's system metadata takes a string, not a {kind}"),
+        ));
+    }
+    Ok(())
 }
 
 fn required<'a>(value: &'a Option<String>, key: &str) -> Result<&'a str> {

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::image::ImageMeta;
-use crate::pystr::{python_int, python_json_dumps, python_repr, python_str, python_truthy};
+use crate::pystr::{python_int_of_value, python_json_dumps, python_repr, python_str, python_truthy};
 use crate::upload::is_unset_kernel_or_ramdisk;
 use crate::value::{Dict, Value};
 
@@ -149,12 +149,7 @@ fn put_property(out: &mut Dict, key: String, value: Value) -> Result<()> {
 
 /// Python's `int(value)` of a `min_ram`/`min_disk` attribute.
 fn python_int_of(key: &str, value: &Value) -> Result<crate::value::Int> {
-    let parsed = match value {
-        Value::Str(s) => python_int(s),
-        Value::Int(n) => Some(n.clone()),
-        _ => None,
-    };
-    parsed.ok_or_else(|| Error::NotAnInteger {
+    python_int_of_value(value).ok_or_else(|| Error::NotAnInteger {
         key: key.to_owned(),
         found: python_repr(value),
     })
@@ -178,13 +173,13 @@ fn python_int_of(key: &str, value: &Value) -> Result<crate::value::Int> {
 /// [`ImageMeta`]).
 ///
 /// ```
-/// use nova_sysmeta::{from_glance, Minimum, Value, value::Dict};
+/// use nova_sysmeta::{from_glance, Value, value::Dict};
 ///
 /// let body: Dict = serde_json::from_str(r#"{"id": "i-1", "name": "cirros", "visibility": "public",
 ///     "min_ram": 64, "tags": [], "os_distro": "cirros", "mappings": "[{\"device\": \"vda\"}]"}"#)?;
 /// let image = from_glance(&body)?;
 /// assert_eq!(image.other["is_public"], true);
-/// assert_eq!(image.min_ram, Some(Minimum::Int(64)));
+/// assert_eq!(image.min_ram, Some(Value::from(64)));
 /// assert_eq!(image.properties.get("os_distro").unwrap(), "cirros");
 /// assert_eq!(image.properties.get("mappings").unwrap().to_value(), Value::from_json(r#"[{"device": "vda"}]"#)?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -15,8 +15,10 @@ use crate::value::{Dict, Value};
 /// `properties` map (Glance v2 itself is flat; `nova/image/glance.py`
 /// converts between the two).
 ///
-/// The attributes Nova reads in this crate's flows are typed: the four
-/// inheritable keys ([`crate::SM_INHERITABLE_KEYS`]). An absent one and a
+/// The attributes Nova reads in this crate's flows have fields of their
+/// own: the four inheritable keys ([`crate::SM_INHERITABLE_KEYS`]). They
+/// hold whatever JSON the image gives, as Nova passes it on (a `min_ram` of
+/// `512`, `"512"` or `1.5` is stored as its `str()`); an absent one and a
 /// JSON `null` are both `None`, as Nova treats them alike
 /// (`image_meta.get(key)` is `None` either way). Every other top-level
 /// attribute (`id`, `name`, `visibility`, `status`, `size`, ...) is kept
@@ -24,7 +26,7 @@ use crate::value::{Dict, Value};
 /// no value there makes one fail.
 ///
 /// ```
-/// use nova_sysmeta::{ImageMeta, Minimum};
+/// use nova_sysmeta::{ImageMeta, Value};
 ///
 /// let image: ImageMeta = serde_json::from_str(r#"{
 ///     "id": "7a1c0d3e-0000-4000-8000-000000000001",
@@ -34,7 +36,7 @@ use crate::value::{Dict, Value};
 ///     "visibility": 1024,
 ///     "properties": {"os_type": "linux", "hw_cpu_cores": 2}
 /// }"#)?;
-/// assert_eq!(image.min_ram, Some(Minimum::Int(512)));
+/// assert_eq!(image.min_ram, Some(Value::from(512)));
 /// assert_eq!(image.id(), Some("7a1c0d3e-0000-4000-8000-000000000001"));
 /// assert_eq!(image.other["status"], "active");
 /// assert_eq!(image.other["visibility"], 1024);
@@ -43,14 +45,15 @@ use crate::value::{Dict, Value};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageMeta {
-    /// `min_ram` in MiB (inheritable).
-    pub min_ram: Option<Minimum>,
+    /// `min_ram` in MiB (inheritable): an integer from Glance, a string
+    /// read back from system metadata.
+    pub min_ram: Option<Value>,
     /// `min_disk` in GiB (inheritable).
-    pub min_disk: Option<Minimum>,
+    pub min_disk: Option<Value>,
     /// `disk_format`, e.g. `qcow2`, `raw`, `vhd` (inheritable).
-    pub disk_format: Option<String>,
+    pub disk_format: Option<Value>,
     /// `container_format`, e.g. `bare`, `ovf` (inheritable).
-    pub container_format: Option<String>,
+    pub container_format: Option<Value>,
     /// The nested free-form properties, in order.
     pub properties: Properties,
     /// Every other top-level attribute (`id`, `name`, `visibility`,
@@ -78,97 +81,6 @@ impl ImageMeta {
     /// The `visibility` attribute, when it is a string.
     pub fn visibility(&self) -> Option<&str> {
         self.other.get("visibility").and_then(Value::as_str)
-    }
-}
-
-/// A `min_ram` or `min_disk` value.
-///
-/// Glance gives integers; read back from system metadata, where every value
-/// is a string, they are strings (`"512"`), and Nova passes them on as they
-/// are. Floats, booleans, lists and objects are refused.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Minimum {
-    /// An integer, as Glance returns it.
-    Int(i64),
-    /// A string, as system metadata stores it.
-    Text(String),
-}
-
-impl Minimum {
-    /// The value as an integer when it is one ([`Minimum::Int`]); Nova does
-    /// not parse strings here.
-    ///
-    /// ```
-    /// use nova_sysmeta::Minimum;
-    /// assert_eq!(Minimum::Int(512).as_int(), Some(512));
-    /// assert_eq!(Minimum::Text("512".into()).as_int(), None);
-    /// assert_eq!(Minimum::Text("512".into()).to_string(), "512");
-    /// ```
-    pub fn as_int(&self) -> Option<i64> {
-        match self {
-            Minimum::Int(i) => Some(*i),
-            Minimum::Text(_) => None,
-        }
-    }
-
-    /// Python's truthiness: `0` and `""` are false.
-    pub(crate) fn is_truthy(&self) -> bool {
-        match self {
-            Minimum::Int(i) => *i != 0,
-            Minimum::Text(s) => !s.is_empty(),
-        }
-    }
-
-    fn from_json(key: &str, value: &Value) -> Result<Option<Self>> {
-        match value {
-            Value::Null => Ok(None),
-            Value::Str(s) => Ok(Some(Minimum::Text(s.clone()))),
-            Value::Int(n) => n
-                .as_i64()
-                .map(|i| Some(Minimum::Int(i)))
-                .ok_or_else(|| Error::NotAnInteger {
-                    key: key.to_owned(),
-                    found: python_repr(value),
-                }),
-            other => Err(Error::NotAnInteger {
-                key: key.to_owned(),
-                found: python_repr(other),
-            }),
-        }
-    }
-
-    fn to_json(&self) -> Value {
-        match self {
-            Minimum::Int(i) => Value::from(*i),
-            Minimum::Text(s) => Value::from(s.as_str()),
-        }
-    }
-}
-
-/// Python's `str()`: what the database stores.
-impl fmt::Display for Minimum {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Minimum::Int(i) => write!(f, "{i}"),
-            Minimum::Text(s) => f.write_str(s),
-        }
-    }
-}
-
-impl From<i64> for Minimum {
-    fn from(i: i64) -> Self {
-        Minimum::Int(i)
-    }
-}
-
-fn optional_string(key: &str, value: Value) -> Result<Option<String>> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Str(s) => Ok(Some(s)),
-        other => Err(Error::invalid(
-            key,
-            format!("expected a string, found {}", python_repr(&other)),
-        )),
     }
 }
 
@@ -226,11 +138,12 @@ impl ImageParts {
                 // it on); the typed field stays `None`.
                 image.other.insert(key.to_owned(), Value::Null);
             }
+            let value = Some(value).filter(|v| !v.is_null());
             match at {
-                0 => image.min_ram = Minimum::from_json(key, &value)?,
-                1 => image.min_disk = Minimum::from_json(key, &value)?,
-                2 => image.disk_format = optional_string(key, value)?,
-                3 => image.container_format = optional_string(key, value)?,
+                0 => image.min_ram = value,
+                1 => image.min_disk = value,
+                2 => image.disk_format = value,
+                3 => image.container_format = value,
                 _ => {
                     image.properties = match self.properties.take() {
                         None => Properties::new(),
@@ -308,13 +221,10 @@ impl ImageMeta {
                 map.insert(key.to_owned(), value);
             }
         };
-        put("min_ram", self.min_ram.as_ref().map(Minimum::to_json));
-        put("min_disk", self.min_disk.as_ref().map(Minimum::to_json));
-        put("disk_format", self.disk_format.as_deref().map(Value::from));
-        put(
-            "container_format",
-            self.container_format.as_deref().map(Value::from),
-        );
+        put("min_ram", self.min_ram.clone());
+        put("min_disk", self.min_disk.clone());
+        put("disk_format", self.disk_format.clone());
+        put("container_format", self.container_format.clone());
         for (key, value) in self.other.iter().filter(|(k, _)| !self.shadowed(k)) {
             map.insert(key.clone(), value.clone());
         }
@@ -330,10 +240,10 @@ impl Serialize for ImageMeta {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
         if let Some(m) = &self.min_ram {
-            map.serialize_entry("min_ram", &m.to_json())?;
+            map.serialize_entry("min_ram", m)?;
         }
         if let Some(m) = &self.min_disk {
-            map.serialize_entry("min_disk", &m.to_json())?;
+            map.serialize_entry("min_disk", m)?;
         }
         if let Some(f) = &self.disk_format {
             map.serialize_entry("disk_format", f)?;

@@ -137,7 +137,7 @@ pub use create::populate_for_create;
 pub use error::{Error, Result};
 pub use flavor::Flavor;
 pub use glance::{GLANCE_BASE_PROPERTIES, JSON_PROPERTIES, from_glance, to_glance};
-pub use image::{ImageMeta, Minimum};
+pub use image::ImageMeta;
 pub use image_type::ImageType;
 pub use instance::Instance;
 pub use keys::{

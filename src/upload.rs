@@ -33,7 +33,7 @@ use crate::value::Value;
 /// assert_eq!(done.properties.get("image_location").unwrap(), "snapshot");
 /// assert_eq!(done.properties.get("owner_id").unwrap(), "p-1");
 /// assert!(!done.properties.contains_key("kernel_id"));
-/// assert_eq!(done.container_format.as_deref(), Some("bare"));
+/// assert_eq!(done.container_format.unwrap(), "bare");
 /// ```
 pub fn finalize_snapshot_upload(
     image: &ImageMeta,
@@ -43,11 +43,11 @@ pub fn finalize_snapshot_upload(
 ) -> ImageMeta {
     let mut out = image.clone();
     out.other.insert("status".to_owned(), Value::from("active"));
-    out.disk_format = Some(disk_format.to_owned());
+    out.disk_format = Some(Value::from(disk_format));
     out.container_format = Some(
         image_from_system_metadata(system_metadata)
             .container_format
-            .unwrap_or_else(|| "bare".to_owned()),
+            .unwrap_or_else(|| Value::from("bare")),
     );
 
     let optional = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);

@@ -105,6 +105,14 @@ impl Int {
         }
     }
 
+    /// Whether the value is below zero.
+    pub fn is_negative(&self) -> bool {
+        match &self.0 {
+            IntRepr::Small(i) => *i < 0,
+            IntRepr::Big(text) => text.starts_with('-'),
+        }
+    }
+
     /// Whether the value is zero (Python's falsy `0`).
     pub fn is_zero(&self) -> bool {
         self.0 == IntRepr::Small(0)

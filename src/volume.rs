@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::NovaConfig;
 use crate::context::RequestContext;
 use crate::error::{Error, Result};
-use crate::image::{ImageMeta, Minimum};
+use crate::image::ImageMeta;
 use crate::instance::Instance;
 use crate::properties::Properties;
-use crate::pystr::{python_int, python_repr, python_truthy};
+use crate::pystr::{python_int_of_value, python_repr, python_truthy};
 use crate::snapshot::initialize_snapshot_metadata;
 use crate::system_metadata::SystemMetadata;
 use crate::value::Value;
@@ -116,7 +116,7 @@ const GIB: u64 = 1 << 30;
 /// does not fit 64 bits.
 ///
 /// ```
-/// use nova_sysmeta::{image_from_volume, Minimum, Volume};
+/// use nova_sysmeta::{image_from_volume, Value, Volume};
 ///
 /// let volume: Volume = serde_json::from_str(r#"{
 ///     "size": 10,
@@ -124,8 +124,8 @@ const GIB: u64 = 1 << 30;
 ///                               "os_type": "linux"}
 /// }"#).unwrap();
 /// let image = image_from_volume(&volume).unwrap();
-/// assert_eq!(image.min_ram, Some(Minimum::Int(512)));
-/// assert_eq!(image.min_disk, Some(Minimum::Int(0)));
+/// assert_eq!(image.min_ram, Some(Value::from(512)));
+/// assert_eq!(image.min_disk, Some(Value::from(0)));
 /// assert_eq!(image.disk_format, None);
 /// assert_eq!(image.other["size"], 10u64 << 30);
 /// assert_eq!(image.properties.keys().collect::<Vec<_>>(), ["os_type"]);
@@ -141,8 +141,8 @@ pub fn image_from_volume(volume: &Volume) -> Result<ImageMeta> {
     for attr in VIM_IMAGE_ATTRIBUTES {
         let value = properties.remove(attr);
         match attr {
-            "min_ram" => image.min_ram = Some(Minimum::Int(int_or_zero(attr, value.as_ref())?)),
-            "min_disk" => image.min_disk = Some(Minimum::Int(int_or_zero(attr, value.as_ref())?)),
+            "min_ram" => image.min_ram = Some(Value::Int(int_or_zero(attr, value.as_ref())?)),
+            "min_disk" => image.min_disk = Some(Value::Int(int_or_zero(attr, value.as_ref())?)),
             _ => {}
         }
     }
@@ -152,23 +152,14 @@ pub fn image_from_volume(volume: &Volume) -> Result<ImageMeta> {
 }
 
 /// Python's `int(value or 0)` on a JSON value.
-fn int_or_zero(key: &str, value: Option<&Value>) -> Result<i64> {
-    let not_int = || Error::NotAnInteger {
-        key: key.to_owned(),
-        found: value.map_or_else(|| "None".to_owned(), python_repr),
-    };
+fn int_or_zero(key: &str, value: Option<&Value>) -> Result<crate::value::Int> {
     match value {
         // `value or 0`
-        None => Ok(0),
-        Some(v) if !python_truthy(v) => Ok(0),
-        Some(Value::Bool(b)) => Ok(i64::from(*b)),
-        Some(Value::Str(s)) => python_int(s).and_then(|i| i.as_i64()).ok_or_else(not_int),
-        Some(Value::Int(n)) => n.as_i64().ok_or_else(not_int),
-        // int() of a float truncates toward zero; of an infinity it raises.
-        Some(Value::Float(f)) => Some(*f)
-            .filter(|f| f.is_finite() && f.abs() < 9.2e18)
-            .map(|f| f.trunc() as i64)
-            .ok_or_else(not_int),
-        Some(_) => Err(not_int()),
+        None => Ok(crate::value::Int::from(0)),
+        Some(v) if !python_truthy(v) => Ok(crate::value::Int::from(0)),
+        Some(v) => python_int_of_value(v).ok_or_else(|| Error::NotAnInteger {
+            key: key.to_owned(),
+            found: python_repr(v),
+        }),
     }
 }

@@ -1,7 +1,7 @@
 //! Nova's invariants, stated in words and checked on generated inputs.
 
 use nova_sysmeta::{
-    Flavor, ImageMeta, Minimum, NovaConfig, Properties, PropertyValue, RequestContext, SystemMetadata,
+    Flavor, ImageMeta, NovaConfig, Properties, PropertyValue, RequestContext, SystemMetadata,
     create_image_metadata, image_from_system_metadata, initialize_snapshot_metadata, is_image_key,
     populate_for_create, python_str, reset_image_metadata, safe_truncate, system_metadata_from_image,
 };
@@ -83,10 +83,10 @@ fn image() -> impl Strategy<Value = ImageMeta> {
         .prop_map(
             |(properties, min_ram, min_disk, disk_format, container_format)| ImageMeta {
                 properties,
-                min_ram: min_ram.map(Minimum::Int),
-                min_disk: min_disk.map(Minimum::Int),
-                disk_format: disk_format.map(str::to_owned),
-                container_format: container_format.map(str::to_owned),
+                min_ram: min_ram.map(nova_sysmeta::Value::from),
+                min_disk: min_disk.map(nova_sysmeta::Value::from),
+                disk_format: disk_format.map(nova_sysmeta::Value::from),
+                container_format: container_format.map(nova_sysmeta::Value::from),
                 ..ImageMeta::default()
             },
         )
@@ -180,12 +180,14 @@ proptest! {
         prop_assert_eq!(back.properties.len(),
             img.properties.keys().filter(|k| !SM_SKIP_KEYS.contains(k)
                 && !SM_INHERITABLE_KEYS.contains(k)).count());
-        let as_text = |m: &Option<Minimum>| m.as_ref().map(|m| Minimum::Text(m.to_string()));
-        let from_prop = |k: &str| img.properties.get(k).map(|v| safe_truncate(&python_str(&v.to_value()), 255).to_owned());
-        prop_assert_eq!(&back.min_ram, &as_text(&img.min_ram).or(from_prop("min_ram").map(Minimum::Text)));
-        prop_assert_eq!(&back.min_disk, &as_text(&img.min_disk).or(from_prop("min_disk").map(Minimum::Text)));
-        prop_assert_eq!(&back.disk_format, &img.disk_format.clone().or(from_prop("disk_format")));
-        prop_assert_eq!(&back.container_format, &img.container_format.clone().or(from_prop("container_format")));
+        // Read back, every attribute is the str() of what was stored.
+        let as_text = |m: &Option<nova_sysmeta::Value>| m.as_ref().map(|m| nova_sysmeta::Value::from(python_str(m)));
+        let from_prop = |k: &str| img.properties.get(k)
+            .map(|v| nova_sysmeta::Value::from(safe_truncate(&python_str(&v.to_value()), 255)));
+        prop_assert_eq!(&back.min_ram, &as_text(&img.min_ram).or(from_prop("min_ram")));
+        prop_assert_eq!(&back.min_disk, &as_text(&img.min_disk).or(from_prop("min_disk")));
+        prop_assert_eq!(&back.disk_format, &as_text(&img.disk_format).or(from_prop("disk_format")));
+        prop_assert_eq!(&back.container_format, &as_text(&img.container_format).or(from_prop("container_format")));
     }
 
     /// A snapshot never carries a non-inheritable property unless the

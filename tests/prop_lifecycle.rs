@@ -2,7 +2,7 @@
 //! loses `image_base_image_ref`, and never stores a value over 255 bytes.
 
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, Minimum, NovaConfig, Properties, RequestContext, SnapshotProfile,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SnapshotProfile,
     SystemMetadata, backup_image_metadata, create_image_metadata, ensure_base_image_ref, populate_for_create,
     record_shelved, remove_shelved_keys, reset_image_metadata, shelve,
 };
@@ -38,7 +38,7 @@ fn image() -> impl Strategy<Value = ImageMeta> {
             }
             ImageMeta {
                 properties,
-                min_disk: min_disk.map(Minimum::Int),
+                min_disk: min_disk.map(nova_sysmeta::Value::from),
                 disk_format: Some("qcow2".into()),
                 ..ImageMeta::default()
             }

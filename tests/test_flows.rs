@@ -265,8 +265,14 @@ fn create_image_adds_the_identity_properties_and_drops_formats_for_snapshots() {
         &props(json!({"backup_type": "daily"})),
         &NovaConfig::default(),
     );
-    assert_eq!(backup.disk_format.as_deref(), Some("qcow2"));
-    assert_eq!(backup.container_format.as_deref(), Some("bare"));
+    assert_eq!(
+        backup.disk_format.as_ref().and_then(|v| v.as_str()),
+        Some("qcow2")
+    );
+    assert_eq!(
+        backup.container_format.as_ref().and_then(|v| v.as_str()),
+        Some("bare")
+    );
     assert_eq!(backup.properties.get("image_type").unwrap(), "backup");
     assert_eq!(backup.properties.get("backup_type").unwrap(), "daily");
 }

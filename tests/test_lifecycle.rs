@@ -230,9 +230,9 @@ fn finished_snapshot_shows_the_four_properties_of_the_mission_table() {
         );
     }
     assert_eq!(done.other["status"], "active");
-    assert_eq!(done.disk_format.as_deref(), Some("qcow2"));
+    assert_eq!(done.disk_format.as_ref().and_then(|v| v.as_str()), Some("qcow2"));
     assert_eq!(
-        done.container_format.as_deref(),
+        done.container_format.as_ref().and_then(|v| v.as_str()),
         Some("bare"),
         "B's container format"
     );

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{entries, image, image_text, sm};
-use nova_sysmeta::{Error, Flavor, Minimum, image_from_system_metadata, system_metadata_from_image};
+use nova_sysmeta::{Error, Flavor, Value, image_from_system_metadata, system_metadata_from_image};
 use serde_json::json;
 
 #[test]
@@ -200,8 +200,8 @@ fn reading_back_strips_the_prefix_only_when_present() {
         ("disk_format", "raw"),
     ]);
     let img = image_from_system_metadata(&meta);
-    assert_eq!(img.min_ram, Some(Minimum::Text("512".into())));
-    assert_eq!(img.disk_format.as_deref(), Some("raw"));
+    assert_eq!(img.min_ram, Some(Value::from("512")));
+    assert_eq!(img.disk_format.as_ref().and_then(|v| v.as_str()), Some("raw"));
     assert_eq!(
         serde_json::to_value(&img.properties).unwrap(),
         json!({"os_type": "linux", "owner_user_name": "alice", "password_0": "secret"})

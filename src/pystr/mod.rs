@@ -224,6 +224,7 @@ impl IntText {
         Self::new(i.unsigned_abs(), i < 0)
     }
 
+    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(self.digits.get(self.start..).unwrap_or_default()).unwrap_or_default()
     }
@@ -429,6 +430,22 @@ pub fn python_int(text: &str) -> Option<crate::value::Int> {
     canonical.parse().ok()
 }
 
+/// Python's `int(value)` of a JSON value: a string as [`python_int`] reads
+/// it, an integer as it is, a float truncated toward zero, `True`/`False`
+/// as 1 and 0. `None` where Python raises: `int(None)`, `int([])`, an
+/// infinity (`OverflowError`), `NaN`, or a string `int()` refuses.
+pub(crate) fn python_int_of_value(value: &Value) -> Option<crate::value::Int> {
+    match value {
+        Value::Str(s) => python_int(s),
+        Value::Int(i) => Some(i.clone()),
+        Value::Bool(b) => Some(crate::value::Int::from(u8::from(*b))),
+        // Every finite double is an integer of at most 309 digits past its
+        // point: its exact digits are Python's int().
+        Value::Float(f) if f.is_finite() => format!("{:.0}", f.trunc()).parse().ok(),
+        _ => None,
+    }
+}
+
 /// The ASCII digit of a Unicode decimal digit (category Nd, Unicode 14.0.0
 /// as in Python 3.11).
 fn decimal_digit(c: char) -> Option<char> {
@@ -623,6 +640,23 @@ mod tests {
 #[cfg(test)]
 mod int_tests {
     use super::*;
+
+    #[test]
+    fn int_of_a_value_is_pythons() {
+        let int = |json: &str| python_int_of_value(&Value::from_json(json).unwrap()).map(|i| i.to_string());
+        assert_eq!(int("1e300").unwrap().len(), 301);
+        assert_eq!(int("-2.9").as_deref(), Some("-2"));
+        assert_eq!(int("-0.5").as_deref(), Some("0"));
+        assert_eq!(int("true").as_deref(), Some("1"));
+        assert_eq!(int(r#"" ٣ ""#).as_deref(), Some("3"));
+        assert_eq!(
+            int("123456789012345678901234567890").as_deref(),
+            Some("123456789012345678901234567890")
+        );
+        for refused in ["1E400", "-1e400", "NaN", "null", "[1]", "{}", r#""1.5""#] {
+            assert_eq!(int(refused), None, "{refused}");
+        }
+    }
 
     #[test]
     fn decimal_digits_of_every_script_read_as_python_reads_them() {
