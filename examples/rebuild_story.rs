@@ -106,6 +106,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn show(sm: &SystemMetadata) {
     for (k, v) in sm.iter() {
-        println!("   {k} = {v}");
+        println!("   {k} = {}", v.unwrap_or("(null)"));
     }
 }

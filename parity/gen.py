@@ -244,7 +244,14 @@ class Gen:
             else:
                 key = self.key()
             if key and len(key) <= 255:
-                sm[key] = self.short_text()
+                c = self.r.random()
+                if c < 0.05:
+                    sm[key] = None  # a NULL row
+                elif c < 0.08:
+                    # Read as the field coerces it: its str().
+                    sm[key] = self.r.choice([0, 7, -3, 10 ** 20, True, 1.5, Raw("1E400")])
+                else:
+                    sm[key] = self.short_text()
         if self.chance(0.6):
             sm["image_base_image_ref"] = self.uuid()
         if self.chance(0.05):
@@ -256,8 +263,9 @@ class Gen:
         return {
             "user_id": None if self.chance(0.05) else "u-%d" % self.r.randrange(5),
             "project_id": instance_project if same else "p-%d" % self.r.randrange(5),
-            "user_name": self.short_text() or "alice",
-            "project_name": self.short_text() or "demo",
+            # Service and admin contexts may have no names (stored as null).
+            "user_name": None if self.chance(0.05) else (self.short_text() or "alice"),
+            "project_name": None if self.chance(0.05) else (self.short_text() or "demo"),
         }
 
     def extra(self):
@@ -282,7 +290,7 @@ class Gen:
         if op == "reset_image_metadata":
             image = self.image()
             req = {"op": op, "system_metadata": self.system_metadata(), "image": image,
-                   "image_id": self.ref_of(image), "flavor": self.flavor()}
+                   "image_id": None if self.chance(0.03) else self.ref_of(image), "flavor": self.flavor()}
             if self.chance(0.2):
                 req["base_image_ref_policy"] = "nova"  # the explicit default is Nova
             return req
@@ -462,7 +470,7 @@ class LifecycleGen(Gen):
             rows = []
             for _ in range(self.r.randint(0, 10)):
                 key = self.r.choice(["image_" + self.key(), self.r.choice(UNPREFIXED_SM), "k%d" % self.r.randrange(4)])
-                rows.append({"key": key, "value": self.short_text(),
+                rows.append({"key": key, "value": None if self.chance(0.1) else self.short_text(),
                              "deleted": self.r.choice([0, 0, 0, 1, self.r.randint(2, 99), True, False])})
             return {"op": op, "rows": rows, "include_deleted": self.r.choice([True, False, None])}
         if op == "image_from_volume":

@@ -60,9 +60,19 @@ class EchoImageApi:
         return image_meta
 
 
+SYSTEM_METADATA_FIELD = objects.fields.DictOfNullableStringsField()
+
+
+def coerced(sm):
+    """A map as the instance's system_metadata field holds it: strings or
+    None, numbers and booleans as their str(); a list or dict raises."""
+    return SYSTEM_METADATA_FIELD.coerce(None, "system_metadata", sm)
+
+
 def stored(sm):
-    """Values as the database stores them (Nova's objects coerce with str)."""
-    return {k: (v if isinstance(v, str) else str(v)) for k, v in sm.items()}
+    """Values as the database stores them: what utils returns raw (an
+    inheritable attribute of any type) as its str(); None stays NULL."""
+    return {k: (v if v is None or isinstance(v, str) else str(v)) for k, v in sm.items()}
 
 
 def flavor_object(flavor):
@@ -216,6 +226,10 @@ def lifecycle_answer(req):
 
 def nova_answer(req):
     op = req["op"]
+    if isinstance(req.get("system_metadata"), dict):
+        # Nova's system metadata is the instance's field: requests give it
+        # as that field coerces it (an integer value is its string).
+        req = dict(req, system_metadata=coerced(req["system_metadata"]))
     if op in LIFECYCLE_OPS:
         return lifecycle_answer(req)
     if op == "system_metadata_from_image":
@@ -232,7 +246,7 @@ def nova_answer(req):
         system_meta["owner_project_name"] = req["context"]["project_name"]
         out = dict(req.get("system_metadata") or {})
         out.update(system_meta)
-        return stored(out)
+        return coerced(out)
     if op == "populate_for_create":
         api = compute_api.API.__new__(compute_api.API)
         instance = objects.Instance(uuid=generator.Gen(0).uuid(), image_ref=req["image_ref"],
@@ -240,7 +254,7 @@ def nova_answer(req):
         ctx = ns(req["context"], "user_name", "project_name")
         api._populate_instance_for_create(ctx, instance, req["image"], 0, None,
                                           flavor_object(req.get("flavor")), 1)
-        return stored(instance.system_metadata)
+        return dict(instance.system_metadata)
     if op == "reset_image_metadata":
         # _reset_image_metadata (nova/compute/api.py), step by step.
         system_metadata = dict(req["system_metadata"])

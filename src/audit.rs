@@ -183,26 +183,10 @@ pub fn audit_with_config(
                 format!("key is {chars} characters; the column holds 255"),
             ));
         }
-        if value.len() > VALUE_BYTES {
-            let (severity, limit) = match chars_over_column(value) {
-                Some(_) => (Severity::Error, "the column holds 255 characters"),
-                None => (Severity::Warning, "Nova stores at most 255 bytes"),
-            };
-            findings.push(Finding::new(
-                ValueTooLong,
-                severity,
-                Some(key),
-                format!("value is {} bytes; {limit}", value.len()),
-            ));
-        }
         let name = strip_image_prefix(key).unwrap_or(key);
-        if matches!(name, "min_ram" | "min_disk") && python_int(value).is_none() {
-            findings.push(Finding::new(
-                NonIntegerInheritable,
-                Severity::Error,
-                Some(key),
-                format!("{name} is {value:?}, not an integer; Nova's ImageMeta refuses it"),
-            ));
+        // A null value (a NULL row) fits every column, and no flow reads it.
+        if let Some(value) = value {
+            value_findings(key, name, value, &mut findings);
         }
         if is_skip_key(name) {
             findings.push(Finding::new(
@@ -220,7 +204,8 @@ pub fn audit_with_config(
                 "shelved key on an instance that is not shelved".to_owned(),
             ));
         }
-        let leaks = !key.starts_with(SM_IMAGE_PROP_PREFIX)
+        let leaks = value.is_some()
+            && !key.starts_with(SM_IMAGE_PROP_PREFIX)
             && !is_skip_key(key)
             && !is_inheritable_key(key)
             && !is_non_inheritable(key, &configured);
@@ -240,6 +225,31 @@ pub fn audit_with_config(
         }
     }
     findings
+}
+
+/// The findings about an entry's (non-null) value.
+fn value_findings(key: &str, name: &str, value: &str, findings: &mut Vec<Finding>) {
+    use FindingKind::*;
+    if value.len() > VALUE_BYTES {
+        let (severity, limit) = match chars_over_column(value) {
+            Some(_) => (Severity::Error, "the column holds 255 characters"),
+            None => (Severity::Warning, "Nova stores at most 255 bytes"),
+        };
+        findings.push(Finding::new(
+            ValueTooLong,
+            severity,
+            Some(key),
+            format!("value is {} bytes; {limit}", value.len()),
+        ));
+    }
+    if matches!(name, "min_ram" | "min_disk") && python_int(value).is_none() {
+        findings.push(Finding::new(
+            NonIntegerInheritable,
+            Severity::Error,
+            Some(key),
+            format!("{name} is {value:?}, not an integer; Nova's ImageMeta refuses it"),
+        ));
+    }
 }
 
 /// One change a repair made.
@@ -313,8 +323,8 @@ pub fn repair_with_config(
         let Some(key) = finding.key.as_deref() else {
             continue;
         };
-        if let Some(old) = out.get(key).filter(|_| doomed.insert(key)) {
-            changes.push(change(key, Some(old), None, finding.kind));
+        if let Some(old) = out.get_nullable(key).filter(|_| doomed.insert(key)) {
+            changes.push(change(key, old, None, finding.kind));
         }
     }
     out.retain(|key, _| !doomed.contains(key));

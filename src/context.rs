@@ -18,9 +18,10 @@ pub struct RequestContext {
     /// Keystone project id (compared with the instance's for cross-project
     /// snapshots).
     pub project_id: Option<String>,
-    /// User name (create stores it as `owner_user_name`).
+    /// User name (create stores it as `owner_user_name`, null when absent).
     pub user_name: Option<String>,
-    /// Project name (create stores it as `owner_project_name`).
+    /// Project name (create stores it as `owner_project_name`, null when
+    /// absent).
     pub project_name: Option<String>,
 }
 

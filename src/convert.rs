@@ -41,10 +41,10 @@ use crate::value::Value;
 /// }"#).unwrap();
 /// let sm = system_metadata_from_image(&image, Some(&Flavor::new(20))).unwrap();
 /// assert_eq!(sm.iter().collect::<Vec<_>>(), [
-///     ("image_os_type", "linux"),
-///     ("image_hw_rng", "True"),
-///     ("image_min_disk", "20"),
-///     ("image_disk_format", "qcow2"),
+///     ("image_os_type", Some("linux")),
+///     ("image_hw_rng", Some("True")),
+///     ("image_min_disk", Some("20")),
+///     ("image_disk_format", Some("qcow2")),
 /// ]);
 /// ```
 pub fn system_metadata_from_image(image: &ImageMeta, flavor: Option<&Flavor>) -> Result<SystemMetadata> {
@@ -119,7 +119,7 @@ pub(crate) fn write_system_metadata_from_image(
                     chars,
                 });
             }
-            sm.put(key, value, inherited_lookup);
+            sm.put(key, Some(value), inherited_lookup);
         }
     }
     Ok(())

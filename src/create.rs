@@ -16,13 +16,15 @@ use crate::value::Value;
 /// `image_base_image_ref = image_ref` **unless** the image carries a
 /// `base_image_ref` property (a snapshot used as a boot image records its
 /// origin, which wins), then `owner_user_name` and `owner_project_name`
-/// from the context. The result is `existing` updated with all of that:
+/// from the context (null when the context has none, as for many service
+/// and admin contexts). The result is `existing` updated with all of that:
 /// existing keys are overwritten in place, others kept.
 ///
 /// # Errors
-/// Those of [`system_metadata_from_image`]; [`Error::InvalidValue`] when
-/// the context has no `user_name` or `project_name`; and any entry of the
-/// result that breaks the database columns ([`SystemMetadata::validate`]).
+/// Those of [`system_metadata_from_image`]; [`Error::InvalidValue`] for an
+/// inheritable attribute that is a list or an object (the instance's
+/// `DictOfNullableStringsField` refuses it); and any entry of the result
+/// that breaks the database columns ([`SystemMetadata::validate`]).
 ///
 /// ```
 /// use nova_sysmeta::{populate_for_create, ImageMeta, RequestContext, SystemMetadata};
@@ -42,22 +44,24 @@ pub fn populate_for_create(
     context: &RequestContext,
     existing: &SystemMetadata,
 ) -> Result<SystemMetadata> {
-    let user_name = required(&context.user_name, "context.user_name")?;
-    let project_name = required(&context.project_name, "context.project_name")?;
+    // Service and admin contexts may have no names: Nova stores them as
+    // null values.
+    let user_name = context.user_name.as_deref();
+    let project_name = context.project_name.as_deref();
 
     check_coercible(image, flavor.is_some())?;
     let mut system_meta = system_metadata_from_image(image, flavor)?;
-    system_meta.set_default(IMAGE_BASE_IMAGE_REF, image_ref);
+    system_meta.set_default(IMAGE_BASE_IMAGE_REF, Some(image_ref));
     // Every key so far starts with `image_`.
     system_meta.put("owner_user_name", user_name, Lookup::Absent);
     system_meta.put("owner_project_name", project_name, Lookup::Absent);
 
-    // `existing.update(system_meta)`, moving the new entries in.
+    // `existing.update(system_meta)`, slot by slot.
     let out = if existing.is_empty() {
         system_meta
     } else {
         let mut out = existing.clone();
-        out.extend(system_meta);
+        out.update(&system_meta);
         out
     };
     out.validate()?;
@@ -88,10 +92,4 @@ fn check_coercible(image: &ImageMeta, with_flavor: bool) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn required<'a>(value: &'a Option<String>, key: &str) -> Result<&'a str> {
-    value
-        .as_deref()
-        .ok_or_else(|| Error::invalid(key, "required to create an instance"))
 }

@@ -152,6 +152,8 @@ pub(crate) struct KeyClass(u16);
 impl KeyClass {
     const SKETCH: u16 = 63;
     const PREFIXED: u16 = 64;
+    /// The entry's value is null (a NULL row), not a string.
+    const NULL: u16 = 128;
     const KIND_SHIFT: u16 = 8;
 
     /// The class of `key`.
@@ -174,6 +176,20 @@ impl KeyClass {
         };
         let prefixed = if prefixed { Self::PREFIXED } else { 0 };
         Self(sketch_bit(name) | prefixed | kind << Self::KIND_SHIFT)
+    }
+
+    /// The same class, for an entry whose value is null when `null`.
+    pub(crate) fn with_null(self, null: bool) -> Self {
+        if null {
+            Self(self.0 | Self::NULL)
+        } else {
+            Self(self.0 & !Self::NULL)
+        }
+    }
+
+    /// Whether the entry's value is null.
+    pub(crate) fn is_null(self) -> bool {
+        self.0 & Self::NULL != 0
     }
 
     /// Whether the key starts with [`SM_IMAGE_PROP_PREFIX`].
@@ -293,6 +309,15 @@ mod tests {
                 assert_eq!(class.kind(), key_kind(under), "{key:?}");
                 assert_eq!(class.sketch(), sketch(under), "{key:?}");
                 assert_eq!(class, KeyClass::new(under, key_kind(under), prefix), "{key:?}");
+                // The null flag changes nothing else.
+                let null = class.with_null(true);
+                assert!(null.is_null() && !class.is_null(), "{key:?}");
+                assert_eq!(
+                    (null.is_prefixed(), null.kind(), null.sketch()),
+                    (class.is_prefixed(), class.kind(), class.sketch()),
+                    "{key:?}"
+                );
+                assert_eq!(null.with_null(false), class, "{key:?}");
             }
         }
     }

@@ -154,7 +154,7 @@ pub use resize::ensure_base_image_ref;
 pub use rows::{MetadataRow, dict_to_metadata, metadata_to_dict};
 pub use shelve::{SHELVED_KEYS, Shelve, record_shelved, remove_shelved_keys, shelve};
 pub use snapshot::{create_image_metadata, initialize_snapshot_metadata};
-pub use system_metadata::SystemMetadata;
+pub use system_metadata::{NullableStr, SystemMetadata};
 pub use timestamp::Timestamp;
 pub use truncate::safe_truncate;
 pub use upload::finalize_snapshot_upload;

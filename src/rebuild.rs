@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::flavor::Flavor;
 use crate::image::ImageMeta;
 use crate::keys::IMAGE_BASE_IMAGE_REF;
-use crate::system_metadata::SystemMetadata;
+use crate::system_metadata::{NullableStr, SystemMetadata};
 use crate::textmap::Lookup;
 
 /// What a rebuild records as `image_base_image_ref`.
@@ -50,7 +50,7 @@ pub struct Rebuild {
 }
 
 /// Resets an instance's image metadata for a rebuild to `image` (whose id is
-/// `image_id`).
+/// `image_id`: a string, or `None`, which Nova stores as a null value).
 ///
 /// Every `image_` key is deleted, the new image's metadata added
 /// ([`system_metadata_from_image`](crate::system_metadata_from_image)), and `image_base_image_ref` set to
@@ -72,14 +72,15 @@ pub struct Rebuild {
 /// let image_b: ImageMeta = serde_json::from_str(r#"{"properties": {"os_distro": "debian"}}"#).unwrap();
 /// let out = reset_image_metadata(&before, &image_b, "img-b", None).unwrap();
 /// assert_eq!(out.system_metadata.iter().collect::<Vec<_>>(), [
-///     ("owner_user_name", "alice"), ("image_os_distro", "debian"), ("image_base_image_ref", "img-b"),
+///     ("owner_user_name", Some("alice")), ("image_os_distro", Some("debian")),
+///     ("image_base_image_ref", Some("img-b")),
 /// ]);
 /// assert_eq!(out.orig_system_metadata, before);
 /// ```
 pub fn reset_image_metadata(
     current: &SystemMetadata,
     image: &ImageMeta,
-    image_id: &str,
+    image_id: impl NullableStr,
     flavor: Option<&Flavor>,
 ) -> Result<Rebuild> {
     reset_image_metadata_with_policy(current, image, image_id, flavor, BaseImageRefPolicy::Nova)
@@ -103,10 +104,11 @@ pub fn reset_image_metadata(
 pub fn reset_image_metadata_with_policy(
     current: &SystemMetadata,
     image: &ImageMeta,
-    image_id: &str,
+    image_id: impl NullableStr,
     flavor: Option<&Flavor>,
     policy: BaseImageRefPolicy,
 ) -> Result<Rebuild> {
+    let image_id = image_id.as_nullable();
     // Keys without the prefix survive in order; the new image's keys (all
     // prefixed, so never colliding with them) follow.
     // Room for both parts at once: the text is allocated once.

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::{Error, Result};
 use crate::system_metadata::SystemMetadata;
 use crate::value::Value;
 
@@ -44,11 +43,7 @@ impl MetadataRow {
 
 /// The map Nova builds from rows (`metadata_to_dict`): rows in order, later
 /// rows overwriting earlier ones with the same key; soft-deleted rows are
-/// skipped unless `include_deleted`.
-///
-/// # Errors
-/// [`Error::InvalidValue`] for a row that would put a null value in the map:
-/// [`SystemMetadata`] holds strings (Nova's flows skip such values anyway).
+/// skipped unless `include_deleted`. A NULL value is a null entry.
 ///
 /// ```
 /// use nova_sysmeta::{metadata_to_dict, MetadataRow};
@@ -56,21 +51,19 @@ impl MetadataRow {
 /// let mut gone = MetadataRow::new("image_os_type", "windows");
 /// gone.deleted = true;
 /// let rows = [gone, MetadataRow::new("image_os_type", "linux"), MetadataRow::new("owner_user_name", "alice")];
-/// let sm = metadata_to_dict(&rows, false).unwrap();
+/// let sm = metadata_to_dict(&rows, false);
 /// assert_eq!(sm.get("image_os_type"), Some("linux"));
 /// ```
-pub fn metadata_to_dict(rows: &[MetadataRow], include_deleted: bool) -> Result<SystemMetadata> {
+#[must_use]
+pub fn metadata_to_dict(rows: &[MetadataRow], include_deleted: bool) -> SystemMetadata {
     let mut out = SystemMetadata::with_capacity(rows.len());
     for row in rows {
         if row.deleted && !include_deleted {
             continue;
         }
-        let value = row.value.as_deref().ok_or_else(|| {
-            Error::invalid(row.key.clone(), "null value: system metadata values are strings")
-        })?;
-        out.insert(row.key.as_str(), value);
+        out.insert(row.key.as_str(), row.value.as_deref());
     }
-    Ok(out)
+    out
 }
 
 /// Rows for a map (`dict_to_metadata`), in order, all live.
@@ -83,6 +76,10 @@ pub fn metadata_to_dict(rows: &[MetadataRow], include_deleted: bool) -> Result<S
 pub fn dict_to_metadata(system_metadata: &SystemMetadata) -> Vec<MetadataRow> {
     system_metadata
         .iter()
-        .map(|(k, v)| MetadataRow::new(k, v))
+        .map(|(k, v)| MetadataRow {
+            key: k.to_owned(),
+            value: v.map(str::to_owned),
+            deleted: false,
+        })
         .collect()
 }

@@ -11,7 +11,11 @@ use crate::textmap::{Lookup, Slot, TextMap};
 
 /// An instance's system metadata (`instance.system_metadata` in Nova, rows
 /// of the `instance_system_metadata` table): an ordered map of string keys
-/// to string values.
+/// to *nullable* string values, as Nova's `DictOfNullableStringsField` and
+/// the nullable `value` column hold them. A null value is what Nova stores
+/// for `owner_user_name` when the request context has no user name, and
+/// what a NULL row reads back as; [`get`](Self::get) treats it as Python's
+/// `dict.get` does (as `None`), [`iter`](Self::iter) shows it.
 ///
 /// Insertion order is kept, as in the Python dict Nova works on: inserting
 /// an existing key replaces its value in place; a new key goes last.
@@ -36,10 +40,13 @@ use crate::textmap::{Lookup, Slot, TextMap};
 ///     .into_iter()
 ///     .collect();
 /// sm.insert("image_os_type", "windows");
+/// sm.insert("owner_project_name", None);
 /// assert_eq!(sm.get("image_os_type"), Some("windows"));
-/// assert_eq!(sm.keys().collect::<Vec<_>>(), ["image_os_type", "owner_user_name"]);
+/// assert_eq!(sm.get("owner_project_name"), None);
+/// assert_eq!(sm.get_nullable("owner_project_name"), Some(None));
+/// assert_eq!(sm.keys().collect::<Vec<_>>(), ["image_os_type", "owner_user_name", "owner_project_name"]);
 /// assert_eq!(serde_json::to_string(&sm).unwrap(),
-///            r#"{"image_os_type":"windows","owner_user_name":"alice"}"#);
+///            r#"{"image_os_type":"windows","owner_user_name":"alice","owner_project_name":null}"#);
 /// ```
 #[derive(Clone, Default)]
 pub struct SystemMetadata {
@@ -76,35 +83,60 @@ impl SystemMetadata {
         &self.map
     }
 
-    /// The value stored under `key`, if any. O(1).
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.map.get(key).map(|slot| self.map.value_text(slot))
+    /// The value of a slot: its text, or `None` when it is null.
+    fn value_of(&self, slot: &Slot<KeyClass>) -> Option<&str> {
+        (!slot.value.is_null()).then(|| self.map.value_text(slot))
     }
 
-    /// Whether `key` is present. O(1).
+    /// The string stored under `key`: `None` when the key is absent or its
+    /// value is null, as Python's `dict.get` gives. O(1).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.map.get(key).and_then(|slot| self.value_of(slot))
+    }
+
+    /// The value stored under `key`, if the key is present: `Some(None)`
+    /// for a null value. O(1).
+    pub fn get_nullable(&self, key: &str) -> Option<Option<&str>> {
+        self.map.get(key).map(|slot| self.value_of(slot))
+    }
+
+    /// Whether `key` is present (with a string or a null value). O(1).
     pub fn contains_key(&self, key: &str) -> bool {
         self.map.position(key).is_some()
     }
 
-    /// Sets `key` to `value`, returning the old value. An existing key keeps
-    /// its position, a new one goes last (Python's `dict[key] = value`). O(1).
-    pub fn insert(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> Option<String> {
-        self.insert_looking_up(key.as_ref(), value.as_ref(), Lookup::Index)
+    /// Sets `key` to `value` (a string, or `None` for null), returning the
+    /// old value if the key was present. An existing key keeps its
+    /// position, a new one goes last (Python's `dict[key] = value`). O(1).
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl NullableStr) -> Option<Option<String>> {
+        self.insert_looking_up(key.as_ref(), value.as_nullable(), Lookup::Index)
     }
 
     /// [`insert`](Self::insert) for the flows, which know more about the
     /// key: [`Lookup::Scan`] for the few keys set on a map just built (no
     /// index is built for them), [`Lookup::Absent`] when it cannot be there.
-    pub(crate) fn put(&mut self, key: &str, value: &str, lookup: Lookup) {
-        self.insert_looking_up(key, value, lookup);
+    pub(crate) fn put(&mut self, key: &str, value: Option<&str>, lookup: Lookup) {
+        let slot = self.write_entry(key, value);
+        self.map.file(slot, lookup);
+        self.map.compact_if_sparse();
     }
 
-    fn insert_looking_up(&mut self, key: &str, value: &str, lookup: Lookup) -> Option<String> {
-        let slot = self.map.write_str(key, value, KeyClass::of(key));
+    fn write_entry(&mut self, key: &str, value: Option<&str>) -> Slot<KeyClass> {
+        let class = KeyClass::of(key).with_null(value.is_none());
+        self.map.write_str(key, value.unwrap_or_default(), class)
+    }
+
+    fn insert_looking_up(
+        &mut self,
+        key: &str,
+        value: Option<&str>,
+        lookup: Lookup,
+    ) -> Option<Option<String>> {
+        let slot = self.write_entry(key, value);
         let old = self
             .map
             .file(slot, lookup)
-            .map(|old| self.map.value_text(&old).to_owned());
+            .map(|old| self.value_of(&old).map(str::to_owned));
         self.map.compact_if_sparse();
         old
     }
@@ -131,18 +163,19 @@ impl SystemMetadata {
     /// ```
     /// use nova_sysmeta::SystemMetadata;
     /// let mut sm: SystemMetadata = [("image_base_image_ref", "origin")].into_iter().collect();
-    /// assert_eq!(sm.setdefault("image_base_image_ref", "img-1"), "origin");
+    /// assert_eq!(sm.setdefault("image_base_image_ref", "img-1"), Some("origin"));
     /// ```
-    pub fn setdefault(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> &str {
-        self.setdefault_looking_up(key.as_ref(), value.as_ref(), Lookup::Index)
+    pub fn setdefault(&mut self, key: impl AsRef<str>, value: impl NullableStr) -> Option<&str> {
+        self.setdefault_looking_up(key.as_ref(), value.as_nullable(), Lookup::Index)
     }
 
-    /// [`setdefault`](Self::setdefault) with a scan, as [`set`](Self::set).
-    pub(crate) fn set_default(&mut self, key: &str, value: &str) {
+    /// [`setdefault`](Self::setdefault) with a scan, as [`put`](Self::put)
+    /// with [`Lookup::Scan`].
+    pub(crate) fn set_default(&mut self, key: &str, value: Option<&str>) {
         self.setdefault_looking_up(key, value, Lookup::Scan);
     }
 
-    fn setdefault_looking_up(&mut self, key: &str, value: &str, lookup: Lookup) -> &str {
+    fn setdefault_looking_up(&mut self, key: &str, value: Option<&str>, lookup: Lookup) -> Option<&str> {
         let present = match lookup {
             Lookup::Scan => self.map.scan_position(key),
             _ => self.map.position(key),
@@ -150,12 +183,12 @@ impl SystemMetadata {
         let slot = match present.and_then(|i| self.map.slots().get(i)) {
             Some(slot) => *slot,
             None => {
-                let slot = self.map.write_str(key, value, KeyClass::of(key));
+                let slot = self.write_entry(key, value);
                 self.map.file(slot, Lookup::Absent);
                 slot
             }
         };
-        self.map.value_text(&slot)
+        self.value_of(&slot)
     }
 
     /// Removes `key`, keeping the order of the others. O(n): to remove many
@@ -164,13 +197,13 @@ impl SystemMetadata {
     /// ```
     /// use nova_sysmeta::SystemMetadata;
     /// let mut sm: SystemMetadata = [("a", "1"), ("b", "2"), ("c", "3")].into_iter().collect();
-    /// assert_eq!(sm.remove("a").as_deref(), Some("1"));
+    /// assert_eq!(sm.remove("a"), Some(Some("1".to_owned())));
     /// assert_eq!(sm.keys().collect::<Vec<_>>(), ["b", "c"]);
     /// ```
-    pub fn remove(&mut self, key: &str) -> Option<String> {
+    pub fn remove(&mut self, key: &str) -> Option<Option<String>> {
         let position = self.map.position(key)?;
         let slot = self.map.remove_at(position)?;
-        let value = self.map.value_text(&slot).to_owned();
+        let value = self.value_of(&slot).map(str::to_owned);
         self.map.compact_if_sparse();
         Some(value)
     }
@@ -183,8 +216,9 @@ impl SystemMetadata {
     /// sm.retain(|k, _| !is_image_key(k));
     /// assert_eq!(sm.keys().collect::<Vec<_>>(), ["owner_user_name"]);
     /// ```
-    pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
-        self.map.retain(|key, _, value| keep(key, value));
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, Option<&str>) -> bool) {
+        self.map
+            .retain(|key, slot, value| keep(key, (!slot.value.is_null()).then_some(value)));
         self.map.compact_if_sparse();
     }
 
@@ -196,7 +230,7 @@ impl SystemMetadata {
     /// use nova_sysmeta::SystemMetadata;
     /// let mut sm: SystemMetadata = [("a", "1"), ("b", "2")].into_iter().collect();
     /// sm.update(&[("c", "3"), ("a", "9")].into_iter().collect());
-    /// assert_eq!(sm.iter().collect::<Vec<_>>(), [("a", "9"), ("b", "2"), ("c", "3")]);
+    /// assert_eq!(sm.iter().collect::<Vec<_>>(), [("a", Some("9")), ("b", Some("2")), ("c", Some("3"))]);
     /// ```
     pub fn update(&mut self, other: &SystemMetadata) {
         self.update_where(other, |_| true);
@@ -219,7 +253,7 @@ impl SystemMetadata {
         self.map.len() == 0
     }
 
-    /// Entries in order.
+    /// Entries in order, a null value as `None`.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             map: &self.map,
@@ -237,9 +271,9 @@ impl SystemMetadata {
     /// ```
     /// use nova_sysmeta::SystemMetadata;
     /// let sm: SystemMetadata = [("image_os_type", "linux"), ("owner_user_name", "alice")].into_iter().collect();
-    /// assert_eq!(sm.image_entries().collect::<Vec<_>>(), [("image_os_type", "linux")]);
+    /// assert_eq!(sm.image_entries().collect::<Vec<_>>(), [("image_os_type", Some("linux"))]);
     /// ```
-    pub fn image_entries(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn image_entries(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
         self.iter().filter(|(k, _)| is_image_key(k))
     }
 
@@ -263,7 +297,8 @@ impl SystemMetadata {
         if self.map.slots().iter().all(fits) {
             return Ok(());
         }
-        self.iter().try_for_each(|(k, v)| validate_entry(k, v))
+        self.iter()
+            .try_for_each(|(k, v)| validate_entry(k, v.unwrap_or_default()))
     }
 }
 
@@ -276,13 +311,14 @@ pub struct Iter<'a> {
 }
 
 impl<'a> Iter<'a> {
-    fn entry(&self, slot: &Slot<KeyClass>) -> (&'a str, &'a str) {
-        (self.map.key(slot), self.map.value_text(slot))
+    fn entry(&self, slot: &Slot<KeyClass>) -> (&'a str, Option<&'a str>) {
+        let value = (!slot.value.is_null()).then(|| self.map.value_text(slot));
+        (self.map.key(slot), value)
     }
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a str, &'a str);
+    type Item = (&'a str, Option<&'a str>);
 
     fn next(&mut self) -> Option<Self::Item> {
         let slot = self.slots.next()?;
@@ -306,7 +342,7 @@ impl ExactSizeIterator for Iter<'_> {}
 impl std::iter::FusedIterator for Iter<'_> {}
 
 impl<'a> IntoIterator for &'a SystemMetadata {
-    type Item = (&'a str, &'a str);
+    type Item = (&'a str, Option<&'a str>);
     type IntoIter = Iter<'a>;
     fn into_iter(self) -> Iter<'a> {
         self.iter()
@@ -315,17 +351,17 @@ impl<'a> IntoIterator for &'a SystemMetadata {
 
 /// Owned entries: each key and value is copied out of the map's text.
 impl IntoIterator for SystemMetadata {
-    type Item = (String, String);
-    type IntoIter = std::vec::IntoIter<(String, String)>;
+    type Item = (String, Option<String>);
+    type IntoIter = std::vec::IntoIter<(String, Option<String>)>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .map(|(k, v)| (k.to_owned(), v.map(str::to_owned)))
             .collect::<Vec<_>>()
             .into_iter()
     }
 }
 
-impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for SystemMetadata {
+impl<K: AsRef<str>, V: NullableStr> FromIterator<(K, V)> for SystemMetadata {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut sm = SystemMetadata::new();
         sm.extend(iter);
@@ -333,7 +369,7 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for SystemMetadata {
     }
 }
 
-impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for SystemMetadata {
+impl<K: AsRef<str>, V: NullableStr> Extend<(K, V)> for SystemMetadata {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
@@ -345,7 +381,7 @@ impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for SystemMetadata {
 /// in any order.
 impl PartialEq for SystemMetadata {
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get_nullable(k) == Some(v))
     }
 }
 
@@ -375,16 +411,80 @@ impl<'de> Visitor<'de> for MapVisitor {
     type Value = SystemMetadata;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map of strings to strings")
+        f.write_str("a map of strings to strings or null")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<SystemMetadata, A::Error> {
         let mut sm = SystemMetadata::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         // Duplicate keys: the last value wins at the first position.
-        while let Some((key, value)) = map.next_entry::<Text<'de>, Text<'de>>()? {
-            sm.insert(key.0, value.0);
+        while let Some((key, value)) = map.next_entry::<Text<'de>, NullableText<'de>>()? {
+            sm.put(&key.0, value.0.as_deref(), Lookup::Index);
         }
         Ok(sm)
+    }
+}
+
+/// A system-metadata value as Nova's `DictOfNullableStringsField` takes
+/// it: a string, `null`, or a number or boolean stored as its `str()`
+/// (`5` is `"5"`, `true` is `"True"`, `1.0` is `"1.0"`); a list or object
+/// is refused, as the field refuses it.
+struct NullableText<'de>(Option<Cow<'de, str>>);
+
+impl<'de> Deserialize<'de> for NullableText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match crate::value::Value::deserialize(deserializer)? {
+            crate::value::Value::Null => Ok(NullableText(None)),
+            crate::value::Value::Str(s) => Ok(NullableText(Some(Cow::Owned(s)))),
+            scalar @ (crate::value::Value::Int(_)
+            | crate::value::Value::Float(_)
+            | crate::value::Value::Bool(_)) => {
+                Ok(NullableText(Some(Cow::Owned(crate::pystr::python_str(&scalar)))))
+            }
+            other => Err(D::Error::custom(format!(
+                "a system-metadata value must be a string or null, not {}",
+                crate::pystr::python_repr(&other)
+            ))),
+        }
+    }
+}
+
+/// A system-metadata value: a string, or `None` for null. Implemented for
+/// the string types and `Option<&str>` (so that a bare `None` needs no
+/// annotation; from an `Option<String>`, pass `.as_deref()`), so that
+/// [`SystemMetadata::insert`] and `collect` take either.
+pub trait NullableStr {
+    /// The value, `None` for null.
+    fn as_nullable(&self) -> Option<&str>;
+}
+
+impl NullableStr for &str {
+    fn as_nullable(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl NullableStr for String {
+    fn as_nullable(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl NullableStr for &String {
+    fn as_nullable(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl NullableStr for Cow<'_, str> {
+    fn as_nullable(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl NullableStr for Option<&str> {
+    fn as_nullable(&self) -> Option<&str> {
+        *self
     }
 }
 
@@ -410,18 +510,6 @@ impl<'de> Deserialize<'de> for Text<'de> {
             }
         }
         deserializer.deserialize_str(TextVisitor)
-    }
-}
-
-impl std::ops::Index<&str> for SystemMetadata {
-    type Output = str;
-    /// # Panics
-    /// When `key` is absent, like `HashMap`'s `Index`.
-    fn index(&self, key: &str) -> &str {
-        match self.get(key) {
-            Some(value) => value,
-            None => panic!("no entry for key {key:?} in system metadata"),
-        }
     }
 }
 

@@ -20,7 +20,10 @@ pub fn sm(pairs: &[(&str, &str)]) -> SystemMetadata {
     pairs.iter().copied().collect()
 }
 
-/// The entries of a map, in order.
+/// The entries of a map, in order (a null value fails the test: use
+/// `iter` where a map may hold one).
 pub fn entries(sm: &SystemMetadata) -> Vec<(&str, &str)> {
-    sm.iter().collect()
+    sm.iter()
+        .map(|(k, v)| (k, v.unwrap_or_else(|| panic!("null value at {k:?}"))))
+        .collect()
 }

@@ -95,7 +95,7 @@ proptest! {
         // Keys no finding named are untouched.
         for (k, v) in sm.iter() {
             if !before.iter().any(|f| f.key.as_deref() == Some(k)) {
-                prop_assert_eq!(out.system_metadata.get(k), Some(v));
+                prop_assert_eq!(out.system_metadata.get_nullable(k), Some(v));
             }
         }
     }
@@ -111,7 +111,9 @@ proptest! {
         }
         let ctx = RequestContext::new("u", "p").with_names("alice", "demo");
         let created = populate_for_create(&image, &id, None, &ctx, &SystemMetadata::new()).unwrap();
-        let valid_before: SystemMetadata = before.iter().filter(|(k, v)| k.chars().count() <= 255 && v.chars().count() <= 255).collect();
+        let valid_before: SystemMetadata = before.iter()
+            .filter(|(k, v)| k.chars().count() <= 255 && v.unwrap_or_default().chars().count() <= 255)
+            .collect();
         let rebuilt = reset_image_metadata_with_policy(&valid_before, &image, &id, None, BaseImageRefPolicy::Origin)
             .unwrap().system_metadata;
         prop_assert_eq!(rebuilt.get("image_base_image_ref"), created.get("image_base_image_ref"));

@@ -63,6 +63,7 @@ fn healthy(sm: &SystemMetadata) -> Result<(), TestCaseError> {
         sm
     );
     for (k, v) in sm.iter() {
+        let v = v.unwrap_or_default();
         prop_assert!(v.len() <= 255, "{} holds {} bytes", k, v.len());
     }
     Ok(())

@@ -15,14 +15,17 @@ fn json(text: &str) -> Value {
     Value::from_json(text).unwrap()
 }
 
+/// A system-metadata value: a string or null.
+type Nullable = Option<String>;
+
 #[derive(Debug, Clone)]
 enum Op {
-    Insert(String, String),
-    SetDefault(String, String),
+    Insert(String, Nullable),
+    SetDefault(String, Nullable),
     Remove(String),
     /// Keep entries whose key's length parity, or value's, differs from the flag.
     Retain(bool),
-    Update(Vec<(String, String)>),
+    Update(Vec<(String, Nullable)>),
     Clone,
     SerdeRoundTrip,
 }
@@ -32,12 +35,14 @@ fn key() -> impl Strategy<Value = String> {
     prop_oneof!["(image_)?[a-d]{1,2}", Just(String::new()), "[é€😀]{1,2}",]
 }
 
-fn value() -> impl Strategy<Value = String> {
+fn value() -> impl Strategy<Value = Nullable> {
     prop_oneof![
-        "[a-z]{0,6}",
+        3 => "[a-z]{0,6}".prop_map(Some),
         // Long values make dead text pile up, so compaction runs.
-        (100usize..400).prop_map(|n| "v".repeat(n)),
-        "[é\"\\\\\n]{0,4}",
+        1 => (100usize..400).prop_map(|n| Some("v".repeat(n))),
+        1 => "[é\"\\\\\n]{0,4}".prop_map(Some),
+        // A null value (a NULL row); the empty string is not null.
+        1 => Just(None),
     ]
 }
 
@@ -53,19 +58,21 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn keep(flag: bool, key: &str, value: &str) -> bool {
-    key.len().is_multiple_of(2) != flag || value.len().is_multiple_of(3)
+fn keep(flag: bool, key: &str, value: Option<&str>) -> bool {
+    key.len().is_multiple_of(2) != flag || value.is_some_and(|v| v.len().is_multiple_of(3))
 }
 
-fn check(sm: &SystemMetadata, model: &IndexMap<String, String>) -> Result<(), TestCaseError> {
-    let entries: Vec<(&str, &str)> = sm.iter().collect();
-    let expected: Vec<(&str, &str)> = model.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+fn check(sm: &SystemMetadata, model: &IndexMap<String, Nullable>) -> Result<(), TestCaseError> {
+    let entries: Vec<(&str, Option<&str>)> = sm.iter().collect();
+    let expected: Vec<(&str, Option<&str>)> = model.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
     prop_assert_eq!(&entries, &expected);
     prop_assert_eq!(sm.len(), model.len());
-    let reversed: Vec<(&str, &str)> = sm.iter().rev().collect();
+    let reversed: Vec<(&str, Option<&str>)> = sm.iter().rev().collect();
     prop_assert_eq!(reversed, expected.iter().rev().copied().collect::<Vec<_>>());
     for (k, v) in model {
-        prop_assert_eq!(sm.get(k), Some(v.as_str()));
+        prop_assert_eq!(sm.get_nullable(k), Some(v.as_deref()));
+        // `get` is Python's dict.get: None for a null value too.
+        prop_assert_eq!(sm.get(k), v.as_deref());
         prop_assert!(sm.contains_key(k));
     }
     Ok(())
@@ -77,15 +84,15 @@ proptest! {
     #[test]
     fn behaves_like_an_ordered_dict(ops in prop::collection::vec(op(), 0..120)) {
         let mut sm = SystemMetadata::new();
-        let mut model: IndexMap<String, String> = IndexMap::new();
+        let mut model: IndexMap<String, Nullable> = IndexMap::new();
         for op in ops {
             match op {
                 Op::Insert(k, v) => {
-                    let old = sm.insert(&k, &v);
+                    let old = sm.insert(&k, v.as_deref());
                     prop_assert_eq!(old, model.insert(k, v));
                 }
                 Op::SetDefault(k, v) => {
-                    let stored = sm.setdefault(&k, &v).to_owned();
+                    let stored = sm.setdefault(&k, v.as_deref()).map(str::to_owned);
                     prop_assert_eq!(&stored, model.entry(k).or_insert(v));
                 }
                 Op::Remove(k) => {
@@ -95,11 +102,11 @@ proptest! {
                 }
                 Op::Retain(flag) => {
                     sm.retain(|k, v| keep(flag, k, v));
-                    model.retain(|k, v| keep(flag, k, v));
+                    model.retain(|k, v| keep(flag, k, v.as_deref()));
                 }
                 Op::Update(entries) => {
-                    let other: SystemMetadata = entries.iter().cloned().collect();
-                    let mut other_model: IndexMap<String, String> = IndexMap::new();
+                    let other: SystemMetadata = entries.iter().map(|(k, v)| (k, v.as_deref())).collect();
+                    let mut other_model: IndexMap<String, Nullable> = IndexMap::new();
                     other_model.extend(entries);
                     check(&other, &other_model)?;
                     sm.update(&other);
@@ -119,16 +126,16 @@ proptest! {
             }
             check(&sm, &model)?;
         }
-        let owned: Vec<(String, String)> = sm.clone().into_iter().collect();
+        let owned: Vec<(String, Nullable)> = sm.clone().into_iter().collect();
         prop_assert_eq!(owned, model.into_iter().collect::<Vec<_>>());
     }
 
     #[test]
     fn equality_ignores_order(entries in prop::collection::vec((key(), value()), 0..12)) {
-        let forward: SystemMetadata = entries.iter().cloned().collect();
-        let mut model: IndexMap<String, String> = IndexMap::new();
+        let forward: SystemMetadata = entries.iter().map(|(k, v)| (k, v.as_deref())).collect();
+        let mut model: IndexMap<String, Nullable> = IndexMap::new();
         model.extend(entries);
-        let backward: SystemMetadata = model.iter().rev().collect();
+        let backward: SystemMetadata = model.iter().rev().map(|(k, v)| (k, v.as_deref())).collect();
         prop_assert_eq!(&forward, &backward);
         if let Some((k, _)) = model.first() {
             let mut changed = backward.clone();
@@ -143,7 +150,43 @@ proptest! {
 #[test]
 fn duplicate_keys_in_json_keep_the_first_place_and_the_last_value() {
     let sm: SystemMetadata = serde_json::from_str(r#"{"a":"1","b":"2","a":"3"}"#).unwrap();
-    assert_eq!(sm.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
+    assert_eq!(
+        sm.iter().collect::<Vec<_>>(),
+        [("a", Some("3")), ("b", Some("2"))]
+    );
+}
+
+/// Values read as Nova's `DictOfNullableStringsField` coerces them: null
+/// stays null, a number or boolean becomes its `str()`, a list or object
+/// is refused.
+#[test]
+fn values_are_read_as_novas_field_coerces_them() {
+    let sm: SystemMetadata = serde_json::from_str(
+        r#"{"n": null, "i": 5, "big": 100000000000000000000, "t": true, "f": 1.0, "inf": 1E400, "s": ""}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        sm.iter().collect::<Vec<_>>(),
+        [
+            ("n", None),
+            ("i", Some("5")),
+            ("big", Some("100000000000000000000")),
+            ("t", Some("True")),
+            ("f", Some("1.0")),
+            ("inf", Some("inf")),
+            ("s", Some("")),
+        ]
+    );
+    assert_eq!(
+        serde_json::to_string(&sm).unwrap().get(..10),
+        Some(r#"{"n":null,"#)
+    );
+    for bad in [r#"{"l": [1]}"#, r#"{"d": {}}"#] {
+        let err = serde_json::from_str::<SystemMetadata>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("string or null"), "{bad}: {err}");
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -70,17 +70,20 @@ fn create_updates_existing_metadata_in_place() {
 }
 
 #[test]
-fn create_needs_the_context_names() {
-    let err = populate_for_create(
+fn create_stores_null_names_for_a_context_without_them() {
+    // Service and admin contexts often have no user or project name; Nova
+    // stores None (a NULL row).
+    let sm = populate_for_create(
         &image(json!({})),
         "i",
         None,
         &RequestContext::new("u", "p"),
         &SystemMetadata::new(),
     )
-    .unwrap_err();
-    assert_eq!(err.kind(), "invalid_value");
-    assert!(err.to_string().contains("context.user_name"));
+    .unwrap();
+    assert_eq!(sm.get_nullable("owner_user_name"), Some(None));
+    assert_eq!(sm.get_nullable("owner_project_name"), Some(None));
+    assert_eq!(sm.get("owner_user_name"), None);
 }
 
 #[test]

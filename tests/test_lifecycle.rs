@@ -286,21 +286,26 @@ fn rows_respect_soft_deletion_and_order() {
         {"key": "b", "value": "gone", "deleted": true},
     ]))
     .unwrap();
-    assert_eq!(entries(&metadata_to_dict(&rows, false).unwrap()), [("a", "2")]);
+    assert_eq!(entries(&metadata_to_dict(&rows, false)), [("a", "2")]);
     assert_eq!(
-        entries(&metadata_to_dict(&rows, true).unwrap()),
+        entries(&metadata_to_dict(&rows, true)),
         [("a", "2"), ("b", "gone")]
     );
     let sm = sm(&[("x", "1")]);
-    assert_eq!(metadata_to_dict(&dict_to_metadata(&sm), false).unwrap(), sm);
+    assert_eq!(metadata_to_dict(&dict_to_metadata(&sm), false), sm);
 }
 
 #[test]
-fn a_null_value_row_is_a_typed_error_unless_skipped() {
-    let rows: Vec<MetadataRow> =
-        serde_json::from_value(json!([{"key": "k", "value": null, "deleted": 1}])).unwrap();
-    assert!(metadata_to_dict(&rows, false).unwrap().is_empty());
-    assert_eq!(metadata_to_dict(&rows, true).unwrap_err().kind(), "invalid_value");
+fn a_null_value_row_is_a_null_entry() {
+    let rows: Vec<MetadataRow> = serde_json::from_value(json!([
+        {"key": "k", "value": null, "deleted": 0},
+        {"key": "gone", "value": null, "deleted": 1},
+    ]))
+    .unwrap();
+    let sm = metadata_to_dict(&rows, false);
+    assert_eq!(sm.iter().collect::<Vec<_>>(), [("k", None)]);
+    assert_eq!(metadata_to_dict(&dict_to_metadata(&sm), false), sm);
+    assert_eq!(metadata_to_dict(&rows, true).len(), 2);
 }
 
 #[test]

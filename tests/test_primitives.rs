@@ -155,9 +155,12 @@ fn string_min_disk_with_a_flavor_is_a_typed_error_naming_the_key() {
 }
 
 #[test]
-fn float_min_ram_is_refused_when_the_image_is_read() {
-    let err = serde_json::from_value::<nova_sysmeta::ImageMeta>(json!({"min_ram": 1.5})).unwrap_err();
-    assert!(err.to_string().contains("min_ram"), "{err}");
+fn a_float_min_ram_is_stored_as_python_prints_it() {
+    // Nova stores the value as it is; the database stores its str().
+    let img = image(json!({"min_ram": 1.5, "disk_format": 5}));
+    let sm = system_metadata_from_image(&img, None).unwrap();
+    assert_eq!(sm.get("image_min_ram"), Some("1.5"));
+    assert_eq!(sm.get("image_disk_format"), Some("5"));
 }
 
 #[test]

@@ -140,7 +140,7 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
         "from_rows" => {
             let rows: Vec<MetadataRow> = req.field("rows")?;
             let include_deleted: bool = req.or_default("include_deleted")?;
-            emit(out, metadata_to_dict(&rows, include_deleted)?)
+            emit(out, metadata_to_dict(&rows, include_deleted))
         }
         "image_from_volume" => {
             let volume: Volume = req.field("volume")?;
@@ -229,12 +229,13 @@ fn populate_for_create_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Fa
 fn reset_image_metadata_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let image: ImageMeta = req.field("image")?;
-    let image_id: String = req.field("image_id")?;
+    // A null image_id is stored as Nova stores it: a null value.
+    let image_id: Option<String> = req.nullable("image_id")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
     let policy: BaseImageRefPolicy = req.or_default("base_image_ref_policy")?;
     emit(
         out,
-        reset_image_metadata_with_policy(&sm, &image, &image_id, flavor.as_ref(), policy)?,
+        reset_image_metadata_with_policy(&sm, &image, image_id.as_deref(), flavor.as_ref(), policy)?,
     )
 }
 

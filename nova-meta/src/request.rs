@@ -129,6 +129,18 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// A required field that may be `null` (`None`); absent is
+    /// `missing_field`.
+    pub fn nullable<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, Failure> {
+        if !self.fields.iter().any(|(k, _)| k == name) {
+            return Err(Failure::new(
+                "missing_field",
+                format!("field `{name}` is required"),
+            ));
+        }
+        self.optional(name)
+    }
+
     /// An optional field with a default.
     pub fn or_default<T: DeserializeOwned + Default>(&mut self, name: &str) -> Result<T, Failure> {
         Ok(self.optional(name)?.unwrap_or_default())

@@ -50,7 +50,7 @@ fn every_non_blank_line_gets_one_answer_in_order() {
     input.extend_from_slice(b"{\"op\": \"fly\"}\n");
     input.extend_from_slice(b"{\"op\": \"ensure_base_image_ref\", \"system_metadata\": {}}\n");
     input.extend_from_slice(
-        b"{\"op\": \"ensure_base_image_ref\", \"system_metadata\": {\"a\": 1}, \"image_ref\": \"i\"}\n",
+        b"{\"op\": \"ensure_base_image_ref\", \"system_metadata\": {\"a\": [1]}, \"image_ref\": \"i\"}\n",
     );
     input.extend_from_slice(b"{\"op\": \"system_metadata_from_image\", \"image\": {\"min_disk\": \"x\"}, \"flavor\": {\"root_gb\": 1}}\n");
     // The last line has no newline and must still be answered.

@@ -117,7 +117,6 @@ struct Report {
     findings: BTreeMap<&'static str, u64>,
     changes: u64,
     batches: u64,
-    unreadable: u64,
 }
 
 impl Report {
@@ -129,9 +128,6 @@ impl Report {
         );
         for (kind, n) in &self.findings {
             println!("  {kind:<26} {n}");
-        }
-        if self.unreadable > 0 {
-            println!("  rows with a NULL value (left alone): {}", self.unreadable);
         }
         if applied {
             println!(
@@ -175,8 +171,7 @@ fn run(args: &Args) -> Result<Report, Box<dyn Error>> {
         };
         last_id = next_id;
         for instance in &instances {
-            let (map, nulls) = to_map(&instance.rows);
-            report.unreadable += nulls;
+            let map = to_map(&instance.rows);
             let findings = audit(&map, &instance.facts);
             let fixed = repair(&map, &instance.facts);
             report.instances += 1;
@@ -259,20 +254,14 @@ fn read_batch(
     Ok(Some((next_id, instances)))
 }
 
-/// The map Nova builds from live rows (later rows win), and how many rows
-/// had a NULL value (not representable; left alone).
-fn to_map(rows: &[(u64, String, Option<String>)]) -> (SystemMetadata, u64) {
+/// The map Nova builds from live rows (later rows win; a NULL value is a
+/// null entry, as in Nova's `DictOfNullableStringsField`).
+fn to_map(rows: &[(u64, String, Option<String>)]) -> SystemMetadata {
     let mut map = SystemMetadata::with_capacity(rows.len());
-    let mut nulls = 0;
     for (_, key, value) in rows {
-        match value {
-            Some(v) => {
-                map.insert(key.as_str(), v.as_str());
-            }
-            None => nulls += 1,
-        }
+        map.insert(key.as_str(), value.as_deref());
     }
-    (map, nulls)
+    map
 }
 
 /// Writes one instance's changes as Nova's `Instance.save()` would.

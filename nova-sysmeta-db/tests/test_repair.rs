@@ -177,6 +177,7 @@ fn seed(conn: &mut Conn) -> Vec<Seeded> {
             meta_rows.push((uuid.clone(), "image_os_type".into(), "old".into(), 1));
         }
         for (k, v) in sm.iter() {
+            let v = v.expect("seeded values are strings");
             meta_rows.push((uuid.clone(), k.to_owned(), v.to_owned(), deleted as u8));
         }
         instance_rows.push((uuid.clone(), image_ref.clone(), vm_state.clone(), deleted));
@@ -310,11 +311,8 @@ fn check_repaired(conn: &mut Conn, seeded: &[Seeded], before: &[Row]) {
         let keys: Vec<&str> = rows.iter().map(|r| r.4.as_str()).collect();
         let unique: BTreeSet<&str> = keys.iter().copied().collect();
         assert_eq!(keys.len(), unique.len(), "{}: a key is doubled: {keys:?}", s.uuid);
-        let got: BTreeMap<&str, &str> = rows
-            .iter()
-            .map(|r| (r.4.as_str(), r.5.as_deref().unwrap()))
-            .collect();
-        let want_map: BTreeMap<&str, &str> = want.iter().collect();
+        let got: BTreeMap<&str, Option<&str>> = rows.iter().map(|r| (r.4.as_str(), r.5.as_deref())).collect();
+        let want_map: BTreeMap<&str, Option<&str>> = want.iter().collect();
         assert_eq!(got, want_map, "{}", s.uuid);
         for row in rows {
             match before_by_id.get(&row.0) {
@@ -442,18 +440,18 @@ fn a_run_killed_midway_is_finished_by_the_next_one() {
     // instance holds either its old map or its repaired one.
     let midway = all_rows(&mut conn);
     assert_ne!(midway, before, "nothing was committed before the kill");
-    let mut live: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    let mut live: BTreeMap<&str, BTreeMap<&str, Option<&str>>> = BTreeMap::new();
     for row in midway.iter().filter(|r| r.7 == 0) {
         live.entry(row.6.as_str())
             .or_default()
-            .insert(row.4.as_str(), row.5.as_deref().unwrap());
+            .insert(row.4.as_str(), row.5.as_deref());
     }
     let (mut repaired, mut pending) = (0, 0);
     for s in seeded.iter().filter(|s| !s.deleted) {
         let got = live.remove(s.uuid.as_str()).unwrap_or_default();
-        let old: BTreeMap<&str, &str> = s.live.iter().collect();
+        let old: BTreeMap<&str, Option<&str>> = s.live.iter().collect();
         let fixed = repair(&s.live, &facts(s)).system_metadata;
-        let new: BTreeMap<&str, &str> = fixed.iter().collect();
+        let new: BTreeMap<&str, Option<&str>> = fixed.iter().collect();
         if got == new {
             repaired += 1;
         } else {
