@@ -28,15 +28,14 @@ fn image(n: usize) -> ImageMeta {
         (format!("prop_{i:05}"), value)
     }))
     .expect("flat values");
-    let mut other = nova_sysmeta::value::Dict::new();
-    other.insert("id".into(), Value::from("bbbbbbbb-0000-4000-8000-00000000000b"));
     ImageMeta {
-        other,
+        id: Some(Value::from("bbbbbbbb-0000-4000-8000-00000000000b")),
         min_ram: Some(Value::from(512)),
         min_disk: Some(Value::from(10)),
         disk_format: Some("qcow2".into()),
         container_format: Some("bare".into()),
         properties,
+        ..ImageMeta::default()
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::flavor::Flavor;
 use std::borrow::Cow;
 
-use crate::image::ImageMeta;
+use crate::image::{ImageMeta, given};
 use crate::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
 use crate::properties::{Properties, PropertyValue, SmEntry};
 use crate::pystr::{python_repr, python_str, python_truthy, write_python_str_truncated};
@@ -100,13 +100,13 @@ pub(crate) fn write_system_metadata_from_image(
 
     let min_disk = match flavor {
         Some(flavor) => Some(min_disk_for_flavor(image, flavor)?),
-        None => image.min_disk.as_ref().map(Cow::Borrowed),
+        None => given(&image.min_disk).map(Cow::Borrowed),
     };
     let inherited = [
-        ("image_min_ram", image.min_ram.as_ref()),
+        ("image_min_ram", given(&image.min_ram)),
         ("image_min_disk", min_disk.as_deref()),
-        ("image_disk_format", image.disk_format.as_ref()),
-        ("image_container_format", image.container_format.as_ref()),
+        ("image_disk_format", given(&image.disk_format)),
+        ("image_container_format", given(&image.container_format)),
     ];
     for (key, value) in inherited {
         if let Some(value) = value {
@@ -147,10 +147,10 @@ fn attribute_text(value: &Value) -> Cow<'_, str> {
 fn min_disk_for_flavor<'a>(image: &'a ImageMeta, flavor: &Flavor) -> Result<Cow<'a, Value>> {
     let root_gb = flavor.root_gb;
     let root = || Cow::Owned(Value::from(root_gb));
-    if image.disk_format.as_ref().and_then(Value::as_str) == Some("vhd") {
+    if given(&image.disk_format).and_then(Value::as_str) == Some("vhd") {
         return Ok(root());
     }
-    let Some(value) = image.min_disk.as_ref().filter(|v| python_truthy(v)) else {
+    let Some(value) = given(&image.min_disk).filter(|v| python_truthy(v)) else {
         // max(0, root_gb): both print as root_gb.
         return Ok(root());
     };
@@ -240,6 +240,8 @@ pub(crate) fn image_from_system_metadata_keeping<'e>(
     let properties = Properties::from_system_metadata(
         system_metadata,
         |entry| match entry.class().kind() {
+            // `if value is None: continue`, before anything else.
+            _ if entry.class().is_null() => false,
             KeyKind::Skip => false,
             // `min_ram` and `min_disk` come first in `SM_INHERITABLE_KEYS`.
             KeyKind::Inheritable(i) if i >= 2 && !with_formats => false,

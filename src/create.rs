@@ -79,6 +79,7 @@ fn check_coercible(image: &ImageMeta, with_flavor: bool) -> Result<()> {
         ("min_disk", image.min_disk.as_ref().filter(|_| !with_flavor)),
         ("disk_format", image.disk_format.as_ref()),
         ("container_format", image.container_format.as_ref()),
+        // (A null is not stored: only lists and objects are refused.)
     ];
     for (name, value) in attributes {
         let kind = match value {

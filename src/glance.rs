@@ -87,7 +87,7 @@ const OMITTED: [&str; 8] = [
 ///     "properties": {"hw_rng": true, "block_device_mapping": [{"boot_index": 0}], "kernel_id": "None"}
 /// }"#)?;
 /// assert_eq!(serde_json::to_string(&to_glance(&image)?)?,
-///     r#"{"min_ram":512,"name":"snap","visibility":"private","hw_rng":"True","block_device_mapping":"[{\"boot_index\": 0}]"}"#);
+///     r#"{"name":"snap","min_ram":512,"visibility":"private","hw_rng":"True","block_device_mapping":"[{\"boot_index\": 0}]"}"#);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[must_use = "the Glance body is the result"]

@@ -2,6 +2,7 @@
 
 use serde::de::Error as _;
 use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -13,17 +14,22 @@ use crate::value::{Dict, Value};
 
 /// Nova's internal image dict: top-level attributes plus a nested
 /// `properties` map (Glance v2 itself is flat; `nova/image/glance.py`
-/// converts between the two).
+/// converts between the two, see [`crate::from_glance`]).
 ///
-/// The attributes Nova reads in this crate's flows have fields of their
-/// own: the four inheritable keys ([`crate::SM_INHERITABLE_KEYS`]). They
-/// hold whatever JSON the image gives, as Nova passes it on (a `min_ram` of
-/// `512`, `"512"` or `1.5` is stored as its `str()`); an absent one and a
-/// JSON `null` are both `None`, as Nova treats them alike
-/// (`image_meta.get(key)` is `None` either way). Every other top-level
-/// attribute (`id`, `name`, `visibility`, `status`, `size`, ...) is kept
-/// as it came, in order, in [`other`](Self::other): no flow reads it, so
-/// no value there makes one fail.
+/// The attributes the flows read or write have fields of their own: `id`,
+/// `name`, `visibility` and the four inheritable keys
+/// ([`crate::SM_INHERITABLE_KEYS`]). Each holds whatever JSON the image
+/// gives, as Nova passes it on (a `min_ram` of `512`, `"512"` or `1.5` is
+/// stored as its `str()`, a `visibility` of `1024` goes to Glance as it
+/// is), so no value there makes a flow fail: `None` is an absent attribute,
+/// `Some(Value::Null)` one given as `null` (Nova's `image_meta.get(key)`
+/// treats them alike, and `to_glance` sends the null on). Every other
+/// top-level attribute (`status`, `size`, `owner`, ...) is kept as it came,
+/// in order, in [`other`](Self::other).
+///
+/// A Glance v2 image body is not this shape (its properties are top-level
+/// keys): reading one as an `ImageMeta` is refused; read it with
+/// [`crate::from_glance`].
 ///
 /// ```
 /// use nova_sysmeta::{ImageMeta, Value};
@@ -38,13 +44,17 @@ use crate::value::{Dict, Value};
 /// }"#)?;
 /// assert_eq!(image.min_ram, Some(Value::from(512)));
 /// assert_eq!(image.id(), Some("7a1c0d3e-0000-4000-8000-000000000001"));
+/// assert_eq!(image.visibility, Some(Value::from(1024)));
 /// assert_eq!(image.other["status"], "active");
-/// assert_eq!(image.other["visibility"], 1024);
 /// assert_eq!(image.properties.get("hw_cpu_cores").unwrap(), 2);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageMeta {
+    /// The image's id (a UUID in Glance).
+    pub id: Option<Value>,
+    /// The image's name.
+    pub name: Option<Value>,
     /// `min_ram` in MiB (inheritable): an integer from Glance, a string
     /// read back from system metadata.
     pub min_ram: Option<Value>,
@@ -54,17 +64,35 @@ pub struct ImageMeta {
     pub disk_format: Option<Value>,
     /// `container_format`, e.g. `bare`, `ovf` (inheritable).
     pub container_format: Option<Value>,
+    /// Glance visibility (`private` or `shared` on a new snapshot).
+    pub visibility: Option<Value>,
     /// The nested free-form properties, in order.
     pub properties: Properties,
-    /// Every other top-level attribute (`id`, `name`, `visibility`,
-    /// `status`, `size`, `owner`, ...), in order, as given.
+    /// Every other top-level attribute (`status`, `size`, `owner`, ...), in
+    /// order, as given. An entry named like a field or `properties` is left
+    /// out when the image is written (the field is the one that counts).
     pub other: Dict,
 }
+
+/// The top-level attributes with a field, in the fields' order.
+const FIELDS: [&str; 7] = [
+    "id",
+    "name",
+    "min_ram",
+    "min_disk",
+    "disk_format",
+    "container_format",
+    "visibility",
+];
+
+/// Attributes only Glance's own image bodies have: Nova's dict never holds
+/// them (`_extract_attributes_v2` leaves them out).
+const GLANCE_ONLY: [&str; 3] = ["schema", "self", "file"];
 
 impl ImageMeta {
     /// The `id` attribute, when it is a string.
     pub fn id(&self) -> Option<&str> {
-        self.other.get("id").and_then(Value::as_str)
+        self.id.as_ref().and_then(Value::as_str)
     }
 
     /// The `name` attribute, when it is a string.
@@ -75,89 +103,118 @@ impl ImageMeta {
     /// assert_eq!(image.name(), Some("cirros"));
     /// ```
     pub fn name(&self) -> Option<&str> {
-        self.other.get("name").and_then(Value::as_str)
+        self.name.as_ref().and_then(Value::as_str)
     }
 
     /// The `visibility` attribute, when it is a string.
     pub fn visibility(&self) -> Option<&str> {
-        self.other.get("visibility").and_then(Value::as_str)
+        self.visibility.as_ref().and_then(Value::as_str)
+    }
+
+    /// The fields, in order, with their attribute names.
+    fn fields(&self) -> [(&'static str, Option<&Value>); 7] {
+        [
+            ("id", self.id.as_ref()),
+            ("name", self.name.as_ref()),
+            ("min_ram", self.min_ram.as_ref()),
+            ("min_disk", self.min_disk.as_ref()),
+            ("disk_format", self.disk_format.as_ref()),
+            ("container_format", self.container_format.as_ref()),
+            ("visibility", self.visibility.as_ref()),
+        ]
+    }
+
+    fn field_mut(&mut self, at: usize) -> Option<&mut Option<Value>> {
+        match at {
+            0 => Some(&mut self.id),
+            1 => Some(&mut self.name),
+            2 => Some(&mut self.min_ram),
+            3 => Some(&mut self.min_disk),
+            4 => Some(&mut self.disk_format),
+            5 => Some(&mut self.container_format),
+            6 => Some(&mut self.visibility),
+            _ => None,
+        }
+    }
+
+    /// Whether an entry of [`other`](Self::other) is written: not when it
+    /// is named like a field or `properties`.
+    fn writes_other(key: &str) -> bool {
+        key != "properties" && !FIELDS.contains(&key)
+    }
+
+    /// The image as a JSON object in Nova's layout: the fields that are
+    /// present first (`null` ones as `null`), then the other attributes in
+    /// order, then `properties`.
+    pub fn to_dict(&self) -> Dict {
+        let mut map = Dict::with_capacity(self.other.len() + 8);
+        for (key, value) in self.fields() {
+            if let Some(value) = value {
+                map.insert(key.to_owned(), value.clone());
+            }
+        }
+        for (key, value) in self.other.iter().filter(|(k, _)| Self::writes_other(k)) {
+            map.insert(key.clone(), value.clone());
+        }
+        map.insert("properties".to_owned(), Value::from(&self.properties));
+        map
     }
 }
 
-/// An image object's attributes as read, checked once all are in (so that
-/// with duplicate keys only the last value counts, as in a JSON map).
+/// An attribute's value when it is given and not `null` (Nova's
+/// `image_meta.get(key)` is `None` for both).
+pub(crate) fn given(value: &Option<Value>) -> Option<&Value> {
+    value.as_ref().filter(|v| !v.is_null())
+}
+
+/// An image object's attributes as read; `properties` is checked once all
+/// are in (with duplicate keys only the last value counts, as in a map).
 #[derive(Default)]
 struct ImageParts {
-    /// `min_ram`, `min_disk`, `disk_format`, `container_format`, in that
-    /// order.
-    typed: [Option<Value>; 4],
+    image: ImageMeta,
     properties: Option<PropertiesIn>,
-    other: Dict,
-    /// The typed keys (positions in [`TYPED_KEYS`], 7 for `properties`) in
-    /// the order first met: they are checked in that order, so the error
-    /// reported is the first in the object, as when reading from a map.
-    order: Vec<usize>,
+    /// Whether a key only Glance's bodies have was met.
+    glance_key: Option<String>,
 }
 
-/// The top-level attributes [`ImageMeta`] types, in its fields' order.
-const TYPED_KEYS: [&str; 4] = ["min_ram", "min_disk", "disk_format", "container_format"];
-
 impl ImageParts {
-    /// Where the value of `key` goes, if it is typed (or `properties`).
-    fn slot(&mut self, key: &str) -> Option<&mut Option<Value>> {
-        let at = TYPED_KEYS.iter().position(|k| *k == key)?;
-        self.met(at);
-        self.typed.get_mut(at)
-    }
-
-    fn set_properties(&mut self, properties: PropertiesIn) {
-        self.met(TYPED_KEYS.len());
-        self.properties = Some(properties);
-    }
-
-    fn met(&mut self, at: usize) {
-        if !self.order.contains(&at) {
-            self.order.push(at);
-        }
-    }
-
-    fn into_image(mut self) -> Result<ImageMeta> {
-        let mut image = ImageMeta {
-            other: std::mem::take(&mut self.other),
-            ..ImageMeta::default()
-        };
-        for at in self.order {
-            let value = self
-                .typed
-                .get_mut(at)
-                .and_then(Option::take)
-                .unwrap_or(Value::Null);
-            let key = TYPED_KEYS.get(at).copied().unwrap_or("properties");
-            if at < TYPED_KEYS.len() && value.is_null() {
-                // Nova keeps an explicit null (`_translate_to_glance` sends
-                // it on); the typed field stays `None`.
-                image.other.insert(key.to_owned(), Value::Null);
-            }
-            let value = Some(value).filter(|v| !v.is_null());
-            match at {
-                0 => image.min_ram = value,
-                1 => image.min_disk = value,
-                2 => image.disk_format = value,
-                3 => image.container_format = value,
-                _ => {
-                    image.properties = match self.properties.take() {
-                        None => Properties::new(),
-                        Some(PropertiesIn::Properties(props)) => props,
-                        Some(PropertiesIn::Other(other)) => {
-                            return Err(Error::invalid(
-                                "properties",
-                                format!("expected an object, found {}", python_repr(&other)),
-                            ));
-                        }
-                    }
+    fn put(&mut self, key: &str, value: Value) {
+        match FIELDS.iter().position(|k| *k == key) {
+            Some(at) => {
+                if let Some(field) = self.image.field_mut(at) {
+                    *field = Some(value);
                 }
             }
+            None => {
+                if GLANCE_ONLY.contains(&key) {
+                    self.glance_key.get_or_insert_with(|| key.to_owned());
+                }
+                self.image.other.insert(key.to_owned(), value);
+            }
         }
+    }
+
+    fn into_image(self) -> Result<ImageMeta> {
+        let mut image = self.image;
+        if let Some(key) = self.glance_key {
+            return Err(Error::invalid(
+                "image",
+                format!(
+                    "`{key}` is an attribute of Glance v2 image bodies, whose properties are \
+                     top-level keys; read such a body with from_glance"
+                ),
+            ));
+        }
+        image.properties = match self.properties {
+            None => Properties::new(),
+            Some(PropertiesIn::Properties(props)) => props,
+            Some(PropertiesIn::Other(other)) => {
+                return Err(Error::invalid(
+                    "properties",
+                    format!("expected an object, found {}", python_repr(&other)),
+                ));
+            }
+        };
         Ok(image)
     }
 }
@@ -170,11 +227,9 @@ impl TryFrom<Dict> for ImageMeta {
         let mut parts = ImageParts::default();
         for (key, value) in map {
             if key == "properties" {
-                parts.set_properties(PropertiesIn::from_value(value)?);
-            } else if let Some(slot) = parts.slot(&key) {
-                *slot = Some(value);
+                parts.properties = Some(PropertiesIn::from_value(value)?);
             } else {
-                parts.other.insert(key, value);
+                parts.put(&key, value);
             }
         }
         parts.into_image()
@@ -195,63 +250,17 @@ impl TryFrom<Value> for ImageMeta {
     }
 }
 
-impl ImageMeta {
-    /// Whether an entry of [`other`](Self::other) named `key` stands behind
-    /// a typed field that is set (or is `properties`), and so is left out.
-    fn shadowed(&self, key: &str) -> bool {
-        match key {
-            "properties" => true,
-            "min_ram" => self.min_ram.is_some(),
-            "min_disk" => self.min_disk.is_some(),
-            "disk_format" => self.disk_format.is_some(),
-            "container_format" => self.container_format.is_some(),
-            _ => false,
-        }
-    }
-
-    /// The image as a JSON object in Nova's layout: typed attributes first,
-    /// then the other attributes in order, then `properties`. An entry of
-    /// [`other`](Self::other) named `properties`, or like a typed attribute
-    /// that is set, is left out (the typed field is the one that counts); a
-    /// `null` there stands for an attribute given as `null`.
-    pub fn to_dict(&self) -> Dict {
-        let mut map = Dict::with_capacity(self.other.len() + 8);
-        let mut put = |key: &str, value: Option<Value>| {
-            if let Some(value) = value {
-                map.insert(key.to_owned(), value);
-            }
-        };
-        put("min_ram", self.min_ram.clone());
-        put("min_disk", self.min_disk.clone());
-        put("disk_format", self.disk_format.clone());
-        put("container_format", self.container_format.clone());
-        for (key, value) in self.other.iter().filter(|(k, _)| !self.shadowed(k)) {
-            map.insert(key.clone(), value.clone());
-        }
-        map.insert("properties".to_owned(), Value::from(&self.properties));
-        map
-    }
-}
-
 impl Serialize for ImageMeta {
-    /// The same layout as [`ImageMeta::to_dict`], written without
-    /// copying the properties.
+    /// The same layout as [`ImageMeta::to_dict`], written without copying
+    /// anything.
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        if let Some(m) = &self.min_ram {
-            map.serialize_entry("min_ram", m)?;
+        for (key, value) in self.fields() {
+            if let Some(value) = value {
+                map.serialize_entry(key, value)?;
+            }
         }
-        if let Some(m) = &self.min_disk {
-            map.serialize_entry("min_disk", m)?;
-        }
-        if let Some(f) = &self.disk_format {
-            map.serialize_entry("disk_format", f)?;
-        }
-        if let Some(f) = &self.container_format {
-            map.serialize_entry("container_format", f)?;
-        }
-        for (key, value) in self.other.iter().filter(|(k, _)| !self.shadowed(k)) {
+        for (key, value) in self.other.iter().filter(|(k, _)| Self::writes_other(k)) {
             map.serialize_entry(key, value)?;
         }
         map.serialize_entry("properties", &self.properties)?;
@@ -261,8 +270,7 @@ impl Serialize for ImageMeta {
 
 impl<'de> Deserialize<'de> for ImageMeta {
     /// Reads the object as [`TryFrom<Dict>`](ImageMeta::try_from) does, with
-    /// the same errors, but `properties` straight into [`Properties`]
-    /// (strings not copied twice, no `Value` tree).
+    /// the same errors, but `properties` straight into [`Properties`].
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         deserializer.deserialize_map(ImageVisitor)
     }
@@ -281,12 +289,10 @@ impl<'de> Visitor<'de> for ImageVisitor {
         let mut parts = ImageParts::default();
         while let Some(Text(key)) = access.next_key()? {
             if key == "properties" {
-                parts.set_properties(access.next_value()?);
-            } else if let Some(slot) = parts.slot(&key) {
-                *slot = Some(access.next_value()?);
+                parts.properties = Some(access.next_value()?);
             } else {
                 let value = access.next_value()?;
-                parts.other.insert(key.into_owned(), value);
+                parts.put(&key, value);
             }
         }
         parts.into_image().map_err(A::Error::custom)

@@ -307,9 +307,9 @@ impl Properties {
 
     /// The properties Nova reads back from system metadata, then updates
     /// with `extras` (`get_image_from_system_metadata`, then
-    /// `properties.update(extras)`): each entry with a non-null value (Nova
-    /// skips `None`), `image_` prefix stripped, for which `take(entry)` is
-    /// true. When both `image_x` and `x` are
+    /// `properties.update(extras)`): each entry, `image_` prefix stripped,
+    /// for which `take(entry)` is true (`take` says no to null values, as
+    /// Nova skips `None`). When both `image_x` and `x` are
     /// taken, the later value wins at the earlier place, as in Python.
     ///
     /// The system metadata's text is copied in one piece and shared by the
@@ -320,7 +320,6 @@ impl Properties {
         mut take: impl FnMut(SmEntry<'_>) -> bool,
         extras: impl Iterator<Item = (&'e str, PropertyValue<'e>)> + Clone,
     ) -> Properties {
-        let mut take = move |entry: SmEntry<'_>| !entry.class().is_null() && take(entry);
         let extra_count = extras.clone().count();
         let source = system_metadata.text_map();
         // The keys that may meet another: unprefixed keys (when prefixed

@@ -92,11 +92,9 @@ fn snapshot_with<'a>(
         with_formats,
         extras,
     );
-    image.other.insert("name".to_owned(), Value::from(name));
+    image.name = Some(Value::from(name));
     let visibility = if cross_project { "shared" } else { "private" };
-    image
-        .other
-        .insert("visibility".to_owned(), Value::from(visibility));
+    image.visibility = Some(Value::from(visibility));
     image
 }
 

@@ -197,3 +197,17 @@ fn deep_values_are_refused_at_the_documented_limit() {
     assert_eq!(props.insert("a", value).unwrap_err().kind(), "invalid_value");
     assert!(props.is_empty());
 }
+
+/// A Glance v2 image body cannot be read as Nova's dict by mistake: its
+/// properties are top-level keys, so a rebuild from it would lose them.
+#[test]
+fn a_glance_body_is_refused_as_an_image_and_read_by_from_glance() {
+    let body = r#"{"id": "i", "name": "n", "self": "/v2/images/i", "schema": "/v2/schemas/image",
+                   "file": "/v2/images/i/file", "os_distro": "debian", "hw_rng_model": "virtio"}"#;
+    let err = serde_json::from_str::<ImageMeta>(body).unwrap_err().to_string();
+    assert!(err.contains("from_glance"), "{err}");
+    let image = from_glance(&serde_json::from_str::<Dict>(body).unwrap()).unwrap();
+    assert_eq!(image.properties.len(), 2);
+    let sm = system_metadata_from_image(&image, None).unwrap();
+    assert_eq!(sm.get("image_os_distro"), Some("debian"));
+}
