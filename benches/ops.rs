@@ -11,9 +11,9 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SnapshotProfile,
-    SystemMetadata, Value, create_image_metadata, initialize_snapshot_metadata, populate_for_create,
-    reset_image_metadata, system_metadata_from_image,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RebuildOptions, RequestContext,
+    SnapshotProfile, SnapshotRequest, SystemMetadata, Value, create_image_metadata,
+    initialize_snapshot_metadata, populate_for_create, reset_image_metadata, system_metadata_from_image,
 };
 use uuid::Uuid;
 
@@ -36,6 +36,13 @@ fn image(n: usize) -> ImageMeta {
         container_format: Some("bare".into()),
         properties,
         ..ImageMeta::default()
+    }
+}
+
+fn rebuild_options(flavor: &Flavor) -> RebuildOptions<'_> {
+    RebuildOptions {
+        flavor: Some(flavor),
+        ..RebuildOptions::default()
     }
 }
 
@@ -87,30 +94,26 @@ fn core_ops(c: &mut Criterion) {
             })
         });
         g.bench_function("reset_image_metadata", |b| {
-            b.iter(|| reset_image_metadata(black_box(&f.sysmeta), &f.image, "bbbb", Some(&f.flavor)).unwrap())
+            b.iter(|| {
+                reset_image_metadata(black_box(&f.sysmeta), &f.image, &rebuild_options(&f.flavor)).unwrap()
+            })
         });
         g.bench_function("initialize_snapshot_metadata", |b| {
             b.iter(|| {
                 initialize_snapshot_metadata(
-                    &f.ctx,
-                    &f.instance,
-                    black_box(&f.sysmeta),
-                    "snap",
-                    &extra,
-                    &config,
+                    &SnapshotRequest::new(&f.ctx, &f.instance, black_box(&f.sysmeta), "snap")
+                        .extra_properties(&extra)
+                        .config(&config),
                 )
             })
         });
         g.bench_function("create_image_metadata", |b| {
             b.iter(|| {
                 create_image_metadata(
-                    &f.ctx,
-                    &f.instance,
-                    black_box(&f.sysmeta),
-                    "snap",
+                    &SnapshotRequest::new(&f.ctx, &f.instance, black_box(&f.sysmeta), "snap")
+                        .extra_properties(&extra)
+                        .config(&config),
                     ImageType::Snapshot,
-                    &extra,
-                    &config,
                 )
             })
         });
@@ -126,18 +129,15 @@ fn scale(c: &mut Criterion) {
         let f = fixture(n);
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::new("reset_image_metadata", n), &f, |b, f| {
-            b.iter(|| reset_image_metadata(&f.sysmeta, &f.image, "bbbb", Some(&f.flavor)).unwrap())
+            b.iter(|| reset_image_metadata(&f.sysmeta, &f.image, &rebuild_options(&f.flavor)).unwrap())
         });
         g.bench_with_input(BenchmarkId::new("create_image_metadata", n), &f, |b, f| {
             b.iter(|| {
                 create_image_metadata(
-                    &f.ctx,
-                    &f.instance,
-                    &f.sysmeta,
-                    "s",
+                    &SnapshotRequest::new(&f.ctx, &f.instance, &f.sysmeta, "s")
+                        .extra_properties(&extra)
+                        .config(&config),
                     ImageType::Snapshot,
-                    &extra,
-                    &config,
                 )
             })
         });
@@ -155,9 +155,8 @@ fn large_lists(c: &mut Criterion) {
     let instance = Instance::new(Uuid::from_u128(1), "project-1");
     let extra = Properties::new();
     let image_keys: SystemMetadata = (0..N).map(|i| (format!("image_k{i}"), "v")).collect();
-    let config = NovaConfig {
-        non_inheritable_image_properties: (0..N).map(|i| format!("k{}", 2 * i)).collect(),
-    };
+    let config =
+        NovaConfig::default().with_non_inheritable_image_properties((0..N).map(|i| format!("k{}", 2 * i)));
     let plain_keys: SystemMetadata = (0..N).map(|i| (format!("x{i}"), "v")).collect();
     let profile = SnapshotProfile::Hardened {
         allow: (0..N).map(|i| format!("x{i}")).collect(),
@@ -166,7 +165,13 @@ fn large_lists(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("non_inheritable_100k", |b| {
-        b.iter(|| initialize_snapshot_metadata(&ctx, &instance, black_box(&image_keys), "s", &extra, &config))
+        b.iter(|| {
+            initialize_snapshot_metadata(
+                &SnapshotRequest::new(&ctx, &instance, black_box(&image_keys), "s")
+                    .extra_properties(&extra)
+                    .config(&config),
+            )
+        })
     });
     g.bench_function("hardened_allow_100k", |b| {
         b.iter(|| profile.apply(black_box(&plain_keys)))

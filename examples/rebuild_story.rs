@@ -7,10 +7,10 @@
 //! cargo run --example rebuild_story
 //! ```
 
+use nova_sysmeta::audit::{InstanceFacts, Severity, audit, repair};
 use nova_sysmeta::{
-    BaseImageRefPolicy, Flavor, ImageMeta, ImageType, Instance, InstanceFacts, NovaConfig, Properties,
-    RequestContext, Severity, SystemMetadata, audit, create_image_metadata, populate_for_create, repair,
-    reset_image_metadata, reset_image_metadata_with_policy,
+    BaseImageRefPolicy, Flavor, ImageMeta, ImageType, Instance, NovaConfig, RebuildOptions, RequestContext,
+    SnapshotRequest, SystemMetadata, create_image_metadata, populate_for_create, reset_image_metadata,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -44,61 +44,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     show(&created);
 
     println!("\n2. rebuild to image B (Linux)");
-    let rebuilt = reset_image_metadata(
-        &created,
-        &image_b,
-        "bbbbbbbb-0000-4000-8000-00000000000b",
-        Some(&flavor),
-    )?;
-    show(&rebuilt.system_metadata);
+    let options = RebuildOptions {
+        flavor: Some(&flavor),
+        ..RebuildOptions::default()
+    };
+    let rebuilt = reset_image_metadata(&created, &image_b, &options)?;
+    show(&rebuilt);
 
     println!("\n3. snapshot");
-    let snap = create_image_metadata(
-        &ctx,
-        &instance,
-        &rebuilt.system_metadata,
-        "after-rebuild",
-        ImageType::Snapshot,
-        &Properties::new(),
-        &NovaConfig::default(),
-    );
+    let request = SnapshotRequest::new(&ctx, &instance, &rebuilt, "after-rebuild");
+    let snap = create_image_metadata(&request, ImageType::Snapshot);
     println!("{}", serde_json::to_string_pretty(&snap)?);
 
     println!("\nBefore the fix (Nova Pike's rebuild, the Legacy policy), nothing put it back:");
-    let damaged = reset_image_metadata_with_policy(
-        &created,
-        &image_b,
-        "bbbbbbbb-0000-4000-8000-00000000000b",
-        Some(&flavor),
-        BaseImageRefPolicy::Legacy,
-    )?
-    .system_metadata;
-    let snap = create_image_metadata(
-        &ctx,
-        &instance,
-        &damaged,
-        "after-rebuild",
-        ImageType::Snapshot,
-        &Properties::new(),
-        &NovaConfig::default(),
-    );
+    let legacy = RebuildOptions {
+        policy: BaseImageRefPolicy::Legacy,
+        ..options
+    };
+    let damaged = reset_image_metadata(&created, &image_b, &legacy)?;
+    let request = SnapshotRequest::new(&ctx, &instance, &damaged, "after-rebuild");
+    let snap = create_image_metadata(&request, ImageType::Snapshot);
     println!(
         "base_image_ref in the snapshot: {:?}",
         snap.properties.get("base_image_ref")
     );
 
     println!("\nWhat an audit says of that instance, and what repair sets (as Nova's resize would):");
-    let facts = InstanceFacts {
-        image_ref: Some("bbbbbbbb-0000-4000-8000-00000000000b".into()),
-        ..InstanceFacts::default()
-    };
-    for finding in audit(&damaged, &facts)
+    let facts = InstanceFacts::new().with_image_ref("bbbbbbbb-0000-4000-8000-00000000000b");
+    for finding in audit(&damaged, &facts, &NovaConfig::default())
         .iter()
         .filter(|f| f.severity == Severity::Error)
     {
         println!("   {}: {}", finding.kind, finding.message);
     }
-    for change in repair(&damaged, &facts).changes {
+    for change in repair(&damaged, &facts, &NovaConfig::default()).changes {
         println!("   set {} = {:?}", change.key, change.new.unwrap_or_default());
     }
     Ok(())

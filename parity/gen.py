@@ -289,8 +289,11 @@ class Gen:
                     "system_metadata": self.system_metadata() if self.chance(0.3) else None}
         if op == "reset_image_metadata":
             image = self.image()
+            image_id = None if self.chance(0.03) else self.ref_of(image)
+            # Nova reads the rebuild image by its id: the two agree.
+            image["id"] = image_id
             req = {"op": op, "system_metadata": self.system_metadata(), "image": image,
-                   "image_id": None if self.chance(0.03) else self.ref_of(image), "flavor": self.flavor()}
+                   "image_id": image_id, "flavor": self.flavor()}
             if self.chance(0.2):
                 req["base_image_ref_policy"] = "nova"  # the explicit default is Nova
             return req

@@ -51,12 +51,12 @@ pub enum Error {
         found: String,
     },
 
-    /// A list or object nested deeper than [`crate::MAX_DEPTH`] levels.
+    /// A list or object nested deeper than [`crate::value::MAX_DEPTH`] levels.
     /// Python gives up near the same depth (its recursion limit), so Nova
     /// never handles one.
     #[error("a value nests deeper than {limit} levels")]
     TooDeep {
-        /// The limit, [`crate::MAX_DEPTH`].
+        /// The limit, [`crate::value::MAX_DEPTH`].
         limit: usize,
     },
 

@@ -27,3 +27,27 @@ pub fn entries(sm: &SystemMetadata) -> Vec<(&str, &str)> {
         .map(|(k, v)| (k, v.unwrap_or_else(|| panic!("null value at {k:?}"))))
         .collect()
 }
+
+/// The rebuild of `sm` to `image` with the image's id set to `id` (Nova
+/// rebuilds from the image the href names), Nova's policy.
+pub fn rebuild(
+    sm: &SystemMetadata,
+    image: &ImageMeta,
+    id: &str,
+    flavor: Option<&nova_sysmeta::Flavor>,
+) -> nova_sysmeta::Result<SystemMetadata> {
+    rebuild_with(sm, image, id, flavor, nova_sysmeta::BaseImageRefPolicy::Nova)
+}
+
+/// [`rebuild`] with a base-image-ref policy.
+pub fn rebuild_with(
+    sm: &SystemMetadata,
+    image: &ImageMeta,
+    id: &str,
+    flavor: Option<&nova_sysmeta::Flavor>,
+    policy: nova_sysmeta::BaseImageRefPolicy,
+) -> nova_sysmeta::Result<SystemMetadata> {
+    let mut image = image.clone();
+    image.id = Some(nova_sysmeta::Value::from(id));
+    nova_sysmeta::reset_image_metadata(sm, &image, &nova_sysmeta::RebuildOptions { flavor, policy })
+}

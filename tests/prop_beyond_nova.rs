@@ -2,10 +2,14 @@
 //! leaves nothing it claims to fix, Origin equals create, Hardened never
 //! leaks a password.
 
+mod common;
+
+use common::rebuild_with;
+
+use nova_sysmeta::audit::{Change, FindingKind, InstanceFacts, audit, repair};
 use nova_sysmeta::{
-    BaseImageRefPolicy, Change, FindingKind, ImageMeta, ImageType, Instance, InstanceFacts, NovaConfig,
-    Properties, RequestContext, SnapshotProfile, SystemMetadata, audit, create_image_metadata,
-    populate_for_create, repair, reset_image_metadata_with_policy,
+    BaseImageRefPolicy, ImageMeta, ImageType, Instance, NovaConfig, RequestContext, SnapshotProfile,
+    SnapshotRequest, SystemMetadata, create_image_metadata, populate_for_create,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -59,10 +63,11 @@ fn facts() -> impl Strategy<Value = InstanceFacts> {
             "stopped",
         ])),
     )
-        .prop_map(|(image_ref, vm_state)| InstanceFacts {
-            uuid: None,
-            image_ref,
-            vm_state: vm_state.map(str::to_owned),
+        .prop_map(|(image_ref, vm_state)| {
+            let mut facts = InstanceFacts::new();
+            facts.image_ref = image_ref;
+            facts.vm_state = vm_state.map(str::to_owned);
+            facts
         })
 }
 
@@ -72,8 +77,8 @@ proptest! {
     /// Repairing a repaired map changes nothing.
     #[test]
     fn repair_is_idempotent(sm in system_metadata(), facts in facts()) {
-        let once = repair(&sm, &facts);
-        let twice = repair(&once.system_metadata, &facts);
+        let once = repair(&sm, &facts, &NovaConfig::default());
+        let twice = repair(&once.system_metadata, &facts, &NovaConfig::default());
         prop_assert_eq!(&twice.changes, &Vec::<Change>::new());
         prop_assert_eq!(twice.system_metadata, once.system_metadata);
     }
@@ -82,14 +87,14 @@ proptest! {
     /// every change names a key a finding named.
     #[test]
     fn repaired_maps_keep_no_finding_that_repair_fixed(sm in system_metadata(), facts in facts()) {
-        let before = audit(&sm, &facts);
-        let out = repair(&sm, &facts);
+        let before = audit(&sm, &facts, &NovaConfig::default());
+        let out = repair(&sm, &facts, &NovaConfig::default());
         for change in &out.changes {
             prop_assert!(before.iter().any(|f| f.kind == change.fixes && f.key.as_deref() == Some(&change.key)),
                 "change to {} fixes no finding", change.key);
         }
         let fixed: Vec<FindingKind> = out.changes.iter().map(|c| c.fixes).collect();
-        for finding in audit(&out.system_metadata, &facts) {
+        for finding in audit(&out.system_metadata, &facts, &NovaConfig::default()) {
             prop_assert!(!fixed.contains(&finding.kind), "{:?} left after repair", finding);
         }
         // Keys no finding named are untouched.
@@ -114,8 +119,8 @@ proptest! {
         let valid_before: SystemMetadata = before.iter()
             .filter(|(k, v)| k.chars().count() <= 255 && v.unwrap_or_default().chars().count() <= 255)
             .collect();
-        let rebuilt = reset_image_metadata_with_policy(&valid_before, &image, &id, None, BaseImageRefPolicy::Origin)
-            .unwrap().system_metadata;
+        let rebuilt = rebuild_with(&valid_before, &image, &id, None, BaseImageRefPolicy::Origin)
+            .unwrap();
         prop_assert_eq!(rebuilt.get("image_base_image_ref"), created.get("image_base_image_ref"));
     }
 
@@ -125,8 +130,7 @@ proptest! {
     fn hardened_snapshots_never_leak_passwords(sm in system_metadata(), backup in any::<bool>()) {
         let view = SnapshotProfile::Hardened { allow: vec![] }.apply(&sm);
         let kind = if backup { ImageType::Backup } else { ImageType::Snapshot };
-        let image = create_image_metadata(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"),
-            &view.system_metadata, "s", kind, &Properties::new(), &NovaConfig::default());
+        let image = create_image_metadata(&SnapshotRequest::new(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"), &view.system_metadata, "s"), kind);
         for k in image.properties.keys() {
             prop_assert!(!k.starts_with("password_"), "{} leaked", k);
         }

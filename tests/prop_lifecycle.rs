@@ -1,10 +1,14 @@
 //! Any sequence of lifecycle operations keeps an instance healthy: it never
 //! loses `image_base_image_ref`, and never stores a value over 255 bytes.
 
+mod common;
+
+use common::rebuild;
+
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SnapshotProfile,
-    SystemMetadata, backup_image_metadata, create_image_metadata, ensure_base_image_ref, populate_for_create,
-    record_shelved, remove_shelved_keys, reset_image_metadata, shelve,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, ShelveOptions, Shelved,
+    SnapshotRequest, SystemMetadata, backup_image_metadata, create_image_metadata, ensure_base_image_ref,
+    populate_for_create, record_shelved, remove_shelved_keys, shelve,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -83,20 +87,20 @@ proptest! {
         for step in steps {
             match step {
                 Step::Rebuild(image, id) => {
-                    sm = reset_image_metadata(&sm, &image, &id, Some(&flavor)).unwrap().system_metadata;
+                    sm = rebuild(&sm, &image, &id, Some(&flavor)).unwrap();
                     instance.image_ref = Some(id);
                 }
                 Step::Snapshot | Step::Backup => {
                     let snap = if matches!(step, Step::Snapshot) {
-                        create_image_metadata(&ctx, &instance, &sm, "s", ImageType::Snapshot, &Properties::new(), &config)
+                        create_image_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "s").config(&config), ImageType::Snapshot)
                     } else {
-                        backup_image_metadata(&ctx, &instance, &sm, "b", "daily", &Properties::new(), &config)
+                        backup_image_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "b").config(&config), "daily")
                     };
                     prop_assert!(snap.properties.contains_key("base_image_ref"));
                 }
                 Step::Shelve => {
-                    sm = shelve(&ctx, &instance, &sm, false, &config, &SnapshotProfile::Nova).unwrap().system_metadata;
-                    sm = record_shelved(&sm, "img-shelved", "compute-1", "2026-11-25T15:08:12.000001").unwrap();
+                    sm = shelve(&ctx, &instance, &sm, &ShelveOptions { volume_backed: false, config: Some(&config) }).unwrap().system_metadata;
+                    sm = record_shelved(&sm, &Shelved { image_id: "img-shelved", host: "compute-1", shelved_at: "2026-11-25T15:08:12.000001" }).unwrap();
                 }
                 Step::Unshelve => sm = remove_shelved_keys(&sm),
                 Step::Resize => sm = ensure_base_image_ref(&sm, instance.image_ref.as_deref().unwrap()).unwrap(),

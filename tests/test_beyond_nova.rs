@@ -3,25 +3,28 @@
 
 mod common;
 
-use common::{entries, image, sm};
+use common::{entries, image, rebuild_with, sm};
+use nova_sysmeta::audit::{FindingKind, InstanceFacts, Severity, audit, repair};
+use nova_sysmeta::lineage::{ImageRecord, LineageProblemKind, lineage};
 use nova_sysmeta::{
-    BaseImageRefPolicy, FindingKind, ImageRecord, Instance, InstanceFacts, LineageProblemKind, NovaConfig,
-    Properties, RequestContext, Severity, SnapshotProfile, SystemMetadata, audit,
-    initialize_snapshot_metadata, lineage, repair, reset_image_metadata_with_policy,
+    BaseImageRefPolicy, Instance, NovaConfig, Properties, RequestContext, SnapshotProfile, SnapshotRequest,
+    SystemMetadata, initialize_snapshot_metadata,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 fn facts(image_ref: Option<&str>, vm_state: Option<&str>) -> InstanceFacts {
-    InstanceFacts {
-        uuid: None,
-        image_ref: image_ref.map(str::to_owned),
-        vm_state: vm_state.map(str::to_owned),
-    }
+    let mut facts = InstanceFacts::new();
+    facts.image_ref = image_ref.map(str::to_owned);
+    facts.vm_state = vm_state.map(str::to_owned);
+    facts
 }
 
 fn kinds(sm: &SystemMetadata, facts: &InstanceFacts) -> Vec<(FindingKind, Option<String>)> {
-    audit(sm, facts).into_iter().map(|f| (f.kind, f.key)).collect()
+    audit(sm, facts, &NovaConfig::default())
+        .into_iter()
+        .map(|f| (f.kind, f.key))
+        .collect()
 }
 
 const HEALTHY: &[(&str, &str)] = &[("image_base_image_ref", "img"), ("image_os_type", "linux")];
@@ -31,24 +34,20 @@ const HEALTHY: &[(&str, &str)] = &[("image_base_image_ref", "img"), ("image_os_t
 #[test]
 fn origin_policy_keeps_a_snapshots_recorded_origin_and_falls_back_to_the_id() {
     let snap = image(json!({"properties": {"base_image_ref": "debian"}}));
-    let out = reset_image_metadata_with_policy(&sm(&[]), &snap, "snap-1", None, BaseImageRefPolicy::Origin)
-        .unwrap();
-    assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("debian"));
+    let out = rebuild_with(&sm(&[]), &snap, "snap-1", None, BaseImageRefPolicy::Origin).unwrap();
+    assert_eq!(out.get("image_base_image_ref"), Some("debian"));
     let plain = image(json!({}));
-    let out =
-        reset_image_metadata_with_policy(&sm(&[]), &plain, "img", None, BaseImageRefPolicy::Origin).unwrap();
-    assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("img"));
+    let out = rebuild_with(&sm(&[]), &plain, "img", None, BaseImageRefPolicy::Origin).unwrap();
+    assert_eq!(out.get("image_base_image_ref"), Some("img"));
 }
 
 #[test]
 fn legacy_policy_reproduces_bug_1893618() {
     let before = sm(&[("image_base_image_ref", "a"), ("image_os_type", "windows")]);
-    let out =
-        reset_image_metadata_with_policy(&before, &image(json!({})), "b", None, BaseImageRefPolicy::Legacy)
-            .unwrap();
-    assert!(out.system_metadata.is_empty());
+    let out = rebuild_with(&before, &image(json!({})), "b", None, BaseImageRefPolicy::Legacy).unwrap();
+    assert!(out.is_empty());
     assert_eq!(
-        kinds(&out.system_metadata, &facts(None, None))[0].0,
+        kinds(&out, &facts(None, None))[0].0,
         FindingKind::MissingBaseImageRef
     );
 }
@@ -77,12 +76,13 @@ fn hardened_profile_withholds_unprefixed_keys_but_keeps_extra_and_allowed_ones()
     );
     let extra: Properties = serde_json::from_value(json!({"boot_roles": "asked-for"})).unwrap();
     let img = initialize_snapshot_metadata(
-        &RequestContext::new("u", "p"),
-        &Instance::new(Uuid::nil(), "p"),
-        &view.system_metadata,
-        "s",
-        &extra,
-        &NovaConfig::default(),
+        &SnapshotRequest::new(
+            &RequestContext::new("u", "p"),
+            &Instance::new(Uuid::nil(), "p"),
+            &view.system_metadata,
+            "s",
+        )
+        .extra_properties(&extra),
     );
     assert_eq!(
         serde_json::to_value(&img.properties).unwrap(),
@@ -94,7 +94,7 @@ fn hardened_profile_withholds_unprefixed_keys_but_keeps_extra_and_allowed_ones()
 fn nova_profile_withholds_nothing() {
     let meta = sm(&[("password_0", "x")]);
     let view = SnapshotProfile::Nova.apply(&meta);
-    assert_eq!(view.system_metadata, meta);
+    assert_eq!(*view.system_metadata, meta);
     assert!(view.withheld.is_empty());
 }
 
@@ -102,12 +102,23 @@ fn nova_profile_withholds_nothing() {
 
 #[test]
 fn a_healthy_map_has_no_findings() {
-    assert!(audit(&sm(HEALTHY), &facts(Some("img"), Some("active"))).is_empty());
+    assert!(
+        audit(
+            &sm(HEALTHY),
+            &facts(Some("img"), Some("active")),
+            &NovaConfig::default()
+        )
+        .is_empty()
+    );
 }
 
 #[test]
 fn finds_a_missing_base_image_ref() {
-    let f = audit(&sm(&[("image_os_type", "linux")]), &facts(Some("img-b"), None));
+    let f = audit(
+        &sm(&[("image_os_type", "linux")]),
+        &facts(Some("img-b"), None),
+        &NovaConfig::default(),
+    );
     assert_eq!(f[0].kind, FindingKind::MissingBaseImageRef);
     assert_eq!(f[0].severity, Severity::Error);
     assert!(f[0].message.contains("img-b"));
@@ -120,7 +131,7 @@ fn finds_values_over_255_bytes_and_over_the_column() {
     let mut m = sm(HEALTHY);
     m.insert("image_a", two_byte);
     m.insert("image_b", long);
-    let f = audit(&m, &InstanceFacts::default());
+    let f = audit(&m, &InstanceFacts::default(), &NovaConfig::default());
     let severities: Vec<_> = f
         .iter()
         .filter(|f| f.kind == FindingKind::ValueTooLong)
@@ -171,7 +182,7 @@ fn finds_keys_that_would_leak_with_passwords_as_warnings() {
     m.insert("password_2", "x");
     m.insert("owner_project_name", "demo");
     m.insert("cache_in_nova", "True"); // dropped by Nova's default configuration
-    let f = audit(&m, &InstanceFacts::default());
+    let f = audit(&m, &InstanceFacts::default(), &NovaConfig::default());
     let leaks: Vec<_> = f
         .iter()
         .map(|f| (f.kind, f.key.clone().unwrap(), f.severity))
@@ -207,7 +218,7 @@ fn finds_shelved_keys_only_on_instances_known_not_to_be_shelved() {
 
 #[test]
 fn finds_a_base_image_ref_that_differs_from_the_image_ref() {
-    let f = audit(&sm(HEALTHY), &facts(Some("other"), None));
+    let f = audit(&sm(HEALTHY), &facts(Some("other"), None), &NovaConfig::default());
     assert_eq!(f[0].kind, FindingKind::ImageRefMismatch);
     assert_eq!(f[0].severity, Severity::Info);
 }
@@ -216,7 +227,11 @@ fn finds_a_base_image_ref_that_differs_from_the_image_ref() {
 
 #[test]
 fn repair_sets_the_base_image_ref_as_nova_heals_it() {
-    let out = repair(&sm(&[("image_os_type", "linux")]), &facts(Some("img-b"), None));
+    let out = repair(
+        &sm(&[("image_os_type", "linux")]),
+        &facts(Some("img-b"), None),
+        &NovaConfig::default(),
+    );
     assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("img-b"));
     assert_eq!(out.changes.len(), 1);
     assert_eq!(out.changes[0].old, None);
@@ -224,7 +239,11 @@ fn repair_sets_the_base_image_ref_as_nova_heals_it() {
 
 #[test]
 fn repair_cannot_invent_an_unknown_base_image_ref() {
-    let out = repair(&sm(&[("image_os_type", "linux")]), &InstanceFacts::default());
+    let out = repair(
+        &sm(&[("image_os_type", "linux")]),
+        &InstanceFacts::default(),
+        &NovaConfig::default(),
+    );
     assert!(out.changes.is_empty());
 }
 
@@ -232,7 +251,7 @@ fn repair_cannot_invent_an_unknown_base_image_ref() {
 fn repair_cuts_long_values_like_nova() {
     let mut m = sm(HEALTHY);
     m.insert("image_a", "é".repeat(200));
-    let out = repair(&m, &InstanceFacts::default());
+    let out = repair(&m, &InstanceFacts::default(), &NovaConfig::default());
     assert_eq!(out.system_metadata.get("image_a").map(str::len), Some(254));
     assert_eq!(out.changes[0].fixes, FindingKind::ValueTooLong);
 }
@@ -245,7 +264,7 @@ fn repair_removes_what_nova_cannot_store_read_or_keep() {
     m.insert("image_mappings", "[]");
     m.insert("shelved_at", "2026-01-01");
     m.insert("password_0", "kept: leaks are not repaired");
-    let out = repair(&m, &facts(Some("img"), Some("active")));
+    let out = repair(&m, &facts(Some("img"), Some("active")), &NovaConfig::default());
     assert_eq!(
         entries(&out.system_metadata),
         [

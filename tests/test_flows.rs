@@ -2,10 +2,10 @@
 
 mod common;
 
-use common::{entries, image, sm};
+use common::{entries, image, rebuild, sm};
 use nova_sysmeta::{
-    Error, Flavor, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata,
-    create_image_metadata, initialize_snapshot_metadata, populate_for_create, reset_image_metadata,
+    Error, Flavor, ImageType, Instance, NovaConfig, Properties, RequestContext, SnapshotRequest,
+    SystemMetadata, create_image_metadata, initialize_snapshot_metadata, populate_for_create,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,7 +27,9 @@ fn props(v: serde_json::Value) -> Properties {
 
 /// A snapshot by the instance's owner, with Nova's default configuration.
 fn own_snapshot(meta: &SystemMetadata, extra: &Properties) -> nova_sysmeta::ImageMeta {
-    initialize_snapshot_metadata(&ctx(), &instance(), meta, "s", extra, &NovaConfig::default())
+    initialize_snapshot_metadata(
+        &SnapshotRequest::new(&ctx(), &instance(), meta, "s").extra_properties(extra),
+    )
 }
 
 // ---- create ---------------------------------------------------------------
@@ -104,7 +106,7 @@ fn rebuild_drops_every_image_key_and_keeps_the_others_in_order() {
         ("image_min_disk", "40"),
         ("password_0", "x"),
     ]);
-    let out = reset_image_metadata(
+    let out = rebuild(
         &before,
         &image(json!({"properties": {"os_distro": "debian"}})),
         "b",
@@ -112,7 +114,7 @@ fn rebuild_drops_every_image_key_and_keeps_the_others_in_order() {
     )
     .unwrap();
     assert_eq!(
-        entries(&out.system_metadata),
+        entries(&out),
         [
             ("owner_user_name", "alice"),
             ("password_0", "x"),
@@ -120,28 +122,27 @@ fn rebuild_drops_every_image_key_and_keeps_the_others_in_order() {
             ("image_base_image_ref", "b"),
         ]
     );
-    assert_eq!(out.orig_system_metadata, before);
 }
 
 #[test]
 fn rebuild_records_the_rebuild_image_even_when_it_is_a_snapshot() {
     // The create/rebuild asymmetry: create would keep "origin".
     let img = image(json!({"properties": {"base_image_ref": "origin"}}));
-    let out = reset_image_metadata(&SystemMetadata::new(), &img, "snap", None).unwrap();
-    assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("snap"));
+    let out = rebuild(&SystemMetadata::new(), &img, "snap", None).unwrap();
+    assert_eq!(out.get("image_base_image_ref"), Some("snap"));
 }
 
 #[test]
 fn rebuild_applies_the_flavor_to_min_disk() {
     let img = image(json!({"min_disk": 1, "disk_format": "raw"}));
-    let out = reset_image_metadata(&SystemMetadata::new(), &img, "b", Some(&Flavor::new(10))).unwrap();
-    assert_eq!(out.system_metadata.get("image_min_disk"), Some("10"));
+    let out = rebuild(&SystemMetadata::new(), &img, "b", Some(&Flavor::new(10))).unwrap();
+    assert_eq!(out.get("image_min_disk"), Some("10"));
 }
 
 #[test]
 fn rebuild_errors_leave_nothing_half_done() {
     let before = sm(&[("image_os_type", "windows")]);
-    let err = reset_image_metadata(
+    let err = rebuild(
         &before,
         &image(json!({"min_disk": "x"})),
         "b",
@@ -155,14 +156,12 @@ fn rebuild_errors_leave_nothing_half_done() {
 
 #[test]
 fn snapshot_of_own_instance_is_private_and_named() {
-    let img = initialize_snapshot_metadata(
+    let img = initialize_snapshot_metadata(&SnapshotRequest::new(
         &ctx(),
         &instance(),
         &sm(&[("image_os_type", "linux")]),
         "my-snap",
-        &Properties::new(),
-        &NovaConfig::default(),
-    );
+    ));
     assert_eq!(img.visibility(), Some("private"));
     assert_eq!(img.name(), Some("my-snap"));
     assert!(!img.properties.contains_key("instance_owner"));
@@ -172,12 +171,8 @@ fn snapshot_of_own_instance_is_private_and_named() {
 fn cross_project_snapshot_is_shared_with_the_owner() {
     let admin = RequestContext::new("admin", "p-admin");
     let img = initialize_snapshot_metadata(
-        &admin,
-        &instance(),
-        &SystemMetadata::new(),
-        "s",
-        &props(json!({"instance_owner": "spoofed"})),
-        &NovaConfig::default(),
+        &SnapshotRequest::new(&admin, &instance(), &SystemMetadata::new(), "s")
+            .extra_properties(&props(json!({"instance_owner": "spoofed"}))),
     );
     assert_eq!(img.visibility(), Some("shared"));
     assert_eq!(img.properties.get("instance_owner").unwrap(), "p-1");
@@ -195,10 +190,9 @@ fn snapshot_drops_non_inheritable_properties() {
         ("image_custom", "c"),
         ("image_os_type", "linux"),
     ]);
-    let config = NovaConfig {
-        non_inheritable_image_properties: vec!["custom".into()],
-    };
-    let img = initialize_snapshot_metadata(&ctx(), &instance(), &meta, "s", &Properties::new(), &config);
+    let config = NovaConfig::default().with_non_inheritable_image_properties(["custom"]);
+    let img =
+        initialize_snapshot_metadata(&SnapshotRequest::new(&ctx(), &instance(), &meta, "s").config(&config));
     // The configured list replaces Nova's default one: cache_in_nova and
     // bittorrent stay; the built-in names and os_glance* always go.
     assert_eq!(
@@ -241,13 +235,8 @@ fn create_image_adds_the_identity_properties_and_drops_formats_for_snapshots() {
         ("image_min_ram", "1"),
     ]);
     let snap = create_image_metadata(
-        &ctx(),
-        &instance(),
-        &meta,
-        "s",
+        &SnapshotRequest::new(&ctx(), &instance(), &meta, "s"),
         ImageType::Snapshot,
-        &Properties::new(),
-        &NovaConfig::default(),
     );
     assert_eq!(
         serde_json::to_value(&snap).unwrap(),
@@ -260,13 +249,9 @@ fn create_image_adds_the_identity_properties_and_drops_formats_for_snapshots() {
         })
     );
     let backup = create_image_metadata(
-        &ctx(),
-        &instance(),
-        &meta,
-        "b",
+        &SnapshotRequest::new(&ctx(), &instance(), &meta, "b")
+            .extra_properties(&props(json!({"backup_type": "daily"}))),
         ImageType::Backup,
-        &props(json!({"backup_type": "daily"})),
-        &NovaConfig::default(),
     );
     assert_eq!(
         backup.disk_format.as_ref().and_then(|v| v.as_str()),
@@ -287,13 +272,8 @@ fn create_image_writes_none_for_a_missing_user_id_as_python_str_does() {
         ..RequestContext::default()
     };
     let img = create_image_metadata(
-        &ctx,
-        &instance(),
-        &SystemMetadata::new(),
-        "s",
+        &SnapshotRequest::new(&ctx, &instance(), &SystemMetadata::new(), "s"),
         ImageType::Snapshot,
-        &Properties::new(),
-        &NovaConfig::default(),
     );
     assert_eq!(img.properties.get("user_id").unwrap(), "None");
 }
@@ -301,13 +281,9 @@ fn create_image_writes_none_for_a_missing_user_id_as_python_str_does() {
 #[test]
 fn extra_properties_override_the_identity_properties() {
     let img = create_image_metadata(
-        &ctx(),
-        &instance(),
-        &SystemMetadata::new(),
-        "s",
+        &SnapshotRequest::new(&ctx(), &instance(), &SystemMetadata::new(), "s")
+            .extra_properties(&props(json!({"image_type": "custom"}))),
         ImageType::Snapshot,
-        &props(json!({"image_type": "custom"})),
-        &NovaConfig::default(),
     );
     assert_eq!(img.properties.get("image_type").unwrap(), "custom");
 }

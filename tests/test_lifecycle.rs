@@ -3,13 +3,14 @@
 
 mod common;
 
-use common::{entries, image, sm};
+use common::{entries, image, rebuild, sm};
+use nova_sysmeta::glance::{from_glance, to_glance};
+use nova_sysmeta::rows::{MetadataRow, rows_from_system_metadata, system_metadata_from_rows};
 use nova_sysmeta::{
-    BackupImage, Error, ImageType, Instance, MetadataRow, NovaConfig, Properties, RequestContext,
-    SnapshotProfile, SystemMetadata, Volume, backup_image_metadata, create_image_metadata, dict_to_metadata,
-    ensure_base_image_ref, finalize_snapshot_upload, from_glance, image_from_volume, metadata_to_dict,
-    populate_for_create, record_shelved, remove_shelved_keys, reset_image_metadata, rotate_backups, shelve,
-    snapshot_volume_backed, to_glance,
+    BackupImage, Error, ImageType, Instance, NovaConfig, Properties, RequestContext, ShelveOptions, Shelved,
+    SnapshotRequest, SystemMetadata, Volume, backup_image_metadata, create_image_metadata,
+    ensure_base_image_ref, finalize_snapshot_upload, image_from_volume, populate_for_create, record_shelved,
+    remove_shelved_keys, rotate_backups, shelve, snapshot_volume_backed,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -33,13 +34,8 @@ fn obj(v: Value) -> serde_json::Map<String, Value> {
 fn backup_type_wins_over_the_callers_in_place() {
     let extra = serde_json::from_value::<Properties>(json!({"backup_type": "mine", "note": "x"})).unwrap();
     let img = backup_image_metadata(
-        &ctx(),
-        &instance(),
-        &SystemMetadata::new(),
-        "b",
+        &SnapshotRequest::new(&ctx(), &instance(), &SystemMetadata::new(), "b").extra_properties(&extra),
         "weekly",
-        &extra,
-        &NovaConfig::default(),
     );
     assert_eq!(
         img.properties.keys().collect::<Vec<_>>(),
@@ -105,9 +101,10 @@ fn shelve_heals_the_base_image_ref_and_names_the_snapshot() {
         &ctx(),
         &inst,
         &damaged,
-        false,
-        &NovaConfig::default(),
-        &SnapshotProfile::Nova,
+        &ShelveOptions {
+            volume_backed: false,
+            config: Some(&NovaConfig::default()),
+        },
     )
     .unwrap();
     assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("img-b"));
@@ -124,9 +121,10 @@ fn shelving_a_volume_backed_instance_makes_no_image() {
         &ctx(),
         &inst,
         &SystemMetadata::new(),
-        true,
-        &NovaConfig::default(),
-        &SnapshotProfile::Nova,
+        &ShelveOptions {
+            volume_backed: true,
+            config: Some(&NovaConfig::default()),
+        },
     )
     .unwrap();
     assert!(out.image.is_none());
@@ -139,9 +137,10 @@ fn shelve_without_an_image_ref_is_a_typed_error() {
         &ctx(),
         &instance(),
         &SystemMetadata::new(),
-        false,
-        &NovaConfig::default(),
-        &SnapshotProfile::Nova,
+        &ShelveOptions {
+            volume_backed: false,
+            config: Some(&NovaConfig::default()),
+        },
     )
     .unwrap_err();
     assert!(matches!(err, Error::InvalidValue { ref key, .. } if key == "instance.image_ref"));
@@ -150,7 +149,15 @@ fn shelve_without_an_image_ref_is_a_typed_error() {
 #[test]
 fn shelved_keys_come_and_go() {
     let base = sm(&[("keep", "1")]);
-    let shelved = record_shelved(&base, "img-s", "compute-1", "2026-11-25T15:08:12").unwrap();
+    let shelved = record_shelved(
+        &base,
+        &Shelved {
+            image_id: "img-s",
+            host: "compute-1",
+            shelved_at: "2026-11-25T15:08:12",
+        },
+    )
+    .unwrap();
     assert_eq!(
         entries(&shelved),
         [
@@ -161,7 +168,17 @@ fn shelved_keys_come_and_go() {
         ]
     );
     assert_eq!(remove_shelved_keys(&shelved), base);
-    assert!(record_shelved(&base, "img", &"h".repeat(256), "t").is_err());
+    assert!(
+        record_shelved(
+            &base,
+            &Shelved {
+                image_id: "img",
+                host: &"h".repeat(256),
+                shelved_at: "t"
+            }
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -179,15 +196,7 @@ fn volume_backed_snapshot_cleans_then_refills_its_mapping_properties() {
         ("image_container_format", "bare"),
         ("image_os_type", "linux"),
     ]);
-    let img = snapshot_volume_backed(
-        &ctx(),
-        &instance(),
-        &meta,
-        "s",
-        &Properties::new(),
-        &[],
-        &NovaConfig::default(),
-    );
+    let img = snapshot_volume_backed(&SnapshotRequest::new(&ctx(), &instance(), &meta, "s"), &[]);
     // No root device name on the instance and no mappings: nothing refilled.
     assert_eq!(
         serde_json::to_value(&img.properties).unwrap(),
@@ -202,17 +211,10 @@ fn finished_snapshot_shows_the_four_properties_of_the_mission_table() {
     let a = image(json!({"id": "img-a", "container_format": "ovf", "properties": {"os_type": "windows"}}));
     let b = image(json!({"id": "img-b", "container_format": "bare", "properties": {"os_type": "linux"}}));
     let sm = populate_for_create(&a, "img-a", None, &ctx(), &SystemMetadata::new()).unwrap();
-    let sm = reset_image_metadata(&sm, &b, "img-b", None)
-        .unwrap()
-        .system_metadata;
+    let sm = rebuild(&sm, &b, "img-b", None).unwrap();
     let created = create_image_metadata(
-        &ctx(),
-        &instance(),
-        &sm,
-        "snap",
+        &SnapshotRequest::new(&ctx(), &instance(), &sm, "snap"),
         ImageType::Snapshot,
-        &Properties::new(),
-        &NovaConfig::default(),
     );
     let mut inst = instance();
     inst.os_type = Some("linux".into());
@@ -286,13 +288,16 @@ fn rows_respect_soft_deletion_and_order() {
         {"key": "b", "value": "gone", "deleted": true},
     ]))
     .unwrap();
-    assert_eq!(entries(&metadata_to_dict(&rows, false)), [("a", "2")]);
+    assert_eq!(entries(&system_metadata_from_rows(&rows, false)), [("a", "2")]);
     assert_eq!(
-        entries(&metadata_to_dict(&rows, true)),
+        entries(&system_metadata_from_rows(&rows, true)),
         [("a", "2"), ("b", "gone")]
     );
     let sm = sm(&[("x", "1")]);
-    assert_eq!(metadata_to_dict(&dict_to_metadata(&sm), false), sm);
+    assert_eq!(
+        system_metadata_from_rows(&rows_from_system_metadata(&sm), false),
+        sm
+    );
 }
 
 #[test]
@@ -302,10 +307,13 @@ fn a_null_value_row_is_a_null_entry() {
         {"key": "gone", "value": null, "deleted": 1},
     ]))
     .unwrap();
-    let sm = metadata_to_dict(&rows, false);
+    let sm = system_metadata_from_rows(&rows, false);
     assert_eq!(sm.iter().collect::<Vec<_>>(), [("k", None)]);
-    assert_eq!(metadata_to_dict(&dict_to_metadata(&sm), false), sm);
-    assert_eq!(metadata_to_dict(&rows, true).len(), 2);
+    assert_eq!(
+        system_metadata_from_rows(&rows_from_system_metadata(&sm), false),
+        sm
+    );
+    assert_eq!(system_metadata_from_rows(&rows, true).len(), 2);
 }
 
 #[test]

@@ -6,13 +6,14 @@
 
 mod common;
 
-use common::image_text;
+use common::{image_text, rebuild};
+use nova_sysmeta::glance::{from_glance, to_glance};
+use nova_sysmeta::python::{python_int, python_json_dumps, python_repr, python_str};
+use nova_sysmeta::rows::{MetadataRow, system_metadata_from_rows};
 use nova_sysmeta::value::Dict;
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, MetadataRow, NovaConfig, Properties, RequestContext,
-    SystemMetadata, Value, create_image_metadata, finalize_snapshot_upload, from_glance, metadata_to_dict,
-    populate_for_create, python_int, python_json_dumps, python_repr, python_str, reset_image_metadata,
-    system_metadata_from_image, to_glance,
+    Flavor, ImageMeta, ImageType, Instance, Properties, RequestContext, SnapshotRequest, SystemMetadata,
+    Value, create_image_metadata, finalize_snapshot_upload, populate_for_create, system_metadata_from_image,
 };
 use uuid::Uuid;
 
@@ -31,7 +32,7 @@ fn attributes_no_flow_reads_never_fail_a_flow_and_pass_through() {
     );
     let sm = populate_for_create(&image, "img", None, &ctx(), &SystemMetadata::new()).unwrap();
     assert_eq!(sm.get("image_os_type"), Some("linux"));
-    reset_image_metadata(&sm, &image, "img", None).unwrap();
+    rebuild(&sm, &image, "img", None).unwrap();
     let body = to_glance(&image).unwrap();
     assert_eq!(body["visibility"], "active");
     assert_eq!(body["checksum"].python_str(), "123456789012345678901234567890");
@@ -83,7 +84,7 @@ fn integers_of_any_size_keep_their_digits() {
 /// Class 3: the base properties are the Glance server's, `stores` among them.
 #[test]
 fn glance_base_properties_are_the_servers_list() {
-    assert_eq!(nova_sysmeta::GLANCE_BASE_PROPERTIES.len(), 25);
+    assert_eq!(nova_sysmeta::glance::GLANCE_BASE_PROPERTIES.len(), 25);
     let body: Dict = serde_json::from_str(r#"{"stores": "a,b", "os_distro": "x"}"#).unwrap();
     let image = from_glance(&body).unwrap();
     assert_eq!(image.other["stores"], "a,b");
@@ -155,28 +156,24 @@ fn system_metadata_values_may_be_null_and_flows_treat_them_as_nova_does() {
     );
     // Reading an image back skips null values.
     let snap = create_image_metadata(
-        &ctx(),
-        &Instance::new(Uuid::nil(), "p"),
-        &sm,
-        "s",
+        &SnapshotRequest::new(&ctx(), &Instance::new(Uuid::nil(), "p"), &sm, "s"),
         ImageType::Snapshot,
-        &Properties::new(),
-        &NovaConfig::default(),
     );
     assert!(!snap.properties.contains_key("owner_user_name"));
     // A null image_id at rebuild is stored as null.
-    let rebuilt = reset_image_metadata(&sm, &ImageMeta::default(), None, None).unwrap();
-    assert_eq!(
-        rebuilt.system_metadata.get_nullable("image_base_image_ref"),
-        Some(None)
-    );
+    let null_id: ImageMeta = serde_json::from_str(r#"{"id": null}"#).unwrap();
+    let rebuilt = nova_sysmeta::reset_image_metadata(&sm, &null_id, &Default::default()).unwrap();
+    assert_eq!(rebuilt.get_nullable("image_base_image_ref"), Some(None));
     // NULL rows read back as null entries; integers as their strings.
     let rows = [MetadataRow {
         key: "k".into(),
         value: None,
         deleted: false,
     }];
-    assert_eq!(metadata_to_dict(&rows, false).get_nullable("k"), Some(None));
+    assert_eq!(
+        system_metadata_from_rows(&rows, false).get_nullable("k"),
+        Some(None)
+    );
     let read: SystemMetadata = serde_json::from_str(r#"{"a": 5, "b": null}"#).unwrap();
     assert_eq!(read.iter().collect::<Vec<_>>(), [("a", Some("5")), ("b", None)]);
     assert_eq!(python_str(&Value::from(5)), "5");
@@ -190,7 +187,7 @@ fn deep_values_are_refused_at_the_documented_limit() {
     let err = serde_json::from_str::<Properties>(&deep).unwrap_err().to_string();
     assert!(err.contains("deeper than 1000"), "{err}");
     let mut value = Value::from(1);
-    for _ in 0..nova_sysmeta::MAX_DEPTH + 1 {
+    for _ in 0..nova_sysmeta::value::MAX_DEPTH + 1 {
         value = Value::List(vec![value]);
     }
     let mut props = Properties::new();

@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::image;
+use common::{image, rebuild};
 use nova_sysmeta::{
-    Flavor, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata,
-    create_image_metadata, populate_for_create, reset_image_metadata, system_metadata_from_image,
+    Flavor, ImageType, Instance, RequestContext, SnapshotRequest, SystemMetadata, create_image_metadata,
+    populate_for_create, system_metadata_from_image,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -32,9 +32,7 @@ fn snapshot_after_rebuild_descends_from_the_rebuild_image_and_forgets_the_first(
     assert_eq!(created.get("image_base_image_ref"), Some(A));
     assert_eq!(created.get("image_os_type"), Some("windows"));
 
-    let rebuilt = reset_image_metadata(&created, &image_b, B, Some(&flavor)).unwrap();
-    let sm = rebuilt.system_metadata;
-    assert_eq!(rebuilt.orig_system_metadata, created);
+    let sm = rebuild(&created, &image_b, B, Some(&flavor)).unwrap();
 
     // Nothing of A's image metadata survives: every image_ key is B's.
     let from_b = system_metadata_from_image(&image_b, Some(&flavor)).unwrap();
@@ -46,13 +44,8 @@ fn snapshot_after_rebuild_descends_from_the_rebuild_image_and_forgets_the_first(
     assert_eq!(sm.get("image_min_ram"), None);
 
     let snap = create_image_metadata(
-        &ctx,
-        &instance,
-        &sm,
-        "snap",
+        &SnapshotRequest::new(&ctx, &instance, &sm, "snap"),
         ImageType::Snapshot,
-        &Properties::new(),
-        &NovaConfig::default(),
     );
     assert_eq!(snap.properties.get("base_image_ref").unwrap(), B);
     assert_eq!(snap.properties.get("image_type").unwrap(), "snapshot");

@@ -1,16 +1,17 @@
 //! One function per op of the JSON Lines contract.
 
+use nova_sysmeta::audit::{Finding, InstanceFacts, audit, repair};
+use nova_sysmeta::glance::{from_glance, to_glance};
+use nova_sysmeta::lineage::{ImageRecord, lineage};
+use nova_sysmeta::rows::{MetadataRow, system_metadata_from_rows};
 use nova_sysmeta::value::Dict;
 use nova_sysmeta::{
-    BackupImage, Flavor, ImageMeta, ImageType, Instance, MetadataRow, NovaConfig, Properties, RequestContext,
-    SystemMetadata, Volume, backup_image_metadata, create_image_metadata, ensure_base_image_ref,
-    finalize_snapshot_upload, from_glance, image_from_system_metadata, image_from_volume,
-    initialize_snapshot_metadata, metadata_to_dict, populate_for_create, record_shelved, remove_shelved_keys,
-    rotate_backups, shelve, snapshot_volume_backed, system_metadata_from_image, to_glance,
-};
-use nova_sysmeta::{
-    BaseImageRefPolicy, ImageRecord, InstanceFacts, SnapshotProfile, audit, lineage, repair,
-    reset_image_metadata_with_policy,
+    BackupImage, BaseImageRefPolicy, Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties,
+    RebuildOptions, RequestContext, ShelveOptions, Shelved, SnapshotProfile, SnapshotRequest, SystemMetadata,
+    Volume, backup_image_metadata, create_image_metadata, ensure_base_image_ref, finalize_snapshot_upload,
+    image_from_system_metadata, image_from_volume, initialize_snapshot_metadata, populate_for_create,
+    record_shelved, remove_shelved_keys, rotate_backups, shelve, shelved_image_name, snapshot_volume_backed,
+    system_metadata_from_image,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -140,7 +141,7 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
         "from_rows" => {
             let rows: Vec<MetadataRow> = req.field("rows")?;
             let include_deleted: bool = req.or_default("include_deleted")?;
-            emit(out, metadata_to_dict(&rows, include_deleted))
+            emit(out, system_metadata_from_rows(&rows, include_deleted))
         }
         "image_from_volume" => {
             let volume: Volume = req.field("volume")?;
@@ -152,14 +153,14 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
             emit(
                 out,
                 Findings {
-                    findings: audit(&sm, &facts),
+                    findings: audit(&sm, &facts, &NovaConfig::default()),
                 },
             )
         }
         "repair" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let facts: InstanceFacts = req.or_default("instance")?;
-            emit(out, repair(&sm, &facts))
+            emit(out, repair(&sm, &facts, &NovaConfig::default()))
         }
         "lineage" => {
             let instance: Value = req.field("instance")?;
@@ -188,7 +189,7 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
 
 #[derive(Serialize)]
 struct Findings {
-    findings: Vec<nova_sysmeta::Finding>,
+    findings: Vec<Finding>,
 }
 
 /// A result of the hardened profile: the image and what it left out.
@@ -228,14 +229,40 @@ fn populate_for_create_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Fa
 
 fn reset_image_metadata_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
-    let image: ImageMeta = req.field("image")?;
-    // A null image_id is stored as Nova stores it: a null value.
+    let mut image: ImageMeta = req.field("image")?;
+    // A null image_id is stored as Nova stores it: a null value. The
+    // image's own id, when it has one, must be the same (Nova reads the
+    // image by that id).
     let image_id: Option<String> = req.nullable("image_id")?;
+    let image_id = nova_sysmeta::Value::from(image_id);
+    match &image.id {
+        Some(id) if *id != image_id => {
+            return Err(Failure::new(
+                "invalid_value",
+                "field `image_id` disagrees with the image's `id`",
+            ));
+        }
+        _ => image.id = Some(image_id),
+    }
     let flavor: Option<Flavor> = req.optional("flavor")?;
     let policy: BaseImageRefPolicy = req.or_default("base_image_ref_policy")?;
+    let options = RebuildOptions {
+        flavor: flavor.as_ref(),
+        policy,
+    };
+    let rebuilt = nova_sysmeta::reset_image_metadata(&sm, &image, &options)?;
+    // Nova's compute manager keeps the map as it was (`orig_sys_metadata`).
+    #[derive(Serialize)]
+    struct Rebuilt<'a> {
+        system_metadata: &'a SystemMetadata,
+        orig_system_metadata: &'a SystemMetadata,
+    }
     emit(
         out,
-        reset_image_metadata_with_policy(&sm, &image, image_id.as_deref(), flavor.as_ref(), policy)?,
+        Rebuilt {
+            system_metadata: &rebuilt,
+            orig_system_metadata: &sm,
+        },
     )
 }
 
@@ -260,13 +287,20 @@ impl SnapshotFields {
             config: config(req)?,
         })
     }
+
+    /// The snapshot request, reading `sm` (the fields' map, or a view of it).
+    fn request<'a>(&'a self, sm: &'a SystemMetadata) -> SnapshotRequest<'a> {
+        SnapshotRequest::new(&self.context, &self.instance, sm, &self.name)
+            .extra_properties(&self.extra)
+            .config(&self.config)
+    }
 }
 
 fn snapshot_op(req: &mut Request, out: &mut Vec<u8>, image_type: Option<ImageType>) -> Result<(), Failure> {
     let f = SnapshotFields::read(req)?;
     profiled(req, out, &f.sm, |sm| match image_type {
-        Some(t) => create_image_metadata(&f.context, &f.instance, sm, &f.name, t, &f.extra, &f.config),
-        None => initialize_snapshot_metadata(&f.context, &f.instance, sm, &f.name, &f.extra, &f.config),
+        Some(t) => create_image_metadata(&f.request(sm), t),
+        None => initialize_snapshot_metadata(&f.request(sm)),
     })
 }
 
@@ -274,43 +308,24 @@ fn backup_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let f = SnapshotFields::read(req)?;
     let backup_type: String = req.field("backup_type")?;
     profiled(req, out, &f.sm, |sm| {
-        backup_image_metadata(
-            &f.context,
-            &f.instance,
-            sm,
-            &f.name,
-            &backup_type,
-            &f.extra,
-            &f.config,
-        )
+        backup_image_metadata(&f.request(sm), &backup_type)
     })
 }
 
 fn snapshot_volume_backed_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let f = SnapshotFields::read(req)?;
     let mappings: Vec<nova_sysmeta::Value> = req.or_default("image_mappings")?;
-    emit(
-        out,
-        snapshot_volume_backed(
-            &f.context,
-            &f.instance,
-            &f.sm,
-            &f.name,
-            &f.extra,
-            &mappings,
-            &f.config,
-        ),
-    )
+    emit(out, snapshot_volume_backed(&f.request(&f.sm), &mappings))
 }
 
 /// `non_inheritable_image_properties`, when given, replaces Nova's default.
 fn config(req: &mut Request) -> Result<NovaConfig, Failure> {
-    Ok(match req.optional("non_inheritable_image_properties")? {
-        Some(list) => NovaConfig {
-            non_inheritable_image_properties: list,
+    Ok(
+        match req.optional::<Vec<String>>("non_inheritable_image_properties")? {
+            Some(list) => NovaConfig::default().with_non_inheritable_image_properties(list),
+            None => NovaConfig::default(),
         },
-        None => NovaConfig::default(),
-    })
+    )
 }
 
 fn rotate_backups_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
@@ -330,7 +345,23 @@ fn shelve_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let context: RequestContext = req.field("context")?;
     let volume_backed: bool = req.or_default("volume_backed")?;
     let profile = profile(req)?;
-    let shelved = shelve(&context, &instance, &sm, volume_backed, &config(req)?, &profile)?;
+    let config = config(req)?;
+    let options = ShelveOptions {
+        volume_backed,
+        config: Some(&config),
+    };
+    let mut shelved = shelve(&context, &instance, &sm, &options)?;
+    // The hardened profile: the snapshot reads the healed map's view.
+    let mut withheld = None;
+    if let (SnapshotProfile::Hardened { .. }, Some(image)) = (&profile, &mut shelved.image) {
+        let view = profile.apply(&shelved.system_metadata);
+        let name = shelved_image_name(&instance);
+        let request = SnapshotRequest::new(&context, &instance, &view.system_metadata, &name).config(&config);
+        *image = create_image_metadata(&request, ImageType::Snapshot);
+        withheld = Some(view.withheld);
+    } else if matches!(profile, SnapshotProfile::Hardened { .. }) {
+        withheld = Some(Vec::new());
+    }
     #[derive(Serialize)]
     struct Shelved<'a> {
         system_metadata: &'a SystemMetadata,
@@ -338,13 +369,12 @@ fn shelve_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
         #[serde(skip_serializing_if = "Option::is_none")]
         withheld: Option<&'a [String]>,
     }
-    let hardened = matches!(profile, SnapshotProfile::Hardened { .. });
     emit(
         out,
         Shelved {
             system_metadata: &shelved.system_metadata,
             image: &shelved.image,
-            withheld: hardened.then_some(shelved.withheld.as_slice()),
+            withheld: withheld.as_deref(),
         },
     )
 }
@@ -354,7 +384,12 @@ fn record_shelved_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure
     let image_id: String = req.field("image_id")?;
     let host: String = req.field("host")?;
     let shelved_at: String = req.field("shelved_at")?;
-    emit(out, record_shelved(&sm, &image_id, &host, &shelved_at)?)
+    let shelved = Shelved {
+        shelved_at: &shelved_at,
+        image_id: &image_id,
+        host: &host,
+    };
+    emit(out, record_shelved(&sm, &shelved)?)
 }
 
 fn finalize_snapshot_upload_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {

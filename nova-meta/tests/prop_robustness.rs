@@ -179,7 +179,7 @@ fn duplicate_keys_and_deep_nesting_are_answered() {
             .contains("1000 levels"),
         "{answer}"
     );
-    let at_limit = ops::answer(read(&nested(nova_sysmeta::MAX_DEPTH - 2)).as_bytes());
+    let at_limit = ops::answer(read(&nested(nova_sysmeta::value::MAX_DEPTH - 2)).as_bytes());
     assert_eq!(
         at_limit["ok"]["image_a"].as_str().map(str::len),
         Some(255),

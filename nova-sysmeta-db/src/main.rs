@@ -33,7 +33,8 @@ use std::time::Duration;
 
 use mysql::prelude::Queryable;
 use mysql::{Opts, Params, Pool, TxOpts, Value as Sql};
-use nova_sysmeta::{Change, Finding, InstanceFacts, SystemMetadata, audit, repair};
+use nova_sysmeta::audit::{Change, Finding, InstanceFacts, audit, repair};
+use nova_sysmeta::{NovaConfig, SystemMetadata};
 
 const USAGE: &str = "usage: repair_nova_db --url mysql://USER:PASS@HOST:PORT/DB [--apply] [--verbose] \
                      [--batch-size N] [--batch-delay-ms MS]
@@ -162,6 +163,7 @@ fn run(args: &Args) -> Result<Report, Box<dyn Error>> {
         .unwrap_or(0);
     let mut report = Report::default();
     let mut last_id: u64 = 0;
+    let config = NovaConfig::default();
     loop {
         let mut tx = conn.start_transaction(TxOpts::default())?;
         let batch = read_batch(&mut tx, last_id, args.batch_size, args.apply)?;
@@ -172,8 +174,8 @@ fn run(args: &Args) -> Result<Report, Box<dyn Error>> {
         last_id = next_id;
         for instance in &instances {
             let map = to_map(&instance.rows);
-            let findings = audit(&map, &instance.facts);
-            let fixed = repair(&map, &instance.facts);
+            let findings = audit(&map, &instance.facts, &config);
+            let fixed = repair(&map, &instance.facts, &config);
             report.instances += 1;
             if !findings.is_empty() {
                 report.with_findings += 1;
@@ -224,10 +226,12 @@ fn read_batch(
     let mut instances: Vec<InstanceRows> = rows
         .into_iter()
         .map(|(_, uuid, image_ref, vm_state)| InstanceRows {
-            facts: InstanceFacts {
-                uuid: uuid.parse().ok(),
-                image_ref,
-                vm_state,
+            facts: {
+                let mut facts = InstanceFacts::new();
+                facts.uuid = uuid.parse().ok();
+                facts.image_ref = image_ref;
+                facts.vm_state = vm_state;
+                facts
             },
             uuid,
             rows: Vec::new(),

@@ -14,9 +14,10 @@ use std::process::{Command, Stdio};
 
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts};
+use nova_sysmeta::audit::{InstanceFacts, audit, repair};
 use nova_sysmeta::{
-    BaseImageRefPolicy, Flavor, ImageMeta, InstanceFacts, RequestContext, SystemMetadata, audit,
-    populate_for_create, repair, reset_image_metadata_with_policy,
+    BaseImageRefPolicy, Flavor, ImageMeta, NovaConfig, RebuildOptions, RequestContext, SystemMetadata,
+    populate_for_create, reset_image_metadata,
 };
 use serde_json::json;
 
@@ -136,10 +137,13 @@ fn seed(conn: &mut Conn) -> Vec<Seeded> {
                     BaseImageRefPolicy::Legacy
                 };
                 image_ref = format!("img-r{}", i % 13);
-                let b = image(i + 1, json!({"os_type": "linux"}));
-                sm = reset_image_metadata_with_policy(&sm, &b, &image_ref, Some(&flavor), policy)
-                    .unwrap()
-                    .system_metadata;
+                let mut b = image(i + 1, json!({"os_type": "linux"}));
+                b.id = Some(nova_sysmeta::Value::from(image_ref.as_str()));
+                let options = RebuildOptions {
+                    flavor: Some(&flavor),
+                    policy,
+                };
+                sm = reset_image_metadata(&sm, &b, &options).unwrap();
                 if i % 20 == 4 {
                     meta_rows.push((
                         uuid.clone(),
@@ -257,11 +261,11 @@ fn all_rows(conn: &mut Conn) -> Vec<Row> {
 }
 
 fn facts(s: &Seeded) -> InstanceFacts {
-    InstanceFacts {
-        uuid: s.uuid.parse().ok(),
-        image_ref: Some(s.image_ref.clone()),
-        vm_state: Some(s.vm_state.clone()),
-    }
+    let mut facts = InstanceFacts::new()
+        .with_image_ref(s.image_ref.as_str())
+        .with_vm_state(s.vm_state.as_str());
+    facts.uuid = s.uuid.parse().ok();
+    facts
 }
 
 fn run_example(url: &str, extra: &[&str]) -> String {
@@ -306,7 +310,7 @@ fn check_repaired(conn: &mut Conn, seeded: &[Seeded], before: &[Row]) {
         live.entry(row.6.as_str()).or_default().push(row);
     }
     for s in seeded.iter().filter(|s| !s.deleted) {
-        let want = repair(&s.live, &facts(s)).system_metadata;
+        let want = repair(&s.live, &facts(s), &NovaConfig::default()).system_metadata;
         let rows = live.remove(s.uuid.as_str()).unwrap_or_default();
         let keys: Vec<&str> = rows.iter().map(|r| r.4.as_str()).collect();
         let unique: BTreeSet<&str> = keys.iter().copied().collect();
@@ -328,10 +332,15 @@ fn check_repaired(conn: &mut Conn, seeded: &[Seeded], before: &[Row]) {
                 Some(old) => assert_eq!(*old, row, "untouched row changed"),
             }
         }
-        assert!(audit(&want, &facts(s)).iter().all(|f| !matches!(
-            f.kind,
-            nova_sysmeta::FindingKind::MissingBaseImageRef | nova_sysmeta::FindingKind::StaleShelvedKeys
-        )));
+        assert!(
+            audit(&want, &facts(s), &NovaConfig::default())
+                .iter()
+                .all(|f| !matches!(
+                    f.kind,
+                    nova_sysmeta::audit::FindingKind::MissingBaseImageRef
+                        | nova_sysmeta::audit::FindingKind::StaleShelvedKeys
+                ))
+        );
     }
     assert!(
         live.is_empty(),
@@ -344,7 +353,7 @@ fn check_repaired(conn: &mut Conn, seeded: &[Seeded], before: &[Row]) {
 fn expected_counts(seeded: &[Seeded]) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for s in seeded.iter().filter(|s| !s.deleted) {
-        for f in audit(&s.live, &facts(s)) {
+        for f in audit(&s.live, &facts(s), &NovaConfig::default()) {
             *counts.entry(f.kind.to_string()).or_default() += 1;
         }
     }
@@ -450,7 +459,7 @@ fn a_run_killed_midway_is_finished_by_the_next_one() {
     for s in seeded.iter().filter(|s| !s.deleted) {
         let got = live.remove(s.uuid.as_str()).unwrap_or_default();
         let old: BTreeMap<&str, Option<&str>> = s.live.iter().collect();
-        let fixed = repair(&s.live, &facts(s)).system_metadata;
+        let fixed = repair(&s.live, &facts(s), &NovaConfig::default()).system_metadata;
         let new: BTreeMap<&str, Option<&str>> = fixed.iter().collect();
         if got == new {
             repaired += 1;

@@ -5,21 +5,30 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::config::NovaConfig;
-use crate::keys::{
+use crate::map::keys::{
     IMAGE_BASE_IMAGE_REF, NameSet, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key,
     strip_image_prefix,
 };
-use crate::pystr::python_int;
-use crate::shelve::SHELVED_KEYS;
-use crate::snapshot::is_non_inheritable;
-use crate::system_metadata::{SystemMetadata, chars_over_column};
-use crate::truncate::safe_truncate;
+use crate::map::system_metadata::{SystemMetadata, chars_over_column};
+use crate::model::config::NovaConfig;
+use crate::nova::shelve::SHELVED_KEYS;
+use crate::nova::snapshot::is_non_inheritable;
+use crate::python::python_int;
+use crate::python::truncate::safe_truncate;
 
 /// What the audit knows about the instance besides its system metadata.
 /// Every fact is optional; findings that need a missing fact are skipped.
+/// More facts may come: build one with [`InstanceFacts::new`] and the
+/// `with_` methods.
+///
+/// ```
+/// use nova_sysmeta::audit::InstanceFacts;
+/// let facts = InstanceFacts::new().with_image_ref("img-b").with_vm_state("active");
+/// assert_eq!(facts.image_ref.as_deref(), Some("img-b"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct InstanceFacts {
     /// The instance's UUID (for reports).
     pub uuid: Option<uuid::Uuid>,
@@ -27,6 +36,34 @@ pub struct InstanceFacts {
     pub image_ref: Option<String>,
     /// `instance.vm_state`, e.g. `active`, `shelved_offloaded`.
     pub vm_state: Option<String>,
+}
+
+impl InstanceFacts {
+    /// No facts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With the instance's UUID.
+    #[must_use]
+    pub fn with_uuid(mut self, uuid: uuid::Uuid) -> Self {
+        self.uuid = Some(uuid);
+        self
+    }
+
+    /// With the instance's `image_ref`.
+    #[must_use]
+    pub fn with_image_ref(mut self, image_ref: impl Into<String>) -> Self {
+        self.image_ref = Some(image_ref.into());
+        self
+    }
+
+    /// With the instance's `vm_state`.
+    #[must_use]
+    pub fn with_vm_state(mut self, vm_state: impl Into<String>) -> Self {
+        self.vm_state = Some(vm_state.into());
+        self
+    }
 }
 
 /// How bad a finding is.
@@ -44,6 +81,7 @@ pub enum Severity {
 /// The kinds of finding. Serialized in snake_case (`missing_base_image_ref`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FindingKind {
     /// No `image_base_image_ref`: the pre-fix rebuild's damage (bug
     /// 1893618); every snapshot of the instance loses `base_image_ref`.
@@ -115,31 +153,24 @@ impl Finding {
     }
 }
 
-/// Audits `system_metadata` with Nova's default configuration (see
-/// [`audit_with_config`]).
-///
-/// ```
-/// use nova_sysmeta::{audit, FindingKind, InstanceFacts, SystemMetadata};
-///
-/// // Rebuilt before the fix: the base image ref is gone.
-/// let sm: SystemMetadata = [("image_os_type", "linux"), ("password_0", "c2VjcmV0")].into_iter().collect();
-/// let kinds: Vec<_> = audit(&sm, &InstanceFacts::default()).into_iter().map(|f| f.kind).collect();
-/// assert_eq!(kinds, [FindingKind::MissingBaseImageRef, FindingKind::WouldLeak]);
-/// ```
-pub fn audit(system_metadata: &SystemMetadata, facts: &InstanceFacts) -> Vec<Finding> {
-    audit_with_config(system_metadata, facts, &NovaConfig::default())
-}
-
 /// Every finding for `system_metadata`: first the instance-wide ones
 /// (missing or mismatched base image ref), then, entry by entry in order,
 /// key and value length, non-integer `min_ram`/`min_disk`, skip keys, stale
 /// shelved keys and keys that would leak into snapshots (`config` decides
 /// which properties snapshots drop anyway).
-pub fn audit_with_config(
-    system_metadata: &SystemMetadata,
-    facts: &InstanceFacts,
-    config: &NovaConfig,
-) -> Vec<Finding> {
+///
+/// ```
+/// use nova_sysmeta::audit::{audit, FindingKind, InstanceFacts};
+/// use nova_sysmeta::{NovaConfig, SystemMetadata};
+///
+/// // Rebuilt before the fix: the base image ref is gone.
+/// let sm: SystemMetadata = [("image_os_type", "linux"), ("password_0", "c2VjcmV0")].into_iter().collect();
+/// let findings = audit(&sm, &InstanceFacts::new(), &NovaConfig::default());
+/// let kinds: Vec<_> = findings.into_iter().map(|f| f.kind).collect();
+/// assert_eq!(kinds, [FindingKind::MissingBaseImageRef, FindingKind::WouldLeak]);
+/// ```
+#[must_use]
+pub fn audit(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &NovaConfig) -> Vec<Finding> {
     use FindingKind::*;
     let mut findings = Vec::new();
     match (
@@ -288,29 +319,25 @@ pub struct Repair {
 /// touches a key that no finding names, and is idempotent: repairing a
 /// repaired map changes nothing.
 ///
+/// `config` only changes which keys are reported as leaking, which repair
+/// leaves alone.
+///
 /// ```
-/// use nova_sysmeta::{repair, FindingKind, InstanceFacts, SystemMetadata};
+/// use nova_sysmeta::audit::{repair, FindingKind, InstanceFacts};
+/// use nova_sysmeta::{NovaConfig, SystemMetadata};
 ///
 /// let damaged: SystemMetadata = [("image_os_type", "linux")].into_iter().collect();
-/// let facts = InstanceFacts { image_ref: Some("img-b".into()), ..Default::default() };
-/// let fixed = repair(&damaged, &facts);
+/// let facts = InstanceFacts::new().with_image_ref("img-b");
+/// let config = NovaConfig::default();
+/// let fixed = repair(&damaged, &facts, &config);
 /// assert_eq!(fixed.system_metadata.get("image_base_image_ref"), Some("img-b"));
 /// assert_eq!(fixed.changes[0].fixes, FindingKind::MissingBaseImageRef);
-/// assert!(repair(&fixed.system_metadata, &facts).changes.is_empty());
+/// assert!(repair(&fixed.system_metadata, &facts, &config).changes.is_empty());
 /// ```
-pub fn repair(system_metadata: &SystemMetadata, facts: &InstanceFacts) -> Repair {
-    repair_with_config(system_metadata, facts, &NovaConfig::default())
-}
-
-/// [`repair`] with a Nova configuration (it only changes which keys are
-/// reported as leaking, which repair leaves alone).
-pub fn repair_with_config(
-    system_metadata: &SystemMetadata,
-    facts: &InstanceFacts,
-    config: &NovaConfig,
-) -> Repair {
+#[must_use]
+pub fn repair(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &NovaConfig) -> Repair {
     use FindingKind::*;
-    let findings = audit_with_config(system_metadata, facts, config);
+    let findings = audit(system_metadata, facts, config);
     let mut out = system_metadata.clone();
     let mut changes = Vec::new();
     // Removals first, so that a key about to go is not cut first; one

@@ -7,18 +7,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::properties::{Properties, PropertiesIn};
-use crate::pystr::python_repr;
-use crate::system_metadata::Text;
-use crate::value::{Dict, Value};
+use crate::map::properties::{Properties, PropertiesIn};
+use crate::map::system_metadata::Text;
+use crate::python::python_repr;
+use crate::python::value::{Dict, Value};
 
 /// Nova's internal image dict: top-level attributes plus a nested
 /// `properties` map (Glance v2 itself is flat; `nova/image/glance.py`
-/// converts between the two, see [`crate::from_glance`]).
+/// converts between the two, see [`crate::glance::from_glance`]).
 ///
 /// The attributes the flows read or write have fields of their own: `id`,
 /// `name`, `visibility` and the four inheritable keys
-/// ([`crate::SM_INHERITABLE_KEYS`]). Each holds whatever JSON the image
+/// ([`crate::keys::SM_INHERITABLE_KEYS`]). Each holds whatever JSON the image
 /// gives, as Nova passes it on (a `min_ram` of `512`, `"512"` or `1.5` is
 /// stored as its `str()`, a `visibility` of `1024` goes to Glance as it
 /// is), so no value there makes a flow fail: `None` is an absent attribute,
@@ -29,7 +29,7 @@ use crate::value::{Dict, Value};
 ///
 /// A Glance v2 image body is not this shape (its properties are top-level
 /// keys): reading one as an `ImageMeta` is refused; read it with
-/// [`crate::from_glance`].
+/// [`crate::glance::from_glance`].
 ///
 /// ```
 /// use nova_sysmeta::{ImageMeta, Value};

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::keys::{COLUMN_CHARS, KeyClass, is_image_key};
-use crate::textmap::{Lookup, Slot, TextMap};
+use crate::map::keys::{COLUMN_CHARS, KeyClass, is_image_key};
+use crate::map::textmap::{Lookup, Slot, TextMap};
 
 /// An instance's system metadata (`instance.system_metadata` in Nova, rows
 /// of the `instance_system_metadata` table): an ordered map of string keys
@@ -211,7 +211,8 @@ impl SystemMetadata {
     /// Keeps only the entries for which `keep` returns true, in order. O(n).
     ///
     /// ```
-    /// use nova_sysmeta::{is_image_key, SystemMetadata};
+    /// use nova_sysmeta::SystemMetadata;
+    /// use nova_sysmeta::keys::is_image_key;
     /// let mut sm: SystemMetadata = [("image_os_type", "linux"), ("owner_user_name", "alice")].into_iter().collect();
     /// sm.retain(|k, _| !is_image_key(k));
     /// assert_eq!(sm.keys().collect::<Vec<_>>(), ["owner_user_name"]);
@@ -266,7 +267,7 @@ impl SystemMetadata {
         self.iter().map(|(k, _)| k)
     }
 
-    /// Entries whose key starts with `image_` ([`crate::SM_IMAGE_PROP_PREFIX`]).
+    /// Entries whose key starts with `image_` ([`crate::keys::SM_IMAGE_PROP_PREFIX`]).
     ///
     /// ```
     /// use nova_sysmeta::SystemMetadata;
@@ -433,17 +434,17 @@ struct NullableText<'de>(Option<Cow<'de, str>>);
 impl<'de> Deserialize<'de> for NullableText<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
-        match crate::value::Value::deserialize(deserializer)? {
-            crate::value::Value::Null => Ok(NullableText(None)),
-            crate::value::Value::Str(s) => Ok(NullableText(Some(Cow::Owned(s)))),
-            scalar @ (crate::value::Value::Int(_)
-            | crate::value::Value::Float(_)
-            | crate::value::Value::Bool(_)) => {
-                Ok(NullableText(Some(Cow::Owned(crate::pystr::python_str(&scalar)))))
+        match crate::python::value::Value::deserialize(deserializer)? {
+            crate::python::value::Value::Null => Ok(NullableText(None)),
+            crate::python::value::Value::Str(s) => Ok(NullableText(Some(Cow::Owned(s)))),
+            scalar @ (crate::python::value::Value::Int(_)
+            | crate::python::value::Value::Float(_)
+            | crate::python::value::Value::Bool(_)) => {
+                Ok(NullableText(Some(Cow::Owned(crate::python::python_str(&scalar)))))
             }
             other => Err(D::Error::custom(format!(
                 "a system-metadata value must be a string or null, not {}",
-                crate::pystr::python_repr(&other)
+                crate::python::python_repr(&other)
             ))),
         }
     }

@@ -1,9 +1,11 @@
 //! [`SnapshotProfile`]: what a snapshot may inherit from system metadata.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{NameSet, is_image_key, is_skip_key};
-use crate::system_metadata::SystemMetadata;
+use crate::map::keys::{NameSet, is_image_key, is_skip_key};
+use crate::map::system_metadata::SystemMetadata;
 
 /// Which system-metadata keys a snapshot may copy into its properties.
 ///
@@ -19,8 +21,8 @@ use crate::system_metadata::SystemMetadata;
 /// Use it by filtering the map the snapshot flows read:
 ///
 /// ```
-/// use nova_sysmeta::{create_image_metadata, ImageType, Instance, NovaConfig, Properties, RequestContext,
-///                    SnapshotProfile, SystemMetadata};
+/// use nova_sysmeta::{create_image_metadata, ImageType, Instance, RequestContext, SnapshotProfile,
+///                    SnapshotRequest, SystemMetadata};
 /// use uuid::Uuid;
 ///
 /// let sm: SystemMetadata = [("image_os_type", "linux"), ("password_0", "c2VjcmV0"),
@@ -28,9 +30,9 @@ use crate::system_metadata::SystemMetadata;
 /// let profile = SnapshotProfile::Hardened { allow: vec!["owner_user_name".into()] };
 /// let view = profile.apply(&sm);
 /// assert_eq!(view.withheld, ["password_0"]);
-/// let image = create_image_metadata(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"),
-///                                   &view.system_metadata, "s", ImageType::Snapshot, &Properties::new(),
-///                                   &NovaConfig::default());
+/// let (ctx, instance) = (RequestContext::new("u", "p"), Instance::new(Uuid::nil(), "p"));
+/// let request = SnapshotRequest::new(&ctx, &instance, &view.system_metadata, "s");
+/// let image = create_image_metadata(&request, ImageType::Snapshot);
 /// assert!(!image.properties.contains_key("password_0"));
 /// assert_eq!(image.properties.get("owner_user_name").unwrap(), "alice");
 /// ```
@@ -49,11 +51,11 @@ pub enum SnapshotProfile {
 }
 
 /// The system metadata a snapshot reads under a profile, and what it left
-/// out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfiledMetadata {
+/// out. Under [`SnapshotProfile::Nova`] it borrows the map as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProfiledMetadata<'a> {
     /// The map to hand to the snapshot flows.
-    pub system_metadata: SystemMetadata,
+    pub system_metadata: Cow<'a, SystemMetadata>,
     /// Keys withheld from the snapshot, in order.
     pub withheld: Vec<String>,
 }
@@ -61,11 +63,12 @@ pub struct ProfiledMetadata {
 impl SnapshotProfile {
     /// The view of `system_metadata` a snapshot may read. Skip keys are
     /// never reported: Nova drops them anyway.
-    pub fn apply(&self, system_metadata: &SystemMetadata) -> ProfiledMetadata {
+    #[must_use]
+    pub fn apply<'a>(&self, system_metadata: &'a SystemMetadata) -> ProfiledMetadata<'a> {
         let allow: &[String] = match self {
             SnapshotProfile::Nova => {
                 return ProfiledMetadata {
-                    system_metadata: system_metadata.clone(),
+                    system_metadata: Cow::Borrowed(system_metadata),
                     withheld: Vec::new(),
                 };
             }
@@ -82,7 +85,7 @@ impl SnapshotProfile {
             }
         }
         ProfiledMetadata {
-            system_metadata: kept,
+            system_metadata: Cow::Owned(kept),
             withheld,
         }
     }

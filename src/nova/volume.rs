@@ -4,16 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::NovaConfig;
-use crate::context::RequestContext;
 use crate::error::{Error, Result};
-use crate::image::ImageMeta;
-use crate::instance::Instance;
-use crate::properties::Properties;
-use crate::pystr::{python_int_of_value, python_repr, python_truthy};
-use crate::snapshot::initialize_snapshot_metadata;
-use crate::system_metadata::SystemMetadata;
-use crate::value::Value;
+use crate::map::properties::Properties;
+use crate::model::image::ImageMeta;
+use crate::nova::snapshot::{SnapshotRequest, initialize_snapshot_metadata};
+use crate::python::value::Value;
+use crate::python::{python_int_of_value, python_repr, python_truthy};
 
 /// The image metadata of a snapshot of a volume-backed instance: a bucket of
 /// properties with no image data.
@@ -27,9 +23,7 @@ use crate::value::Value;
 /// `bdm_v2 = true`.
 ///
 /// ```
-/// use nova_sysmeta::{snapshot_volume_backed, Instance, NovaConfig, Properties, RequestContext,
-///                    SystemMetadata};
-/// use nova_sysmeta::Value;
+/// use nova_sysmeta::{Instance, RequestContext, SnapshotRequest, SystemMetadata, Value, snapshot_volume_backed};
 /// use uuid::Uuid;
 ///
 /// let mut inst = Instance::new(Uuid::nil(), "p");
@@ -37,8 +31,8 @@ use crate::value::Value;
 /// let sm: SystemMetadata = [("image_block_device_mapping", "stale"), ("image_disk_format", "raw")]
 ///     .into_iter().collect();
 /// let mapping = Value::from_json(r#"{"boot_index": 0, "source_type": "snapshot", "snapshot_id": "s-1"}"#)?;
-/// let img = snapshot_volume_backed(&RequestContext::new("u", "p"), &inst, &sm, "snap",
-///                                  &Properties::new(), &[mapping.clone()], &NovaConfig::default());
+/// let ctx = RequestContext::new("u", "p");
+/// let img = snapshot_volume_backed(&SnapshotRequest::new(&ctx, &inst, &sm, "snap"), &[mapping.clone()]);
 /// assert_eq!(img.other["size"], 0);
 /// assert_eq!(img.disk_format, None);
 /// assert_eq!(img.properties.get("root_device_name").unwrap(), "/dev/vda");
@@ -46,17 +40,10 @@ use crate::value::Value;
 /// assert_eq!(img.properties.get("bdm_v2").unwrap(), true);
 /// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
-pub fn snapshot_volume_backed(
-    context: &RequestContext,
-    instance: &Instance,
-    system_metadata: &SystemMetadata,
-    name: &str,
-    extra_properties: &Properties,
-    image_mappings: &[Value],
-    config: &NovaConfig,
-) -> ImageMeta {
-    let mut image =
-        initialize_snapshot_metadata(context, instance, system_metadata, name, extra_properties, config);
+#[must_use]
+pub fn snapshot_volume_backed(request: &SnapshotRequest<'_>, image_mappings: &[Value]) -> ImageMeta {
+    let instance = request.instance;
+    let mut image = initialize_snapshot_metadata(request);
     image.other.insert("size".to_owned(), Value::from(0));
     image.container_format = None;
     image.disk_format = None;
@@ -116,7 +103,7 @@ const GIB: u64 = 1 << 30;
 /// does not fit 64 bits.
 ///
 /// ```
-/// use nova_sysmeta::{image_from_volume, Value, Volume};
+/// use nova_sysmeta::{Value, Volume, image_from_volume};
 ///
 /// let volume: Volume = serde_json::from_str(r#"{
 ///     "size": 10,
@@ -152,11 +139,11 @@ pub fn image_from_volume(volume: &Volume) -> Result<ImageMeta> {
 }
 
 /// Python's `int(value or 0)` on a JSON value.
-fn int_or_zero(key: &str, value: Option<&Value>) -> Result<crate::value::Int> {
+fn int_or_zero(key: &str, value: Option<&Value>) -> Result<crate::python::value::Int> {
     match value {
         // `value or 0`
-        None => Ok(crate::value::Int::from(0)),
-        Some(v) if !python_truthy(v) => Ok(crate::value::Int::from(0)),
+        None => Ok(crate::python::value::Int::from(0)),
+        Some(v) if !python_truthy(v) => Ok(crate::python::value::Int::from(0)),
         Some(v) => python_int_of_value(v).ok_or_else(|| Error::NotAnInteger {
             key: key.to_owned(),
             found: python_repr(v),

@@ -3,16 +3,16 @@
 //! in nova/utils.py).
 
 use crate::error::{Error, Result};
-use crate::flavor::Flavor;
+use crate::model::flavor::Flavor;
 use std::borrow::Cow;
 
-use crate::image::{ImageMeta, given};
-use crate::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
-use crate::properties::{Properties, PropertyValue, SmEntry};
-use crate::pystr::{python_repr, python_str, python_truthy, write_python_str_truncated};
-use crate::system_metadata::{SystemMetadata, chars_over_column};
-use crate::textmap::Lookup;
-use crate::value::Value;
+use crate::map::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
+use crate::map::properties::{Properties, PropertyValue, SmEntry};
+use crate::map::system_metadata::{SystemMetadata, chars_over_column};
+use crate::map::textmap::Lookup;
+use crate::model::image::{ImageMeta, given};
+use crate::python::value::Value;
+use crate::python::{python_repr, python_str, python_truthy, write_python_str_truncated};
 
 /// What Nova stores in system metadata for `image`
 /// (`get_system_metadata_from_image`).
@@ -33,7 +33,7 @@ use crate::value::Value;
 ///   characters (Nova does not truncate those, the database would refuse).
 ///
 /// ```
-/// use nova_sysmeta::{system_metadata_from_image, Flavor, ImageMeta};
+/// use nova_sysmeta::{Flavor, ImageMeta, system_metadata_from_image};
 ///
 /// let image: ImageMeta = serde_json::from_str(r#"{
 ///     "min_disk": 10, "disk_format": "qcow2",
@@ -208,7 +208,7 @@ fn prefixed(key: &str) -> String {
 /// position, as in Python.
 ///
 /// ```
-/// use nova_sysmeta::{image_from_system_metadata, SystemMetadata, Value};
+/// use nova_sysmeta::{SystemMetadata, Value, image_from_system_metadata};
 ///
 /// let sm: SystemMetadata = [
 ///     ("image_min_ram", "512"),

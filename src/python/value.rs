@@ -76,7 +76,7 @@ pub enum Value {
 /// A Python `int`: any number of decimal digits.
 ///
 /// ```
-/// use nova_sysmeta::Int;
+/// use nova_sysmeta::value::Int;
 ///
 /// let small = Int::from(-42);
 /// assert_eq!(small.as_i64(), Some(-42));
@@ -140,7 +140,7 @@ impl Int {
 
     fn write_to(&self, out: &mut String) {
         match &self.0 {
-            IntRepr::Small(i) => crate::pystr::write_i64(out, *i),
+            IntRepr::Small(i) => crate::python::write_i64(out, *i),
             IntRepr::Big(text) => out.push_str(text),
         }
     }
@@ -301,9 +301,9 @@ impl Value {
         matches!(self, Value::Null)
     }
 
-    /// Python's `str()` of the value (see [`crate::python_str`]).
+    /// Python's `str()` of the value (see [`crate::python::python_str`]).
     pub fn python_str(&self) -> String {
-        crate::pystr::python_str(self)
+        crate::python::python_str(self)
     }
 
     /// How deeply lists and objects nest in the value (0 for a scalar),

@@ -6,12 +6,14 @@
 //! `float`, `list` and `dict`; nested values are rendered with `repr()`.
 
 mod printable;
+pub(crate) mod truncate;
+pub mod value;
 
 use std::fmt::Write as _;
 
-use crate::properties::PropertyValue;
-use crate::truncate::{floor_char_boundary, safe_truncate};
-use crate::value::Value;
+use crate::map::properties::PropertyValue;
+use crate::python::truncate::{floor_char_boundary, safe_truncate};
+use crate::python::value::Value;
 
 /// Renders `value` as Python's `str()` would.
 ///
@@ -20,7 +22,8 @@ use crate::value::Value;
 /// Python prints them, with strings inside quoted and escaped by `repr()`.
 ///
 /// ```
-/// use nova_sysmeta::{python_str, Value};
+/// use nova_sysmeta::Value;
+/// use nova_sysmeta::python::python_str;
 ///
 /// let str_of = |json: &str| python_str(&Value::from_json(json).unwrap());
 /// assert_eq!(str_of(r#""plain""#), "plain");
@@ -37,7 +40,8 @@ pub fn python_str(value: &Value) -> String {
 /// Renders `value` as Python's `repr()` would (strings quoted).
 ///
 /// ```
-/// use nova_sysmeta::{python_repr, Value};
+/// use nova_sysmeta::Value;
+/// use nova_sysmeta::python::python_repr;
 ///
 /// assert_eq!(python_repr(&Value::from("it's")), "\"it's\"");
 /// assert_eq!(python_repr(&Value::from("tab\there")), "'tab\\there'");
@@ -242,7 +246,7 @@ impl IntText {
 /// a signed, at least two-digit exponent (`1e+16`, `1e-05`).
 ///
 /// ```
-/// use nova_sysmeta::python_float_repr;
+/// use nova_sysmeta::python::python_float_repr;
 /// assert_eq!(python_float_repr(1.0), "1.0");
 /// assert_eq!(python_float_repr(1e16), "1e+16");
 /// assert_eq!(python_float_repr(1e15), "1000000000000000.0");
@@ -371,7 +375,7 @@ pub(crate) fn python_truthy(value: &Value) -> bool {
 
 /// Python's `int(text)` for a string: surrounding whitespace ignored, an
 /// optional sign, decimal digits of any script (`"５"`, `"١٠"`) with single
-/// underscores between them, at most [`crate::MAX_INT_DIGITS`] of them.
+/// underscores between them, at most [`crate::value::MAX_INT_DIGITS`] of them.
 /// `None` where Python raises `ValueError`.
 ///
 /// The whitespace is what `int()` strips: ASCII's `\t\n\x0b\x0c\r` and
@@ -380,7 +384,7 @@ pub(crate) fn python_truthy(value: &Value) -> bool {
 /// `int()`.
 ///
 /// ```
-/// use nova_sysmeta::python_int;
+/// use nova_sysmeta::python::python_int;
 /// assert_eq!(python_int(" 512\n").and_then(|i| i.as_i64()), Some(512));
 /// assert_eq!(python_int("-1_000").and_then(|i| i.as_i64()), Some(-1000));
 /// assert_eq!(python_int("\u{3000}１٠").and_then(|i| i.as_i64()), Some(10));
@@ -391,7 +395,7 @@ pub(crate) fn python_truthy(value: &Value) -> bool {
 /// assert_eq!(python_int("1.5"), None);
 /// ```
 #[must_use]
-pub fn python_int(text: &str) -> Option<crate::value::Int> {
+pub fn python_int(text: &str) -> Option<crate::python::value::Int> {
     let is_int_space = |c: char| is_python_space(c) && !('\x1c'..='\x1f').contains(&c);
     let t = text.trim_matches(is_int_space);
     let (negative, body) = match t.as_bytes().first()? {
@@ -416,7 +420,7 @@ pub fn python_int(text: &str) -> Option<crate::value::Int> {
         after_digit = true;
     }
     // CPython counts every digit, leading zeros too, against its limit.
-    if !after_digit || digits.len() - usize::from(negative) > crate::value::MAX_INT_DIGITS {
+    if !after_digit || digits.len() - usize::from(negative) > crate::python::value::MAX_INT_DIGITS {
         return None;
     }
     // Leading zeros are allowed here, not in JSON: drop them.
@@ -434,11 +438,11 @@ pub fn python_int(text: &str) -> Option<crate::value::Int> {
 /// it, an integer as it is, a float truncated toward zero, `True`/`False`
 /// as 1 and 0. `None` where Python raises: `int(None)`, `int([])`, an
 /// infinity (`OverflowError`), `NaN`, or a string `int()` refuses.
-pub(crate) fn python_int_of_value(value: &Value) -> Option<crate::value::Int> {
+pub(crate) fn python_int_of_value(value: &Value) -> Option<crate::python::value::Int> {
     match value {
         Value::Str(s) => python_int(s),
         Value::Int(i) => Some(i.clone()),
-        Value::Bool(b) => Some(crate::value::Int::from(u8::from(*b))),
+        Value::Bool(b) => Some(crate::python::value::Int::from(u8::from(*b))),
         // Every finite double is an integer of at most 309 digits past its
         // point: its exact digits are Python's int().
         Value::Float(f) if f.is_finite() => format!("{:.0}", f.trunc()).parse().ok(),
@@ -478,7 +482,8 @@ pub(crate) fn is_python_space(c: char) -> bool {
 /// `block_device_mapping` and `mappings` into Glance properties.
 ///
 /// ```
-/// use nova_sysmeta::{python_json_dumps, Value};
+/// use nova_sysmeta::Value;
+/// use nova_sysmeta::python::python_json_dumps;
 /// let v = Value::from_json(r#"[{"a": 1.0, "é": null, "x": -1e400}]"#).unwrap();
 /// assert_eq!(python_json_dumps(&v), r#"[{"a": 1.0, "\u00e9": null, "x": -Infinity}]"#);
 /// ```
@@ -679,7 +684,7 @@ mod int_tests {
         assert_eq!(python_int("1_"), None);
         assert_eq!(python_int("9\x1f"), None);
         assert_eq!(python_int("\u{85}9\u{a0}").and_then(|i| i.as_i64()), Some(9));
-        assert!(python_int(&"9".repeat(crate::MAX_INT_DIGITS)).is_some());
-        assert_eq!(python_int(&"9".repeat(crate::MAX_INT_DIGITS + 1)), None);
+        assert!(python_int(&"9".repeat(crate::value::MAX_INT_DIGITS)).is_some());
+        assert_eq!(python_int(&"9".repeat(crate::value::MAX_INT_DIGITS + 1)), None);
     }
 }

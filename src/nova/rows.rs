@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::system_metadata::SystemMetadata;
-use crate::value::Value;
+use crate::map::system_metadata::SystemMetadata;
+use crate::python::value::Value;
 
 /// One row of `instance_system_metadata`, as far as the map is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,10 +23,10 @@ fn deleted_flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Resu
     match Value::deserialize(deserializer)? {
         other @ (Value::List(_) | Value::Dict(_)) => Err(serde::de::Error::custom(format!(
             "`deleted` must be a boolean or an integer, found {}",
-            crate::pystr::python_repr(&other)
+            crate::python::python_repr(&other)
         ))),
         // Nova tests `item.get('deleted')` for truth.
-        scalar => Ok(crate::pystr::python_truthy(&scalar)),
+        scalar => Ok(crate::python::python_truthy(&scalar)),
     }
 }
 
@@ -41,21 +41,21 @@ impl MetadataRow {
     }
 }
 
-/// The map Nova builds from rows (`metadata_to_dict`): rows in order, later
+/// The map Nova builds from rows (`metadata_to_dict` in nova/utils.py): rows in order, later
 /// rows overwriting earlier ones with the same key; soft-deleted rows are
 /// skipped unless `include_deleted`. A NULL value is a null entry.
 ///
 /// ```
-/// use nova_sysmeta::{metadata_to_dict, MetadataRow};
+/// use nova_sysmeta::rows::{system_metadata_from_rows, MetadataRow};
 ///
 /// let mut gone = MetadataRow::new("image_os_type", "windows");
 /// gone.deleted = true;
 /// let rows = [gone, MetadataRow::new("image_os_type", "linux"), MetadataRow::new("owner_user_name", "alice")];
-/// let sm = metadata_to_dict(&rows, false);
+/// let sm = system_metadata_from_rows(&rows, false);
 /// assert_eq!(sm.get("image_os_type"), Some("linux"));
 /// ```
 #[must_use]
-pub fn metadata_to_dict(rows: &[MetadataRow], include_deleted: bool) -> SystemMetadata {
+pub fn system_metadata_from_rows(rows: &[MetadataRow], include_deleted: bool) -> SystemMetadata {
     let mut out = SystemMetadata::with_capacity(rows.len());
     for row in rows {
         if row.deleted && !include_deleted {
@@ -66,14 +66,16 @@ pub fn metadata_to_dict(rows: &[MetadataRow], include_deleted: bool) -> SystemMe
     out
 }
 
-/// Rows for a map (`dict_to_metadata`), in order, all live.
+/// Rows for a map (`dict_to_metadata` in nova/utils.py), in order, all
+/// live.
 ///
 /// ```
-/// use nova_sysmeta::{dict_to_metadata, SystemMetadata};
+/// use nova_sysmeta::rows::rows_from_system_metadata;
+/// use nova_sysmeta::SystemMetadata;
 /// let sm: SystemMetadata = [("a", "1")].into_iter().collect();
-/// assert_eq!(dict_to_metadata(&sm)[0].key, "a");
+/// assert_eq!(rows_from_system_metadata(&sm)[0].key, "a");
 /// ```
-pub fn dict_to_metadata(system_metadata: &SystemMetadata) -> Vec<MetadataRow> {
+pub fn rows_from_system_metadata(system_metadata: &SystemMetadata) -> Vec<MetadataRow> {
     system_metadata
         .iter()
         .map(|(k, v)| MetadataRow {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
-use crate::properties::{Properties, PropertyValue};
+use crate::map::properties::{Properties, PropertyValue};
 
 /// An image as lineage sees it: its id and properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ pub struct Lineage {
 /// When `images` holds an id twice, the first record counts.
 ///
 /// ```
-/// use nova_sysmeta::{lineage, ImageRecord, LineageProblemKind};
+/// use nova_sysmeta::lineage::{ImageRecord, LineageProblemKind, lineage};
 /// use serde_json::json;
 ///
 /// let images: Vec<ImageRecord> = serde_json::from_value(json!([

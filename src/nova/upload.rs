@@ -2,11 +2,11 @@
 //! snapshot's data (`LibvirtDriver._create_snapshot_metadata`,
 //! nova/virt/libvirt/driver.py), merged into the image Nova created.
 
-use crate::convert::image_from_system_metadata;
-use crate::image::ImageMeta;
-use crate::instance::Instance;
-use crate::system_metadata::SystemMetadata;
-use crate::value::Value;
+use crate::map::system_metadata::SystemMetadata;
+use crate::model::image::ImageMeta;
+use crate::model::instance::Instance;
+use crate::nova::convert::image_from_system_metadata;
+use crate::python::value::Value;
 
 /// The snapshot image after the driver's upload: `image` (as
 /// [`crate::create_image_metadata`] made it) updated with the driver's
@@ -23,7 +23,7 @@ use crate::value::Value;
 /// what it had; an absent one is sent as `null`.
 ///
 /// ```
-/// use nova_sysmeta::{finalize_snapshot_upload, ImageMeta, Instance, SystemMetadata};
+/// use nova_sysmeta::{ImageMeta, Instance, SystemMetadata, finalize_snapshot_upload};
 /// use uuid::Uuid;
 ///
 /// let created: ImageMeta = serde_json::from_str(r#"{"name": "snap"}"#).unwrap();
@@ -77,7 +77,7 @@ pub fn finalize_snapshot_upload(
 pub(crate) fn is_unset_kernel_or_ramdisk(key: &str, value: &Value) -> bool {
     matches!(key, "kernel_id" | "ramdisk_id")
         && matches!(value, Value::Str(s) if {
-            let t = s.trim_matches(crate::pystr::is_python_space);
+            let t = s.trim_matches(crate::python::is_python_space);
             t.is_empty() || t.eq_ignore_ascii_case("none")
         })
 }

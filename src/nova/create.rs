@@ -1,14 +1,14 @@
 //! Create: `_populate_instance_for_create` (nova/compute/api.py).
 
-use crate::context::RequestContext;
-use crate::convert::system_metadata_from_image;
 use crate::error::{Error, Result};
-use crate::flavor::Flavor;
-use crate::image::ImageMeta;
-use crate::keys::IMAGE_BASE_IMAGE_REF;
-use crate::system_metadata::SystemMetadata;
-use crate::textmap::Lookup;
-use crate::value::Value;
+use crate::map::keys::IMAGE_BASE_IMAGE_REF;
+use crate::map::system_metadata::SystemMetadata;
+use crate::map::textmap::Lookup;
+use crate::model::context::RequestContext;
+use crate::model::flavor::Flavor;
+use crate::model::image::ImageMeta;
+use crate::nova::convert::system_metadata_from_image;
+use crate::python::value::Value;
 
 /// The system metadata of an instance being created from `image`.
 ///
@@ -27,7 +27,7 @@ use crate::value::Value;
 /// that breaks the database columns ([`SystemMetadata::validate`]).
 ///
 /// ```
-/// use nova_sysmeta::{populate_for_create, ImageMeta, RequestContext, SystemMetadata};
+/// use nova_sysmeta::{ImageMeta, RequestContext, SystemMetadata, populate_for_create};
 ///
 /// let image: ImageMeta = serde_json::from_str(r#"{
 ///     "id": "img-a", "properties": {"os_type": "windows"}

@@ -3,10 +3,10 @@
 //! nova/image/glance.py).
 
 use crate::error::{Error, Result};
-use crate::image::ImageMeta;
-use crate::pystr::{python_int_of_value, python_json_dumps, python_repr, python_str, python_truthy};
-use crate::upload::is_unset_kernel_or_ramdisk;
-use crate::value::{Dict, Value};
+use crate::model::image::ImageMeta;
+use crate::nova::upload::is_unset_kernel_or_ramdisk;
+use crate::python::value::{Dict, Value};
+use crate::python::{python_int_of_value, python_json_dumps, python_repr, python_str, python_truthy};
 
 /// Properties Nova stores in Glance as JSON text (`_CONVERT_PROPS`).
 pub const JSON_PROPERTIES: [&str; 2] = ["block_device_mapping", "mappings"];
@@ -80,7 +80,8 @@ const OMITTED: [&str; 8] = [
 /// `ramdisk_id` (Nova fails calling `.strip()` on it).
 ///
 /// ```
-/// use nova_sysmeta::{to_glance, ImageMeta};
+/// use nova_sysmeta::ImageMeta;
+/// use nova_sysmeta::glance::to_glance;
 ///
 /// let image: ImageMeta = serde_json::from_str(r#"{
 ///     "name": "snap", "min_ram": "512", "status": "queued", "is_public": false, "size": 0,
@@ -148,7 +149,7 @@ fn put_property(out: &mut Dict, key: String, value: Value) -> Result<()> {
 }
 
 /// Python's `int(value)` of a `min_ram`/`min_disk` attribute.
-fn python_int_of(key: &str, value: &Value) -> Result<crate::value::Int> {
+fn python_int_of(key: &str, value: &Value) -> Result<crate::python::value::Int> {
     python_int_of_value(value).ok_or_else(|| Error::NotAnInteger {
         key: key.to_owned(),
         found: python_repr(value),
@@ -173,7 +174,8 @@ fn python_int_of(key: &str, value: &Value) -> Result<crate::value::Int> {
 /// [`ImageMeta`]).
 ///
 /// ```
-/// use nova_sysmeta::{from_glance, Value, value::Dict};
+/// use nova_sysmeta::{Value, value::Dict};
+/// use nova_sysmeta::glance::from_glance;
 ///
 /// let body: Dict = serde_json::from_str(r#"{"id": "i-1", "name": "cirros", "visibility": "public",
 ///     "min_ram": 64, "tags": [], "os_distro": "cirros", "mappings": "[{\"device\": \"vda\"}]"}"#)?;

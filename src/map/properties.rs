@@ -8,10 +8,10 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Result as CrateResult;
-use crate::keys::{KeyClass, SM_IMAGE_PROP_PREFIX, sketch};
-use crate::system_metadata::SystemMetadata;
-use crate::textmap::{Derived, Entry, Lookup, Slot, TextMap};
-use crate::value::{Dict, Value};
+use crate::map::keys::{KeyClass, SM_IMAGE_PROP_PREFIX, sketch};
+use crate::map::system_metadata::SystemMetadata;
+use crate::map::textmap::{Derived, Entry, Lookup, Slot, TextMap};
+use crate::python::value::{Dict, Value};
 
 /// Up to this many keys that may meet others are compared one by one;
 /// beyond, an index finds them.
@@ -254,7 +254,7 @@ impl Properties {
     ///
     /// # Errors
     /// [`Error::TooDeep`](crate::Error::TooDeep) for a value nested deeper
-    /// than [`MAX_DEPTH`](crate::MAX_DEPTH); the map is left as it was.
+    /// than [`MAX_DEPTH`](crate::value::MAX_DEPTH); the map is left as it was.
     pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> CrateResult<Option<Value>> {
         let value = value.into().checked()?;
         Ok(self.put_owned(key.as_ref(), value))
@@ -549,7 +549,7 @@ impl Properties {
     ///
     /// # Errors
     /// [`Error::TooDeep`](crate::Error::TooDeep) at the first value nested
-    /// deeper than [`MAX_DEPTH`](crate::MAX_DEPTH).
+    /// deeper than [`MAX_DEPTH`](crate::value::MAX_DEPTH).
     ///
     /// ```
     /// use nova_sysmeta::{Properties, Value};
@@ -633,7 +633,7 @@ impl<'de> Visitor<'de> for PropertiesVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Properties, A::Error> {
         let mut props = Properties::with_capacity(access.size_hint().unwrap_or(0).min(4096));
         // Duplicate keys: the last value wins at the first position.
-        while let Some(key) = access.next_key::<crate::system_metadata::Text<'de>>()? {
+        while let Some(key) = access.next_key::<crate::map::system_metadata::Text<'de>>()? {
             let value = access.next_value::<ValueIn<'de>>()?;
             match value {
                 ValueIn::Str(s) => props.put(&key.0, PropertyValue::Str(&s), Lookup::Index),

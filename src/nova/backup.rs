@@ -3,53 +3,36 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::NovaConfig;
-use crate::context::RequestContext;
-use crate::image::ImageMeta;
-use crate::image_type::ImageType;
-use crate::instance::Instance;
-use crate::properties::{Properties, PropertyValue};
-use crate::snapshot::create_image_metadata;
-use crate::system_metadata::SystemMetadata;
-use crate::timestamp::Timestamp;
-use crate::value::Value;
+use crate::map::properties::{Properties, PropertyValue};
+use crate::model::image::ImageMeta;
+use crate::model::image_type::ImageType;
+use crate::model::timestamp::Timestamp;
+use crate::nova::snapshot::{SnapshotRequest, create_image_with};
 
-/// The image metadata of a backup (`createBackup`): [`create_image_metadata`]
-/// with [`ImageType::Backup`] and `backup_type` added to the extra
+/// The image metadata of a backup (`createBackup`):
+/// [`create_image_metadata`](crate::create_image_metadata) with
+/// [`ImageType::Backup`] and `backup_type` added after the request's extra
 /// properties (where it wins over one the caller gave). Unlike snapshots,
 /// backups keep the disk and container formats.
 ///
 /// ```
-/// use nova_sysmeta::{backup_image_metadata, Instance, NovaConfig, Properties, RequestContext, SystemMetadata};
+/// use nova_sysmeta::{Instance, RequestContext, SnapshotRequest, SystemMetadata, backup_image_metadata};
 /// use uuid::Uuid;
 ///
 /// let sm: SystemMetadata = [("image_disk_format", "qcow2")].into_iter().collect();
-/// let img = backup_image_metadata(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"), &sm,
-///                                 "nightly", "daily", &Properties::new(), &NovaConfig::default());
+/// let (ctx, instance) = (RequestContext::new("u", "p"), Instance::new(Uuid::nil(), "p"));
+/// let img = backup_image_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "nightly"), "daily");
 /// assert_eq!(img.properties.get("image_type").unwrap(), "backup");
 /// assert_eq!(img.properties.get("backup_type").unwrap(), "daily");
-/// assert_eq!(img.disk_format.as_ref().and_then(|v| v.as_str()), Some("qcow2"));
+/// assert_eq!(img.disk_format.unwrap(), "qcow2");
 /// ```
-pub fn backup_image_metadata(
-    context: &RequestContext,
-    instance: &Instance,
-    system_metadata: &SystemMetadata,
-    name: &str,
-    backup_type: &str,
-    extra_properties: &Properties,
-    config: &NovaConfig,
-) -> ImageMeta {
+#[must_use]
+pub fn backup_image_metadata(request: &SnapshotRequest<'_>, backup_type: &str) -> ImageMeta {
     // `dict(extra_properties, backup_type=backup_type)`.
-    let mut extra = extra_properties.clone();
-    extra.put_owned("backup_type", Value::from(backup_type));
-    create_image_metadata(
-        context,
-        instance,
-        system_metadata,
-        name,
+    create_image_with(
+        request,
         ImageType::Backup,
-        &extra,
-        config,
+        Some(("backup_type", PropertyValue::Str(backup_type))),
     )
 }
 
@@ -76,7 +59,7 @@ pub struct BackupImage {
 /// `created_at`, then `id`, ascending.
 ///
 /// ```
-/// use nova_sysmeta::{rotate_backups, BackupImage};
+/// use nova_sysmeta::{BackupImage, rotate_backups};
 /// use serde_json::json;
 /// use uuid::Uuid;
 ///

@@ -1,0 +1,233 @@
+//! Snapshot: `initialize_instance_snapshot_metadata` and `create_image`
+//! (nova/compute/utils.py).
+
+use uuid::Uuid;
+
+use crate::map::keys::{KeyKind, NameSet, key_kind, sketch};
+use crate::map::properties::{Properties, PropertyValue};
+use crate::map::system_metadata::SystemMetadata;
+use crate::model::config::NovaConfig;
+use crate::model::context::RequestContext;
+use crate::model::image::ImageMeta;
+use crate::model::image_type::ImageType;
+use crate::model::instance::Instance;
+use crate::nova::convert::image_from_system_metadata_keeping;
+use crate::python::value::Value;
+
+/// What a snapshot of an instance is made from: who asks, the instance,
+/// its system metadata (as the snapshot may read it), the new image's name,
+/// extra properties (none by default) and Nova's configuration (Nova's
+/// defaults unless given). Every snapshot-making flow takes one:
+/// [`initialize_snapshot_metadata`], [`create_image_metadata`],
+/// [`backup_image_metadata`](crate::backup_image_metadata) and
+/// [`snapshot_volume_backed`](crate::snapshot_volume_backed).
+///
+/// ```
+/// use nova_sysmeta::{Instance, NovaConfig, Properties, RequestContext, SnapshotRequest, SystemMetadata};
+/// use uuid::Uuid;
+///
+/// let (ctx, instance, sm) = (RequestContext::new("u", "p"), Instance::new(Uuid::nil(), "p"), SystemMetadata::new());
+/// let extra: Properties = [("note", "nightly")].into_iter().collect();
+/// let config = NovaConfig::default().with_non_inheritable_image_properties(["cache_in_nova"]);
+/// let request = SnapshotRequest::new(&ctx, &instance, &sm, "snap").extra_properties(&extra).config(&config);
+/// assert_eq!(request.name, "snap");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotRequest<'a> {
+    /// The caller's context (its project decides private or shared).
+    pub context: &'a RequestContext,
+    /// The instance snapshotted.
+    pub instance: &'a Instance,
+    /// The instance's system metadata, as the snapshot may read it (see
+    /// [`SnapshotProfile`](crate::SnapshotProfile) to withhold keys).
+    pub system_metadata: &'a SystemMetadata,
+    /// The new image's name.
+    pub name: &'a str,
+    /// Properties that win over what the instance had; `None`: none.
+    pub extra_properties: Option<&'a Properties>,
+    /// Nova's configuration; `None`: Nova's defaults.
+    pub config: Option<&'a NovaConfig>,
+}
+
+impl<'a> SnapshotRequest<'a> {
+    /// A request without extra properties, with Nova's default
+    /// configuration.
+    pub fn new(
+        context: &'a RequestContext,
+        instance: &'a Instance,
+        system_metadata: &'a SystemMetadata,
+        name: &'a str,
+    ) -> Self {
+        Self {
+            context,
+            instance,
+            system_metadata,
+            name,
+            extra_properties: None,
+            config: None,
+        }
+    }
+
+    /// The same request with these extra properties.
+    #[must_use]
+    pub fn extra_properties(mut self, extra_properties: &'a Properties) -> Self {
+        self.extra_properties = Some(extra_properties);
+        self
+    }
+
+    /// The same request with this configuration.
+    #[must_use]
+    pub fn config(mut self, config: &'a NovaConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// The same request reading another map (a view of the same
+    /// instance's system metadata).
+    #[must_use]
+    pub fn system_metadata(mut self, system_metadata: &'a SystemMetadata) -> Self {
+        self.system_metadata = system_metadata;
+        self
+    }
+}
+
+/// Nova's default configuration, built once.
+fn default_config() -> &'static NovaConfig {
+    static DEFAULT: std::sync::LazyLock<NovaConfig> = std::sync::LazyLock::new(NovaConfig::default);
+    &DEFAULT
+}
+
+/// The metadata of a new snapshot image of an instance
+/// (`initialize_instance_snapshot_metadata`).
+///
+/// The image is rebuilt from the instance's system metadata
+/// ([`image_from_system_metadata`](crate::image_from_system_metadata)) and
+/// named as the request says. When the caller's project is not the
+/// instance's (an admin snapshotting a user's server), visibility is
+/// `shared` and `instance_owner` records the owner's project; otherwise it
+/// is `private`. The configured non-inheritable properties, Nova's built-in
+/// ones ([`NON_INHERITABLE_IMAGE_PROPERTIES`](crate::keys::NON_INHERITABLE_IMAGE_PROPERTIES))
+/// and every `os_glance*` property are removed; then the extra properties
+/// are added and win over what the instance had.
+///
+/// ```
+/// use nova_sysmeta::{Instance, RequestContext, SnapshotRequest, SystemMetadata, initialize_snapshot_metadata};
+/// use uuid::Uuid;
+///
+/// let sm: SystemMetadata = [("image_base_image_ref", "img-b"), ("image_cache_in_nova", "True")]
+///     .into_iter().collect();
+/// let instance = Instance::new(Uuid::nil(), "p-owner");
+/// let admin = RequestContext::new("admin", "p-admin");
+/// let image = initialize_snapshot_metadata(&SnapshotRequest::new(&admin, &instance, &sm, "snap"));
+/// assert_eq!(image.visibility(), Some("shared"));
+/// assert_eq!(image.properties.get("base_image_ref").unwrap(), "img-b");
+/// assert_eq!(image.properties.get("instance_owner").unwrap(), "p-owner");
+/// assert!(!image.properties.contains_key("cache_in_nova"));
+/// ```
+#[must_use]
+pub fn initialize_snapshot_metadata(request: &SnapshotRequest<'_>) -> ImageMeta {
+    snapshot_with(request, &[], true, None)
+}
+
+/// [`initialize_snapshot_metadata`] with the flow's own properties before
+/// the caller's and `last` after them, applied in turn (a key given twice:
+/// the later value at the earlier place); without `with_formats`, no
+/// `disk_format` or `container_format`.
+fn snapshot_with<'a>(
+    request: &SnapshotRequest<'a>,
+    own: &[(&'a str, PropertyValue<'a>)],
+    with_formats: bool,
+    last: Option<(&'a str, PropertyValue<'a>)>,
+) -> ImageMeta {
+    let SnapshotRequest {
+        context,
+        instance,
+        system_metadata,
+        name,
+        ..
+    } = *request;
+    let config: &NovaConfig = match request.config {
+        Some(config) => config,
+        None => default_config(),
+    };
+    let cross_project = context.project_id.as_deref() != Some(instance.project_id.as_str());
+    // Nova adds it to the extra properties, so it wins too.
+    let owner = cross_project.then_some(("instance_owner", PropertyValue::Str(&instance.project_id)));
+    let caller = request.extra_properties.into_iter().flat_map(Properties::iter);
+    let extras = own.iter().copied().chain(caller).chain(last).chain(owner);
+    let names = &config.non_inheritable_image_properties;
+    let configured = NameSet::new(names);
+    // Nova's default configures two names: most keys are ruled out by one
+    // bit test instead of a comparison with each.
+    let sketches = names.iter().fold(0, |mask, k| mask | sketch(k));
+    let mut image = image_from_system_metadata_keeping(
+        system_metadata,
+        |entry| {
+            let class = entry.class();
+            class.kind() != KeyKind::NonInheritable
+                && (sketches & class.sketch() == 0 || !configured.contains(entry.name()))
+        },
+        with_formats,
+        extras,
+    );
+    image.name = Some(Value::from(name));
+    let visibility = if cross_project { "shared" } else { "private" };
+    image.visibility = Some(Value::from(visibility));
+    image
+}
+
+/// Whether a snapshot drops `key`: configured, built in, or in a reserved
+/// namespace.
+pub(crate) fn is_non_inheritable(key: &str, configured: &NameSet<'_>) -> bool {
+    key_kind(key) == KeyKind::NonInheritable || configured.contains(key)
+}
+
+/// The image metadata Nova sends to Glance when it creates an image of an
+/// instance (`create_image`), before any upload.
+///
+/// The properties `instance_uuid`, `user_id` (`str()` of the caller's user
+/// id, so `"None"` when absent, as in Nova) and `image_type` are added
+/// to the request's extra properties (which win over them), then
+/// [`initialize_snapshot_metadata`] runs; for
+/// [`ImageType::Snapshot`] the `disk_format` and `container_format` are
+/// dropped (the driver sets the real ones at upload).
+///
+/// ```
+/// use nova_sysmeta::{create_image_metadata, ImageType, Instance, RequestContext, SnapshotRequest,
+///                    SystemMetadata};
+/// use uuid::Uuid;
+///
+/// let sm: SystemMetadata = [("image_disk_format", "qcow2"), ("image_base_image_ref", "img-b")]
+///     .into_iter().collect();
+/// let instance = Instance::new(Uuid::nil(), "p-1");
+/// let ctx = RequestContext::new("u-1", "p-1");
+/// let image = create_image_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "snap"), ImageType::Snapshot);
+/// assert_eq!(image.properties.get("image_type").unwrap(), "snapshot");
+/// assert_eq!(image.properties.get("user_id").unwrap(), "u-1");
+/// assert_eq!(image.disk_format, None);
+/// ```
+#[must_use]
+pub fn create_image_metadata(request: &SnapshotRequest<'_>, image_type: ImageType) -> ImageMeta {
+    create_image_with(request, image_type, None)
+}
+
+/// [`create_image_metadata`] with one more extra property, after the
+/// caller's (a backup's `backup_type`).
+pub(crate) fn create_image_with<'a>(
+    request: &SnapshotRequest<'a>,
+    image_type: ImageType,
+    last: Option<(&'a str, PropertyValue<'a>)>,
+) -> ImageMeta {
+    // Nova's `properties` dict: its three keys, then the caller's.
+    let mut uuid_text = Uuid::encode_buffer();
+    let uuid: &str = request.instance.uuid.hyphenated().encode_lower(&mut uuid_text);
+    let user_id = request.context.user_id.as_deref().unwrap_or("None");
+    let own = [
+        ("instance_uuid", PropertyValue::Str(uuid)),
+        ("user_id", PropertyValue::Str(user_id)),
+        ("image_type", PropertyValue::Str(image_type.as_str())),
+    ];
+    // A snapshot's formats are dropped (the driver sets the real ones).
+    let with_formats = image_type != ImageType::Snapshot;
+    snapshot_with(request, &own, with_formats, last)
+}
