@@ -79,6 +79,7 @@ impl Error {
     /// let e = Error::KeyTooLong { key: "k".repeat(300), chars: 300 };
     /// assert_eq!(e.kind(), "key_too_long");
     /// ```
+    #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
             Error::EmptyKey { .. } => "empty_key",

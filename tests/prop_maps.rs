@@ -455,3 +455,65 @@ fn maps_are_send_and_sync_and_index_once_when_shared() {
         }
     });
 }
+
+fn snapshot_key() -> impl Strategy<Value = String> {
+    // Few names, with and without the prefix, so that `image_x` and `x`
+    // meet; some skip keys, inheritable and non-inheritable names.
+    prop_oneof![
+        "(image_)?[a-c]",
+        Just("image_mappings".to_owned()),
+        Just("image_min_ram".to_owned()),
+        Just("cache_in_nova".to_owned()),
+        Just("image_os_glance_x".to_owned()),
+        Just("instance_uuid".to_owned()),
+        Just("image_image_type".to_owned()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A snapshot's properties (the map derived from system metadata in one
+    /// copy, its few colliding keys merged, the extras filed after) equal
+    /// Nova's algorithm run on an IndexMap: every non-null entry, prefix
+    /// stripped, skip and inheritable names out, the later value at the
+    /// earlier place, non-inheritable names dropped, then the flow's own
+    /// properties, the caller's and the owner's updated in, in order.
+    #[test]
+    fn snapshot_properties_match_novas_algorithm_on_an_indexmap(
+        entries in prop::collection::vec((snapshot_key(), prop::option::of("[a-z]{0,3}")), 0..40),
+        extras in prop::collection::vec((snapshot_key(), "[a-z]{0,3}"), 0..12),
+        cross_project in any::<bool>(),
+    ) {
+        let sm: SystemMetadata = entries.iter().map(|(k, v)| (k, v.as_deref())).collect();
+        let extra: Properties = extras.iter().map(|(k, v)| (k, v)).collect();
+        let ctx = nova_sysmeta::RequestContext::new("u", if cross_project { "other" } else { "p" });
+        let instance = nova_sysmeta::Instance::new(uuid::Uuid::nil(), "p");
+        let request = nova_sysmeta::SnapshotRequest::new(&ctx, &instance, &sm, "s").extra_properties(&extra);
+        let image = nova_sysmeta::create_image_metadata(&request, nova_sysmeta::ImageType::Snapshot);
+
+        let mut model: IndexMap<String, String> = IndexMap::new();
+        for (key, value) in sm.iter() {
+            let Some(value) = value else { continue };
+            let name = key.strip_prefix("image_").unwrap_or(key);
+            if nova_sysmeta::keys::SM_SKIP_KEYS.contains(&name) || nova_sysmeta::keys::SM_INHERITABLE_KEYS.contains(&name) {
+                continue;
+            }
+            model.insert(name.to_owned(), value.to_owned());
+        }
+        model.retain(|k, _| k != "cache_in_nova" && !k.starts_with("os_glance"));
+        model.insert("instance_uuid".into(), uuid::Uuid::nil().to_string());
+        model.insert("user_id".into(), "u".into());
+        model.insert("image_type".into(), "snapshot".into());
+        for (k, v) in extra.iter() {
+            model.insert(k.to_owned(), v.as_str().unwrap().to_owned());
+        }
+        if cross_project {
+            model.insert("instance_owner".into(), "p".into());
+        }
+        let got: Vec<(String, String)> =
+            image.properties.iter().map(|(k, v)| (k.to_owned(), v.as_str().unwrap().to_owned())).collect();
+        let want: Vec<(String, String)> = model.into_iter().collect();
+        prop_assert_eq!(got, want);
+    }
+}

@@ -40,6 +40,7 @@ pub struct InstanceFacts {
 
 impl InstanceFacts {
     /// No facts.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -109,6 +110,7 @@ pub enum FindingKind {
 
 impl FindingKind {
     /// The snake_case name.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             FindingKind::MissingBaseImageRef => "missing_base_image_ref",

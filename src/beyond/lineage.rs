@@ -65,6 +65,7 @@ pub struct Lineage {
 /// let gone = lineage("snap-3", &images);
 /// assert_eq!(gone.problems[0].kind, LineageProblemKind::Missing);
 /// ```
+#[must_use]
 pub fn lineage(image_ref: &str, images: &[ImageRecord]) -> Lineage {
     let mut by_id: HashMap<&str, &ImageRecord> = HashMap::with_capacity(images.len());
     for image in images {

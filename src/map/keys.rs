@@ -47,17 +47,20 @@ pub const COLUMN_CHARS: usize = 255;
 pub const VALUE_BYTES: usize = 255;
 
 /// Whether `key` is one of [`SM_SKIP_KEYS`].
+#[must_use]
 pub fn is_skip_key(key: &str) -> bool {
     key_kind(key) == KeyKind::Skip
 }
 
 /// Whether `key` is one of [`SM_INHERITABLE_KEYS`].
+#[must_use]
 pub fn is_inheritable_key(key: &str) -> bool {
     matches!(key_kind(key), KeyKind::Inheritable(_))
 }
 
 /// Whether `key` is a system-metadata key of an image property or attribute,
 /// i.e. starts with [`SM_IMAGE_PROP_PREFIX`].
+#[must_use]
 pub fn is_image_key(key: &str) -> bool {
     // A fixed-size comparison, inlined (`starts_with` calls memcmp).
     key.as_bytes().first_chunk::<6>() == Some(b"image_")

@@ -71,7 +71,8 @@ impl<'a> SmEntry<'a> {
     pub(crate) fn name(self) -> &'a str {
         let key = self.0.key();
         if self.class().is_prefixed() {
-            key.get(SM_IMAGE_PROP_PREFIX.len()..).unwrap_or_default()
+            // The class says the key has the prefix.
+            &key[SM_IMAGE_PROP_PREFIX.len()..]
         } else {
             key
         }
@@ -112,6 +113,7 @@ pub enum PropertyValue<'a> {
 
 impl<'a> PropertyValue<'a> {
     /// The string, when the value is one.
+    #[must_use]
     pub fn as_str(self) -> Option<&'a str> {
         match self {
             PropertyValue::Str(s) => Some(s),
@@ -120,6 +122,7 @@ impl<'a> PropertyValue<'a> {
     }
 
     /// The value as an owned JSON [`Value`].
+    #[must_use]
     pub fn to_value(self) -> Value {
         match self {
             PropertyValue::Str(s) => Value::from(s),
@@ -128,15 +131,29 @@ impl<'a> PropertyValue<'a> {
     }
 
     /// Whether the value is JSON `null`.
+    #[must_use]
     pub fn is_null(self) -> bool {
         matches!(self, PropertyValue::Json(Value::Null))
     }
 
     /// The view of a JSON value.
+    #[must_use]
     pub fn of(value: &'a Value) -> Self {
         match value {
             Value::Str(s) => PropertyValue::Str(s),
             other => PropertyValue::Json(other),
+        }
+    }
+}
+
+impl PropertyValue<'_> {
+    /// `safe_truncate(str(value), limit)` appended to `out`, rendering no
+    /// more than needed.
+    #[inline]
+    pub(crate) fn write_python_str_truncated(self, out: &mut String, limit: usize) {
+        match self {
+            PropertyValue::Str(s) => out.push_str(crate::python::truncate::safe_truncate(s, limit)),
+            PropertyValue::Json(v) => crate::python::write_python_str_truncated(out, v, limit),
         }
     }
 }
@@ -208,11 +225,13 @@ impl Serialize for PropertyValue<'_> {
 
 impl Properties {
     /// An empty map.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// An empty map with room for `capacity` entries.
+    #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             map: TextMap::with_entries(capacity),
@@ -222,11 +241,13 @@ impl Properties {
     }
 
     /// Number of entries.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
     /// Whether the map is empty.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.map.len() == 0
     }
@@ -235,16 +256,18 @@ impl Properties {
     fn view(&self, slot: &Slot<Stored>) -> PropertyValue<'_> {
         match slot.value {
             Stored::Text => PropertyValue::Str(self.map.value_text(slot)),
-            Stored::Json(i) => PropertyValue::Json(self.json.get(i).unwrap_or(&Value::Null)),
+            Stored::Json(i) => PropertyValue::Json(&self.json[i]),
         }
     }
 
     /// The value stored under `key`, if any. O(1).
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<PropertyValue<'_>> {
         self.map.get(key).map(|slot| self.view(slot))
     }
 
     /// Whether `key` is present. O(1).
+    #[must_use]
     pub fn contains_key(&self, key: &str) -> bool {
         self.map.position(key).is_some()
     }
@@ -287,7 +310,12 @@ impl Properties {
     }
 
     /// Writes an entry; `lookup` says how to find a key already there.
-    pub(crate) fn put(&mut self, key: &str, value: PropertyValue<'_>, lookup: Lookup) -> Option<Value> {
+    pub(in crate::map) fn put(
+        &mut self,
+        key: &str,
+        value: PropertyValue<'_>,
+        lookup: Lookup,
+    ) -> Option<Value> {
         let slot = self.write(key, value);
         let old = self.map.file(slot, lookup).map(|old| self.take(&old));
         self.compact_if_sparse();
@@ -358,7 +386,7 @@ impl Properties {
             *watched = key;
             watching += 1;
         }
-        let watch = watch.get(..watching).unwrap_or_default();
+        let watch = &watch[..watching];
         // One bit per watched name: most entries are ruled out by one test.
         let bloom = watch.iter().fold(0, |mask, name| mask | sketch(name));
         let extra_bytes = extras
@@ -416,7 +444,7 @@ impl Properties {
             Stored::Text => Value::from(self.map.value_text(slot)),
             Stored::Json(i) => {
                 self.dead_json += 1;
-                self.json.get_mut(i).map(std::mem::take).unwrap_or_default()
+                std::mem::take(&mut self.json[i])
             }
         }
     }
@@ -438,7 +466,7 @@ impl Properties {
         map.retain(|key, slot, text| {
             let value = match slot.value {
                 Stored::Text => PropertyValue::Str(text),
-                Stored::Json(i) => PropertyValue::Json(json.get(i).unwrap_or(&Value::Null)),
+                Stored::Json(i) => PropertyValue::Json(&json[i]),
             };
             let kept = keep(key, value);
             if !kept && matches!(slot.value, Stored::Json(_)) {
@@ -463,7 +491,7 @@ impl Properties {
             let mut json = Vec::with_capacity(self.json.len() - self.dead_json);
             self.map.remap_values(|stored| match stored {
                 Stored::Json(i) => {
-                    json.push(self.json.get_mut(i).map(std::mem::take).unwrap_or_default());
+                    json.push(std::mem::take(&mut self.json[i]));
                     Stored::Json(json.len() - 1)
                 }
                 Stored::Text => Stored::Text,
@@ -474,6 +502,7 @@ impl Properties {
     }
 
     /// Entries in order.
+    #[must_use]
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             props: self,
@@ -482,11 +511,13 @@ impl Properties {
     }
 
     /// Keys in order.
+    #[must_use]
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator {
         self.iter().map(|(k, _)| k)
     }
 
     /// The properties as a [`Dict`] (every value copied).
+    #[must_use]
     pub fn to_dict(&self) -> Dict {
         self.iter().map(|(k, v)| (k.to_owned(), v.to_value())).collect()
     }

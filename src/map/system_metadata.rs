@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::map::keys::{COLUMN_CHARS, KeyClass, is_image_key};
+use crate::map::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, is_image_key};
+use crate::map::properties::{Properties, PropertyValue};
 use crate::map::textmap::{Lookup, Slot, TextMap};
 
 /// An instance's system metadata (`instance.system_metadata` in Nova, rows
@@ -56,11 +57,13 @@ pub struct SystemMetadata {
 
 impl SystemMetadata {
     /// An empty map.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// An empty map with room for `capacity` entries.
+    #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             map: TextMap::with_entries(capacity),
@@ -90,17 +93,20 @@ impl SystemMetadata {
 
     /// The string stored under `key`: `None` when the key is absent or its
     /// value is null, as Python's `dict.get` gives. O(1).
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
         self.map.get(key).and_then(|slot| self.value_of(slot))
     }
 
     /// The value stored under `key`, if the key is present: `Some(None)`
     /// for a null value. O(1).
+    #[must_use]
     pub fn get_nullable(&self, key: &str) -> Option<Option<&str>> {
         self.map.get(key).map(|slot| self.value_of(slot))
     }
 
     /// Whether `key` is present (with a string or a null value). O(1).
+    #[must_use]
     pub fn contains_key(&self, key: &str) -> bool {
         self.map.position(key).is_some()
     }
@@ -112,13 +118,55 @@ impl SystemMetadata {
         self.insert_looking_up(key.as_ref(), value.as_nullable(), Lookup::Index)
     }
 
-    /// [`insert`](Self::insert) for the flows, which know more about the
-    /// key: [`Lookup::Scan`] for the few keys set on a map just built (no
-    /// index is built for them), [`Lookup::Absent`] when it cannot be there.
-    pub(crate) fn put(&mut self, key: &str, value: Option<&str>, lookup: Lookup) {
-        let slot = self.write_entry(key, value);
-        self.map.file(slot, lookup);
+    /// [`insert`](Self::insert) for the flows' few keys: found by a scan
+    /// of the keys when the map has no index yet (no index is built for a
+    /// map that may never be looked up), else through the index.
+    pub(crate) fn put(&mut self, key: &str, value: Option<&str>) {
+        let class = KeyClass::of(key);
+        // A scan reads the text only of keys of the same class.
+        let found = self
+            .map
+            .scan_position_where(key, |other| other.with_null(false) == class);
+        let slot = self
+            .map
+            .write_str(key, value.unwrap_or_default(), class.with_null(value.is_none()));
+        self.map.file_at(slot, found);
         self.map.compact_if_sparse();
+    }
+
+    /// Writes `image_<name>` for each property of `properties` that `each`
+    /// accepts (it answers the name's [`KeyKind`], or `None` to skip it), in
+    /// order, with the value `render` writes. A `Properties` map's names
+    /// are distinct, so while this map holds no `image_` key (checked
+    /// here, once) the new keys need no lookup; otherwise each is looked
+    /// up like any insert.
+    pub(crate) fn append_image_properties<E>(
+        &mut self,
+        properties: &Properties,
+        mut each: impl FnMut(&str) -> std::result::Result<Option<KeyKind>, E>,
+        mut render: impl FnMut(&mut String, PropertyValue<'_>),
+    ) -> std::result::Result<(), E> {
+        let lookup = if self.map.slots().iter().any(|slot| slot.value.is_prefixed()) {
+            Lookup::Index
+        } else {
+            Lookup::Absent
+        };
+        for (name, value) in properties {
+            let Some(kind) = each(name)? else {
+                continue;
+            };
+            let slot = self.map.write(
+                |text| {
+                    text.push_str(SM_IMAGE_PROP_PREFIX);
+                    text.push_str(name);
+                },
+                |text| render(text, value),
+                KeyClass::new(name, kind, true),
+            );
+            self.map.file(slot, lookup);
+        }
+        self.map.compact_if_sparse();
+        Ok(())
     }
 
     fn write_entry(&mut self, key: &str, value: Option<&str>) -> Slot<KeyClass> {
@@ -139,22 +187,6 @@ impl SystemMetadata {
             .map(|old| self.value_of(&old).map(str::to_owned));
         self.map.compact_if_sparse();
         old
-    }
-
-    /// Writes a key (of class `class`) and then its value straight into the
-    /// map's text: saves building two strings for each entry on the hot
-    /// paths. `lookup` says whether the key may already be present.
-    #[inline]
-    pub(crate) fn insert_with(
-        &mut self,
-        key: impl FnOnce(&mut String),
-        value: impl FnOnce(&mut String),
-        class: KeyClass,
-        lookup: Lookup,
-    ) {
-        let slot = self.map.write(key, value, class);
-        self.map.file(slot, lookup);
-        self.map.compact_if_sparse();
     }
 
     /// Sets `key` to `value` only when absent (Python's `dict.setdefault`),
@@ -245,16 +277,19 @@ impl SystemMetadata {
     }
 
     /// Number of entries.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
     /// Whether the map is empty.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.map.len() == 0
     }
 
     /// Entries in order, a null value as `None`.
+    #[must_use]
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             map: &self.map,
@@ -263,6 +298,7 @@ impl SystemMetadata {
     }
 
     /// Keys in order.
+    #[must_use]
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator {
         self.iter().map(|(k, _)| k)
     }
@@ -419,7 +455,7 @@ impl<'de> Visitor<'de> for MapVisitor {
         let mut sm = SystemMetadata::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         // Duplicate keys: the last value wins at the first position.
         while let Some((key, value)) = map.next_entry::<Text<'de>, NullableText<'de>>()? {
-            sm.put(&key.0, value.0.as_deref(), Lookup::Index);
+            sm.insert_looking_up(&key.0, value.0.as_deref(), Lookup::Index);
         }
         Ok(sm)
     }

@@ -18,8 +18,8 @@ use foldhash::SharedSeed;
 use foldhash::fast::SeedableRandomState;
 use hashbrown::HashTable;
 
-/// Maps of at most this many entries find keys by a scan of their hashes
-/// and never build an index.
+/// Maps of at most this many entries find keys by a scan of their keys
+/// (lengths first) and never build an index.
 const SMALL: usize = 8;
 
 /// Dead bytes tolerated before the text is compacted, at least.
@@ -123,14 +123,14 @@ impl Positions {
 
     pub(crate) fn as_slice(&self) -> &[usize] {
         match self {
-            Positions::Few(few, len) => few.get(..*len).unwrap_or_default(),
+            Positions::Few(few, len) => &few[..*len],
             Positions::Many(many) => many,
         }
     }
 
     fn as_mut_slice(&mut self) -> &mut [usize] {
         match self {
-            Positions::Few(few, len) => few.get_mut(..*len).unwrap_or_default(),
+            Positions::Few(few, len) => &mut few[..*len],
             Positions::Many(many) => many,
         }
     }
@@ -166,10 +166,10 @@ pub(crate) struct Derived<V> {
 
 /// How [`TextMap::file`] learns whether the key is already present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lookup {
+pub(in crate::map) enum Lookup {
     /// Through the index (built if missing): for any number of inserts.
     Index,
-    /// Through the index if there is one, else a scan of the hashes: for a
+    /// Through the index if there is one, else a scan of the keys: for a
     /// few inserts into a map that may never be looked up otherwise.
     Scan,
     /// The caller knows the key is absent.
@@ -203,7 +203,7 @@ impl<V> Default for TextMap<V> {
 
 /// The hash of `slot`'s key, read from `text`.
 fn key_hash<V>(text: &str, slot: &Slot<V>) -> u64 {
-    hash_key(text.get(slot.key()).unwrap_or_default())
+    hash_key(&text[slot.key()])
 }
 
 /// The hash of the key of slot `i`, for the index to grow by.
@@ -263,8 +263,9 @@ impl<V: Copy> TextMap<V> {
     }
 
     fn str_at(&self, range: Range<usize>) -> &str {
-        // Slots only ever point at whole strings written into `text`.
-        self.text.get(range).unwrap_or_default()
+        // Slots only ever point at whole strings written into `text`: a
+        // slicing panic here is a bug of this module, never silent data.
+        &self.text[range]
     }
 
     pub(crate) fn key(&self, slot: &Slot<V>) -> &str {
@@ -291,9 +292,19 @@ impl<V: Copy> TextMap<V> {
     /// The position of `key` through the index if there is one, else by a
     /// scan of the keys (no index is built).
     pub(crate) fn scan_position(&self, key: &str) -> Option<usize> {
+        self.scan_position_where(key, |_| true)
+    }
+
+    /// [`scan_position`](Self::scan_position), where a scan reads the text
+    /// only of the slots whose payload passes `maybe` (a cheap filter that
+    /// must pass the slot holding `key`).
+    pub(crate) fn scan_position_where(&self, key: &str, maybe: impl Fn(&V) -> bool) -> Option<usize> {
         match self.index.get() {
             Some(index) => self.find_in(index, key),
-            None => self.scan(key),
+            None => self
+                .slots
+                .iter()
+                .position(|s| maybe(&s.value) && self.has_key(s, key)),
         }
     }
 
@@ -350,7 +361,11 @@ impl<V: Copy> TextMap<V> {
     /// the new text in place. Returns the slot replaced; its text stays
     /// readable until [`compact_if_sparse`](Self::compact_if_sparse).
     #[inline]
-    pub(crate) fn file(&mut self, slot: Slot<V>, lookup: Lookup) -> Option<Slot<V>> {
+    pub(in crate::map) fn file(&mut self, slot: Slot<V>, lookup: Lookup) -> Option<Slot<V>> {
+        debug_assert!(
+            lookup != Lookup::Absent || self.scan(self.str_at(slot.key())).is_none(),
+            "Lookup::Absent for a key the map holds"
+        );
         let found = match lookup {
             Lookup::Absent => None,
             _ => self.find_slot_key(&slot, lookup),
@@ -373,6 +388,11 @@ impl<V: Copy> TextMap<V> {
     /// caller found it there, else last.
     #[inline]
     pub(crate) fn file_at(&mut self, slot: Slot<V>, found: Option<usize>) -> Option<Slot<V>> {
+        debug_assert_eq!(
+            found,
+            self.scan(self.str_at(slot.key())),
+            "a written key filed at the wrong place"
+        );
         match found.and_then(|i| self.slots.get_mut(i)) {
             Some(old) => {
                 let old = std::mem::replace(old, slot);
@@ -422,11 +442,7 @@ impl<V: Copy> TextMap<V> {
         } = self;
         let before = slots.len();
         slots.retain(|s| {
-            let kept = keep(
-                text.get(s.key()).unwrap_or_default(),
-                s,
-                text.get(s.value_text()).unwrap_or_default(),
-            );
+            let kept = keep(&text[s.key()], s, &text[s.value_text()]);
             if !kept {
                 *dead += s.len();
             }
@@ -451,7 +467,7 @@ impl<V: Copy> TextMap<V> {
         let mut text = String::with_capacity(self.text.len() - self.dead);
         for slot in &mut self.slots {
             let start = text.len();
-            text.push_str(self.text.get(slot.start..slot.end()).unwrap_or_default());
+            text.push_str(&self.text[slot.start..slot.end()]);
             slot.start = start;
         }
         self.text = text;

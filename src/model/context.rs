@@ -27,6 +27,7 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// A context with ids and no names.
+    #[must_use]
     pub fn new(user_id: impl Into<String>, project_id: impl Into<String>) -> Self {
         Self {
             user_id: Some(user_id.into()),
@@ -36,6 +37,7 @@ impl RequestContext {
     }
 
     /// The same context with user and project names.
+    #[must_use]
     pub fn with_names(mut self, user_name: impl Into<String>, project_name: impl Into<String>) -> Self {
         self.user_name = Some(user_name.into());
         self.project_name = Some(project_name.into());

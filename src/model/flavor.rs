@@ -20,6 +20,7 @@ pub struct Flavor {
 
 impl Flavor {
     /// A flavor with the given root disk size.
+    #[must_use]
     pub fn new(root_gb: u64) -> Self {
         Self { root_gb }
     }

@@ -91,6 +91,7 @@ const GLANCE_ONLY: [&str; 3] = ["schema", "self", "file"];
 
 impl ImageMeta {
     /// The `id` attribute, when it is a string.
+    #[must_use]
     pub fn id(&self) -> Option<&str> {
         self.id.as_ref().and_then(Value::as_str)
     }
@@ -102,11 +103,13 @@ impl ImageMeta {
     /// let image: ImageMeta = serde_json::from_str(r#"{"name": "cirros"}"#).unwrap();
     /// assert_eq!(image.name(), Some("cirros"));
     /// ```
+    #[must_use]
     pub fn name(&self) -> Option<&str> {
         self.name.as_ref().and_then(Value::as_str)
     }
 
     /// The `visibility` attribute, when it is a string.
+    #[must_use]
     pub fn visibility(&self) -> Option<&str> {
         self.visibility.as_ref().and_then(Value::as_str)
     }
@@ -146,6 +149,7 @@ impl ImageMeta {
     /// The image as a JSON object in Nova's layout: the fields that are
     /// present first (`null` ones as `null`), then the other attributes in
     /// order, then `properties`.
+    #[must_use]
     pub fn to_dict(&self) -> Dict {
         let mut map = Dict::with_capacity(self.other.len() + 8);
         for (key, value) in self.fields() {

@@ -24,6 +24,7 @@ pub enum ImageType {
 
 impl ImageType {
     /// The property value Nova writes.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             ImageType::Snapshot => "snapshot",

@@ -40,13 +40,11 @@ pub struct Instance {
     /// `os_type` (the driver's snapshot metadata).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_type: Option<String>,
-    /// `vm_state`, e.g. `active`, `shelved_offloaded` (audit).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vm_state: Option<String>,
 }
 
 impl Instance {
     /// An instance with the given UUID and owning project.
+    #[must_use]
     pub fn new(uuid: Uuid, project_id: impl Into<String>) -> Self {
         Self {
             uuid,
@@ -56,12 +54,14 @@ impl Instance {
     }
 
     /// The same instance with `image_ref` set.
+    #[must_use]
     pub fn with_image_ref(mut self, image_ref: impl Into<String>) -> Self {
         self.image_ref = Some(image_ref.into());
         self
     }
 
     /// The same instance with `display_name` set.
+    #[must_use]
     pub fn with_display_name(mut self, display_name: impl Into<String>) -> Self {
         self.display_name = Some(display_name.into());
         self

@@ -28,11 +28,13 @@ pub struct Timestamp {
 
 impl Timestamp {
     /// The text as given.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
     /// Seconds since the Unix epoch and the nanoseconds within that second.
+    #[must_use]
     pub fn unix(&self) -> (i64, u32) {
         self.instant
     }

@@ -6,13 +6,12 @@ use crate::error::{Error, Result};
 use crate::model::flavor::Flavor;
 use std::borrow::Cow;
 
-use crate::map::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
+use crate::map::keys::{COLUMN_CHARS, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
 use crate::map::properties::{Properties, PropertyValue, SmEntry};
 use crate::map::system_metadata::{SystemMetadata, chars_over_column};
-use crate::map::textmap::Lookup;
 use crate::model::image::{ImageMeta, given};
 use crate::python::value::Value;
-use crate::python::{python_repr, python_str, python_truthy, write_python_str_truncated};
+use crate::python::{python_repr, python_str, python_truthy};
 
 /// What Nova stores in system metadata for `image`
 /// (`get_system_metadata_from_image`).
@@ -55,7 +54,7 @@ pub fn system_metadata_from_image(image: &ImageMeta, flavor: Option<&Flavor>) ->
 
 /// [`system_metadata_from_image`], inserted entry by entry into `sm`
 /// (Python's `sm.update(get_system_metadata_from_image(...))`, without
-/// building and re-hashing a second map). `sm` must hold no `image_` key.
+/// building and re-hashing a second map).
 pub(crate) fn write_system_metadata_from_image(
     sm: &mut SystemMetadata,
     image: &ImageMeta,
@@ -65,38 +64,28 @@ pub(crate) fn write_system_metadata_from_image(
     // so that neither the text nor the index grows entry by entry.
     let (entries, text_bytes) = room_for_image(image);
     sm.reserve(entries, text_bytes);
-    // Whether an inherited attribute may find its key already there.
-    let mut inherited_lookup = Lookup::Absent;
-    for (key, value) in &image.properties {
-        let kind = key_kind(key);
-        match kind {
-            KeyKind::Skip => continue,
-            KeyKind::Inheritable(_) => inherited_lookup = Lookup::Scan,
-            KeyKind::Plain | KeyKind::NonInheritable => {}
-        }
-        if key.is_empty() {
-            return Err(Error::EmptyKey {
-                context: "image properties",
-            });
-        }
-        if key.len() + SM_IMAGE_PROP_PREFIX.len() > COLUMN_CHARS {
-            let sm_key = prefixed(key);
-            if let Some(chars) = chars_over_column(&sm_key) {
-                return Err(Error::KeyTooLong { key: sm_key, chars });
+    sm.append_image_properties(
+        &image.properties,
+        |name| {
+            let kind = key_kind(name);
+            if kind == KeyKind::Skip {
+                return Ok(None);
             }
-        }
-        sm.insert_with(
-            |text| {
-                text.push_str(SM_IMAGE_PROP_PREFIX);
-                text.push_str(key);
-            },
-            |text| write_python_str_truncated(text, value, VALUE_BYTES),
-            KeyClass::new(key, kind, true),
-            // Distinct property names give distinct keys, and `sm` holds no
-            // `image_` key yet.
-            Lookup::Absent,
-        );
-    }
+            if name.is_empty() {
+                return Err(Error::EmptyKey {
+                    context: "image properties",
+                });
+            }
+            if name.len() + SM_IMAGE_PROP_PREFIX.len() > COLUMN_CHARS {
+                let sm_key = prefixed(name);
+                if let Some(chars) = chars_over_column(&sm_key) {
+                    return Err(Error::KeyTooLong { key: sm_key, chars });
+                }
+            }
+            Ok(Some(kind))
+        },
+        |text, value| value.write_python_str_truncated(text, VALUE_BYTES),
+    )?;
 
     let min_disk = match flavor {
         Some(flavor) => Some(min_disk_for_flavor(image, flavor)?),
@@ -119,7 +108,7 @@ pub(crate) fn write_system_metadata_from_image(
                     chars,
                 });
             }
-            sm.put(key, Some(value), inherited_lookup);
+            sm.put(key, Some(value));
         }
     }
     Ok(())
@@ -220,6 +209,7 @@ fn prefixed(key: &str) -> String {
 /// assert_eq!(image.min_ram, Some(Value::from("512")));
 /// assert_eq!(image.properties.keys().collect::<Vec<_>>(), ["os_type", "owner_user_name"]);
 /// ```
+#[must_use]
 pub fn image_from_system_metadata(system_metadata: &SystemMetadata) -> ImageMeta {
     image_from_system_metadata_keeping(system_metadata, |_| true, true, std::iter::empty())
 }

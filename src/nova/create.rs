@@ -3,7 +3,6 @@
 use crate::error::{Error, Result};
 use crate::map::keys::IMAGE_BASE_IMAGE_REF;
 use crate::map::system_metadata::SystemMetadata;
-use crate::map::textmap::Lookup;
 use crate::model::context::RequestContext;
 use crate::model::flavor::Flavor;
 use crate::model::image::ImageMeta;
@@ -52,9 +51,8 @@ pub fn populate_for_create(
     check_coercible(image, flavor.is_some())?;
     let mut system_meta = system_metadata_from_image(image, flavor)?;
     system_meta.set_default(IMAGE_BASE_IMAGE_REF, Some(image_ref));
-    // Every key so far starts with `image_`.
-    system_meta.put("owner_user_name", user_name, Lookup::Absent);
-    system_meta.put("owner_project_name", project_name, Lookup::Absent);
+    system_meta.put("owner_user_name", user_name);
+    system_meta.put("owner_project_name", project_name);
 
     // `existing.update(system_meta)`, slot by slot.
     let out = if existing.is_empty() {

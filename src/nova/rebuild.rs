@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::map::keys::IMAGE_BASE_IMAGE_REF;
 use crate::map::system_metadata::SystemMetadata;
-use crate::map::textmap::Lookup;
 use crate::model::flavor::Flavor;
 use crate::model::image::ImageMeta;
 use crate::nova::convert::{room_for_image, write_system_metadata_from_image};
@@ -127,7 +126,7 @@ pub fn reset_image_metadata(
     write_system_metadata_from_image(&mut system_metadata, image, options.flavor)?;
     match options.policy {
         BaseImageRefPolicy::Nova => {
-            system_metadata.put(IMAGE_BASE_IMAGE_REF, image_id, Lookup::Scan);
+            system_metadata.put(IMAGE_BASE_IMAGE_REF, image_id);
         }
         BaseImageRefPolicy::Origin => {
             system_metadata.set_default(IMAGE_BASE_IMAGE_REF, image_id);

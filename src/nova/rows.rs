@@ -32,6 +32,7 @@ fn deleted_flag<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Resu
 
 impl MetadataRow {
     /// A live row.
+    #[must_use]
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
         Self {
             key: key.into(),
@@ -75,6 +76,7 @@ pub fn system_metadata_from_rows(rows: &[MetadataRow], include_deleted: bool) ->
 /// let sm: SystemMetadata = [("a", "1")].into_iter().collect();
 /// assert_eq!(rows_from_system_metadata(&sm)[0].key, "a");
 /// ```
+#[must_use]
 pub fn rows_from_system_metadata(system_metadata: &SystemMetadata) -> Vec<MetadataRow> {
     system_metadata
         .iter()

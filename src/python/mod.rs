@@ -11,7 +11,6 @@ pub mod value;
 
 use std::fmt::Write as _;
 
-use crate::map::properties::PropertyValue;
 use crate::python::truncate::{floor_char_boundary, safe_truncate};
 use crate::python::value::Value;
 
@@ -33,6 +32,7 @@ use crate::python::value::Value;
 /// assert_eq!(str_of("1E400"), "inf");
 /// assert_eq!(str_of(r#"{"a": [1, "b", null]}"#), "{'a': [1, 'b', None]}");
 /// ```
+#[must_use]
 pub fn python_str(value: &Value) -> String {
     python_str_truncated(value, usize::MAX)
 }
@@ -46,6 +46,7 @@ pub fn python_str(value: &Value) -> String {
 /// assert_eq!(python_repr(&Value::from("it's")), "\"it's\"");
 /// assert_eq!(python_repr(&Value::from("tab\there")), "'tab\\there'");
 /// ```
+#[must_use]
 pub fn python_repr(value: &Value) -> String {
     let mut out = String::new();
     write_repr(&mut out, value, usize::MAX);
@@ -56,28 +57,28 @@ pub fn python_repr(value: &Value) -> String {
 /// a huge nested value costs only the first `limit` bytes.
 pub(crate) fn python_str_truncated(value: &Value, limit: usize) -> String {
     let mut out = String::new();
-    write_python_str_truncated(&mut out, PropertyValue::of(value), limit);
+    write_python_str_truncated(&mut out, value, limit);
     out
 }
 
-/// [`python_str_truncated`] of a property, appended to `out`.
+/// [`python_str_truncated`] of a value, appended to `out`.
 #[inline]
-pub(crate) fn write_python_str_truncated(out: &mut String, value: PropertyValue<'_>, limit: usize) {
+pub(crate) fn write_python_str_truncated(out: &mut String, value: &Value, limit: usize) {
     match value {
-        PropertyValue::Str(s) => out.push_str(safe_truncate(s, limit)),
+        Value::Str(s) => out.push_str(safe_truncate(s, limit)),
         // The common scalars, inline; at most 20 bytes, so no limit in use
         // cuts them.
-        PropertyValue::Json(Value::Bool(b)) if limit >= 20 => out.push_str(if *b { "True" } else { "False" }),
-        PropertyValue::Json(Value::Int(n)) if limit >= 20 && n.as_i64().is_some() => {
+        Value::Bool(b) if limit >= 20 => out.push_str(if *b { "True" } else { "False" }),
+        Value::Int(n) if limit >= 20 && n.as_i64().is_some() => {
             if let Some(i) = n.as_i64() {
                 write_i64(out, i);
             }
         }
-        PropertyValue::Json(value) => write_json_python_str_truncated(out, value, limit),
+        value => write_json_python_str_truncated(out, value, limit),
     }
 }
 
-/// [`write_python_str_truncated`] of a value that is not a string.
+/// [`write_python_str_truncated`] by the general path.
 fn write_json_python_str_truncated(out: &mut String, value: &Value, limit: usize) {
     let start = out.len();
     match value {
@@ -233,8 +234,7 @@ impl IntText {
         std::str::from_utf8(self.digits.get(self.start..).unwrap_or_default()).unwrap_or_default()
     }
 
-    /// Appends the text to `out` (ASCII, so without the UTF-8 check of
-    /// [`as_str`](Self::as_str)).
+    /// Appends the text to `out` (ASCII, so without a UTF-8 check).
     pub(crate) fn write_to(&self, out: &mut String) {
         let digits = self.digits.get(self.start..).unwrap_or_default();
         out.extend(digits.iter().map(|&b| char::from(b)));
@@ -254,6 +254,7 @@ impl IntText {
 /// assert_eq!(python_float_repr(1e-5), "1e-05");
 /// assert_eq!(python_float_repr(-0.0), "-0.0");
 /// ```
+#[must_use]
 pub fn python_float_repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".to_owned();
@@ -487,6 +488,7 @@ pub(crate) fn is_python_space(c: char) -> bool {
 /// let v = Value::from_json(r#"[{"a": 1.0, "é": null, "x": -1e400}]"#).unwrap();
 /// assert_eq!(python_json_dumps(&v), r#"[{"a": 1.0, "\u00e9": null, "x": -Infinity}]"#);
 /// ```
+#[must_use]
 pub fn python_json_dumps(value: &Value) -> String {
     let mut out = String::new();
     write_nested(&mut out, value, usize::MAX, Style::Json);
@@ -579,7 +581,7 @@ mod tests {
         for value in &values {
             for limit in [0, 1, 4, 5, 19, 20, 255] {
                 let mut inline = String::new();
-                write_python_str_truncated(&mut inline, PropertyValue::of(value), limit);
+                write_python_str_truncated(&mut inline, value, limit);
                 let mut general = String::new();
                 write_json_python_str_truncated(&mut general, value, limit);
                 assert_eq!(inline, general, "{value:?} at {limit}");

@@ -14,6 +14,7 @@
 /// assert_eq!(safe_truncate("ééé", 3), "é");
 /// assert_eq!(safe_truncate(&"é".repeat(200), 255).len(), 254);
 /// ```
+#[must_use]
 pub fn safe_truncate(value: &str, max_bytes: usize) -> &str {
     &value[..floor_char_boundary(value, max_bytes)]
 }

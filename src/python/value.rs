@@ -98,6 +98,7 @@ enum IntRepr {
 
 impl Int {
     /// The value, when it fits an `i64`.
+    #[must_use]
     pub fn as_i64(&self) -> Option<i64> {
         match self.0 {
             IntRepr::Small(i) => Some(i),
@@ -106,6 +107,7 @@ impl Int {
     }
 
     /// Whether the value is below zero.
+    #[must_use]
     pub fn is_negative(&self) -> bool {
         match &self.0 {
             IntRepr::Small(i) => *i < 0,
@@ -114,6 +116,7 @@ impl Int {
     }
 
     /// Whether the value is zero (Python's falsy `0`).
+    #[must_use]
     pub fn is_zero(&self) -> bool {
         self.0 == IntRepr::Small(0)
     }
@@ -289,6 +292,7 @@ impl Value {
     }
 
     /// The string, when the value is one.
+    #[must_use]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
@@ -297,17 +301,20 @@ impl Value {
     }
 
     /// Whether the value is `null`.
+    #[must_use]
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 
     /// Python's `str()` of the value (see [`crate::python::python_str`]).
+    #[must_use]
     pub fn python_str(&self) -> String {
         crate::python::python_str(self)
     }
 
     /// How deeply lists and objects nest in the value (0 for a scalar),
     /// counted without recursion.
+    #[must_use]
     pub fn depth(&self) -> usize {
         let mut deepest = 0;
         let mut stack = vec![(self, 0usize)];
