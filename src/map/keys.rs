@@ -339,6 +339,23 @@ mod tests {
     }
 }
 
+/// A one-word filter of a set of names: it rules out most other names of
+/// system-metadata entries from their key class alone, without reading
+/// their text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NameFilter(u64);
+
+impl NameFilter {
+    pub(crate) fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        Self(names.into_iter().fold(0, |mask, name| mask | sketch(name)))
+    }
+
+    /// Whether an entry of class `class` may have one of the names.
+    pub(crate) fn may_hold(self, class: KeyClass) -> bool {
+        self.0 & class.sketch() != 0
+    }
+}
+
 /// A caller-given list of key names (configured non-inheritable
 /// properties, a profile's `allow` list), asked about every key of a map:
 /// a short list is scanned, a long one hashed once, so each question costs

@@ -8,7 +8,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Result as CrateResult;
-use crate::map::keys::{KeyClass, SM_IMAGE_PROP_PREFIX, sketch};
+use crate::map::keys::{KeyClass, KeyKind, NameFilter, SM_IMAGE_PROP_PREFIX, sketch};
 use crate::map::system_metadata::SystemMetadata;
 use crate::map::textmap::{Derived, Entry, Lookup, Slot, TextMap};
 use crate::python::value::{Dict, Value};
@@ -58,14 +58,31 @@ enum Stored {
 }
 
 /// An entry of system metadata as the flows that read properties back see
-/// it: its key's class, and its name (the key without the `image_` prefix)
-/// and value, read only if asked for.
+/// it: what Nova's lists say of its name, whether its value is null, and
+/// its name (the key without the `image_` prefix) and value, read only if
+/// asked for. (The bookkeeping behind these answers stays in the map.)
 #[derive(Clone, Copy)]
 pub(crate) struct SmEntry<'a>(Entry<'a, KeyClass>);
 
 impl<'a> SmEntry<'a> {
-    pub(crate) fn class(self) -> KeyClass {
+    fn class(self) -> KeyClass {
         self.0.value()
+    }
+
+    /// What Nova's lists say of the entry's name.
+    pub(crate) fn kind(self) -> KeyKind {
+        self.class().kind()
+    }
+
+    /// Whether the value is null (a NULL row).
+    pub(crate) fn is_null(self) -> bool {
+        self.class().is_null()
+    }
+
+    /// Whether the name may be one of `names`: `false` rules it out
+    /// without reading the name.
+    pub(crate) fn may_be_in(self, names: &NameFilter) -> bool {
+        names.may_hold(self.class())
     }
 
     pub(crate) fn name(self) -> &'a str {

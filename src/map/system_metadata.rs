@@ -269,9 +269,16 @@ impl SystemMetadata {
         self.update_where(other, |_| true);
     }
 
+    /// [`update`](Self::update) with only the entries of `other` whose
+    /// key has no `image_` prefix (what a rebuild keeps), copied slot by
+    /// slot.
+    pub(crate) fn update_without_image_keys(&mut self, other: &SystemMetadata) {
+        self.update_where(other, |class| !class.is_prefixed());
+    }
+
     /// [`update`](Self::update) with only the entries of `other` whose key
     /// class passes `keep`, copied slot by slot.
-    pub(crate) fn update_where(&mut self, other: &SystemMetadata, keep: impl Fn(KeyClass) -> bool) {
+    fn update_where(&mut self, other: &SystemMetadata, keep: impl Fn(KeyClass) -> bool) {
         self.map
             .copy_from(&other.map, |entry| keep(entry.value()), |class| class);
     }

@@ -229,9 +229,9 @@ pub(crate) fn image_from_system_metadata_keeping<'e>(
     let mut attributes: [Option<String>; 4] = Default::default();
     let properties = Properties::from_system_metadata(
         system_metadata,
-        |entry| match entry.class().kind() {
+        |entry| match entry.kind() {
             // `if value is None: continue`, before anything else.
-            _ if entry.class().is_null() => false,
+            _ if entry.is_null() => false,
             KeyKind::Skip => false,
             // `min_ram` and `min_disk` come first in `SM_INHERITABLE_KEYS`.
             KeyKind::Inheritable(i) if i >= 2 && !with_formats => false,

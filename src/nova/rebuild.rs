@@ -122,7 +122,7 @@ pub fn reset_image_metadata(
     let (entries, text_bytes) = room_for_image(image);
     let mut system_metadata = SystemMetadata::new();
     system_metadata.reserve(current.len() + entries, current.text_bytes() + text_bytes);
-    system_metadata.update_where(current, |class| !class.is_prefixed());
+    system_metadata.update_without_image_keys(current);
     write_system_metadata_from_image(&mut system_metadata, image, options.flavor)?;
     match options.policy {
         BaseImageRefPolicy::Nova => {

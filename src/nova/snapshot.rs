@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::map::keys::{KeyKind, NameSet, key_kind, sketch};
+use crate::map::keys::{KeyKind, NameFilter, NameSet, key_kind};
 use crate::map::properties::{Properties, PropertyValue};
 use crate::map::system_metadata::SystemMetadata;
 use crate::model::config::NovaConfig;
@@ -159,13 +159,14 @@ fn snapshot_with<'a>(
     let configured = NameSet::new(names);
     // Nova's default configures two names: most keys are ruled out by one
     // bit test instead of a comparison with each.
-    let sketches = names.iter().fold(0, |mask, k| mask | sketch(k));
+    let filter = NameFilter::new(names.iter().map(String::as_str));
+    // What a snapshot inherits: the entry's name is in no non-inheritable
+    // list (built in, reserved namespace, or configured).
     let mut image = image_from_system_metadata_keeping(
         system_metadata,
         |entry| {
-            let class = entry.class();
-            class.kind() != KeyKind::NonInheritable
-                && (sketches & class.sketch() == 0 || !configured.contains(entry.name()))
+            entry.kind() != KeyKind::NonInheritable
+                && (!entry.may_be_in(&filter) || !configured.contains(entry.name()))
         },
         with_formats,
         extras,
