@@ -289,6 +289,17 @@ impl<V: Copy> TextMap<V> {
         self.index.get_or_init(|| build_index(&self.text, &self.slots))
     }
 
+    /// Whether the map holds `key`, for debug assertions: through the
+    /// index when there is one, by a scan of a map of at most 256 entries,
+    /// else `false` (a debug build stays linear).
+    fn debug_holds(&self, key: &str) -> bool {
+        match self.index.get() {
+            Some(index) => self.find_in(index, key).is_some(),
+            None if self.slots.len() <= 256 => self.scan(key).is_some(),
+            None => false,
+        }
+    }
+
     /// The position of `key` through the index if there is one, else by a
     /// scan of the keys (no index is built).
     pub(crate) fn scan_position(&self, key: &str) -> Option<usize> {
@@ -363,7 +374,7 @@ impl<V: Copy> TextMap<V> {
     #[inline]
     pub(in crate::map) fn file(&mut self, slot: Slot<V>, lookup: Lookup) -> Option<Slot<V>> {
         debug_assert!(
-            lookup != Lookup::Absent || self.scan(self.str_at(slot.key())).is_none(),
+            lookup != Lookup::Absent || !self.debug_holds(self.str_at(slot.key())),
             "Lookup::Absent for a key the map holds"
         );
         let found = match lookup {
@@ -388,9 +399,11 @@ impl<V: Copy> TextMap<V> {
     /// caller found it there, else last.
     #[inline]
     pub(crate) fn file_at(&mut self, slot: Slot<V>, found: Option<usize>) -> Option<Slot<V>> {
-        debug_assert_eq!(
-            found,
-            self.scan(self.str_at(slot.key())),
+        debug_assert!(
+            match found {
+                Some(i) => self.is_at(i, self.str_at(slot.key())),
+                None => !self.debug_holds(self.str_at(slot.key())),
+            },
             "a written key filed at the wrong place"
         );
         match found.and_then(|i| self.slots.get_mut(i)) {
