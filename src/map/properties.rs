@@ -681,7 +681,7 @@ impl<'de> Visitor<'de> for PropertiesVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Properties, A::Error> {
         let mut props = Properties::with_capacity(access.size_hint().unwrap_or(0).min(4096));
         // Duplicate keys: the last value wins at the first position.
-        while let Some(key) = access.next_key::<crate::map::system_metadata::Text<'de>>()? {
+        while let Some(key) = access.next_key::<crate::python::value::Text<'de>>()? {
             let value = access.next_value::<ValueIn<'de>>()?;
             match value {
                 ValueIn::Str(s) => props.put(&key.0, PropertyValue::Str(&s), Lookup::Index),

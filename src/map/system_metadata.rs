@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::map::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, is_image_key};
 use crate::map::properties::{Properties, PropertyValue};
 use crate::map::textmap::{Lookup, Slot, TextMap};
+use crate::python::value::Text;
 
 /// An instance's system metadata (`instance.system_metadata` in Nova, rows
 /// of the `instance_system_metadata` table): an ordered map of string keys
@@ -529,31 +530,6 @@ impl NullableStr for Cow<'_, str> {
 impl NullableStr for Option<&str> {
     fn as_nullable(&self) -> Option<&str> {
         *self
-    }
-}
-
-/// A string deserialized without a copy when the input allows it.
-pub(crate) struct Text<'de>(pub(crate) Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> std::result::Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E>(self, s: String) -> std::result::Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s)))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
     }
 }
 

@@ -8,8 +8,8 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::map::properties::{Properties, PropertiesIn};
-use crate::map::system_metadata::Text;
 use crate::python::python_repr;
+use crate::python::value::Text;
 use crate::python::value::{Dict, Value};
 
 /// Nova's internal image dict: top-level attributes plus a nested

@@ -521,16 +521,16 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
         let mut dict = Dict::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        let Some(RawText(first)) = map.next_key()? else {
+        let Some(Text(first)) = map.next_key()? else {
             return Ok(Value::Dict(dict));
         };
         if first == RAW_TOKEN {
             // serde_json's raw text of the value.
-            let RawText(text) = map.next_value()?;
+            let Text(text) = map.next_value()?;
             return Value::from_json(&text).map_err(de::Error::custom);
         }
         dict.insert(first.into_owned(), map.next_value()?);
-        while let Some(RawText(key)) = map.next_key()? {
+        while let Some(Text(key)) = map.next_key()? {
             let value = map.next_value()?;
             dict.insert(key.into_owned(), value);
         }
@@ -538,25 +538,26 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-/// A string, borrowed from the input where it can be.
-struct RawText<'de>(Cow<'de, str>);
+/// A string deserialized without a copy when the input allows it (keys of
+/// the crate's maps, raw JSON text).
+pub(crate) struct Text<'de>(pub(crate) Cow<'de, str>);
 
-impl<'de> Deserialize<'de> for RawText<'de> {
+impl<'de> Deserialize<'de> for Text<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = RawText<'de>;
+            type Value = Text<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<RawText<'de>, E> {
-                Ok(RawText(Cow::Borrowed(s)))
+            fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
             }
-            fn visit_str<E>(self, s: &str) -> std::result::Result<RawText<'de>, E> {
-                Ok(RawText(Cow::Owned(s.to_owned())))
+            fn visit_str<E>(self, s: &str) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
             }
-            fn visit_string<E>(self, s: String) -> std::result::Result<RawText<'de>, E> {
-                Ok(RawText(Cow::Owned(s)))
+            fn visit_string<E>(self, s: String) -> std::result::Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s)))
             }
         }
         deserializer.deserialize_str(V)
