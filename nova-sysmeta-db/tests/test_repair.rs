@@ -64,7 +64,7 @@ fn fresh_db(server: &str, name: &str) -> (Conn, String) {
             created_at DATETIME, updated_at DATETIME, deleted_at DATETIME,
             id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
             uuid VARCHAR(36) NOT NULL,
-            image_ref VARCHAR(255), vm_state VARCHAR(255), project_id VARCHAR(255),
+            image_ref VARCHAR(255), vm_state VARCHAR(255), task_state VARCHAR(255), project_id VARCHAR(255),
             deleted INT,
             CONSTRAINT uniq_instances0uuid UNIQUE (uuid, deleted)
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8",
@@ -268,15 +268,38 @@ fn facts(s: &Seeded) -> InstanceFacts {
     facts
 }
 
-fn run_example(url: &str, extra: &[&str]) -> String {
+/// `nova-sysmeta-db repair --url URL ...` (`audit` when `extra` starts
+/// with it); the report on standard output, and the exit code, which must
+/// be one of the documented ones for a completed run.
+fn run_tool(url: &str, extra: &[&str]) -> (String, i32) {
+    let (command, extra) = match extra.first() {
+        Some(&c) if ["audit", "repair"].contains(&c) => (c, &extra[1..]),
+        _ => ("repair", extra),
+    };
     let out = Command::new(example())
+        .arg(command)
         .arg("--url")
         .arg(url)
         .args(extra)
         .output()
         .expect("nova-sysmeta-db runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        [0, 3, 4].contains(&code),
+        "exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (String::from_utf8(out.stdout).unwrap(), code)
+}
+
+fn run_example(url: &str, extra: &[&str]) -> String {
+    let journal = std::env::temp_dir().join(format!("nova-sysmeta-db-test-{}.jsonl", std::process::id()));
+    let mut args = extra.to_vec();
+    let journal_arg = journal.display().to_string();
+    if extra.contains(&"--apply") {
+        args.extend(["--journal", journal_arg.as_str()]);
+    }
+    run_tool(url, &args).0
 }
 
 /// Checks every row against what the crate's repair says each instance
@@ -363,7 +386,7 @@ fn expected_counts(seeded: &[Seeded]) -> BTreeMap<String, u64> {
 fn reported_counts(report: &str) -> BTreeMap<String, u64> {
     report
         .lines()
-        .filter(|l| l.starts_with("  ") && !l.contains("NULL"))
+        .filter(|l| l.starts_with("  "))
         .map(|l| {
             let mut parts = l.split_whitespace();
             (
@@ -397,16 +420,22 @@ fn dry_run_then_apply_then_apply_again() {
     assert_eq!(all_rows(&mut conn), before, "a dry run wrote to the database");
     assert_eq!(reported_counts(&report), expected_counts(&seeded), "{report}");
     let live = seeded.iter().filter(|s| !s.deleted).count();
-    assert!(report.contains(&format!("{live} instances audited")), "{report}");
+    assert!(
+        report.contains(&format!(": {live} instances audited")),
+        "{report}"
+    );
     assert!(expected_counts(&seeded)["missing_base_image_ref"] >= 500);
 
     let report = run_example(&url, &["--apply", "--batch-size", "250"]);
-    assert!(report.contains("written in"), "{report}");
+    assert!(report.contains("rows written:"), "{report}");
     check_repaired(&mut conn, &seeded, &before);
 
     let repaired = all_rows(&mut conn);
     let report = run_example(&url, &["--apply", "--verbose"]);
-    assert!(report.contains("changes: 0 written"), "{report}");
+    assert!(
+        report.contains("rows written: 0 updated, 0 inserted, 0 deleted"),
+        "{report}"
+    );
     assert_eq!(all_rows(&mut conn), repaired, "a second run changed something");
 }
 
@@ -416,11 +445,15 @@ fn a_run_killed_midway_is_finished_by_the_next_one() {
         return;
     };
 
+    let journal = std::env::temp_dir().join(format!("nova-sysmeta-db-killed-{}.jsonl", std::process::id()));
     let mut child = Command::new(example())
         .args([
+            "repair",
             "--url",
             &url,
             "--apply",
+            "--journal",
+            journal.to_str().unwrap(),
             "--batch-size",
             "100",
             "--batch-delay-ms",
@@ -430,13 +463,13 @@ fn a_run_killed_midway_is_finished_by_the_next_one() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Progress lines end in '\r'; kill after the third batch is reported.
+    // Off a terminal, progress is a line a batch; kill after the third.
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = 0;
     let mut buf = Vec::new();
     while seen < 3 {
         buf.clear();
-        if stderr.read_until(b'\r', &mut buf).unwrap() == 0 {
+        if stderr.read_until(b'\n', &mut buf).unwrap() == 0 {
             break;
         }
         seen += 1;
@@ -475,4 +508,370 @@ fn a_run_killed_midway_is_finished_by_the_next_one() {
 
     run_example(&url, &["--apply"]);
     check_repaired(&mut conn, &seeded, &before);
+}
+
+/// A small database for the tests below: `n` instances of project `p`
+/// (every third of project `q`), each damaged by the pre-fix rebuild (no
+/// base image ref) and holding `image_os_type`.
+fn small_db(server: &str, name: &str, n: u64) -> (Conn, String) {
+    let (mut conn, url) = fresh_db(server, name);
+    for i in 0..n {
+        let project = if i % 3 == 2 { "q" } else { "p" };
+        conn.exec_drop(
+            "INSERT INTO instances (created_at, uuid, image_ref, vm_state, project_id, deleted) \
+             VALUES (UTC_TIMESTAMP(), ?, ?, 'active', ?, 0)",
+            (uuid(i), format!("img-{i}"), project),
+        )
+        .unwrap();
+        conn.exec_drop(
+            "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) \
+             VALUES (UTC_TIMESTAMP(), 0, ?, 'image_os_type', 'linux')",
+            (uuid(i),),
+        )
+        .unwrap();
+    }
+    (conn, url)
+}
+
+/// The live rows of one instance, key to value.
+fn live_rows(conn: &mut Conn, uuid: &str) -> BTreeMap<String, Option<String>> {
+    conn.exec(
+        "SELECT `key`, value FROM instance_system_metadata WHERE deleted = 0 AND instance_uuid = ?",
+        (uuid,),
+    )
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+fn journal_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("nova-sysmeta-db-{name}-{}.jsonl", std::process::id()))
+}
+
+#[test]
+fn undo_puts_back_every_row_byte_for_byte() {
+    let Some((mut conn, url, _seeded, before)) = seeded_db("nova_repair_undo") else {
+        return;
+    };
+    let journal = journal_path("undo");
+    let _ = std::fs::remove_file(&journal);
+    let (report, code) = run_tool(&url, &["--apply", "--journal", journal.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report}");
+    assert_ne!(all_rows(&mut conn), before);
+    let out = Command::new(example())
+        .args(["undo", "--url", &url, "--journal", journal.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        all_rows(&mut conn),
+        before,
+        "undo did not restore the table exactly"
+    );
+    // Undo again: nothing left to put back.
+    let out = Command::new(example())
+        .args(["undo", "--url", &url, "--journal", journal.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(all_rows(&mut conn), before);
+}
+
+#[test]
+fn selection_flags_choose_what_is_repaired() {
+    let Some(server) = server_url() else { return };
+    let (mut conn, url) = small_db(&server, "nova_repair_select", 9);
+    // A stale shelved key on instance 0, besides its missing base ref.
+    conn.exec_drop(
+        "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) \
+         VALUES (UTC_TIMESTAMP(), 0, ?, 'shelved_at', 't')",
+        (uuid(0),),
+    )
+    .unwrap();
+    let journal = journal_path("select");
+    let j = journal.to_str().unwrap();
+    // One kind only: the base ref comes back, the stale key stays.
+    run_tool(
+        &url,
+        &[
+            "--apply",
+            "--journal",
+            j,
+            "--only",
+            "missing_base_image_ref",
+            "--instance",
+            &uuid(0),
+        ],
+    );
+    let rows = live_rows(&mut conn, &uuid(0));
+    assert_eq!(rows.get("image_base_image_ref"), Some(&Some("img-0".to_owned())));
+    assert!(rows.contains_key("shelved_at"), "{rows:?}");
+    assert!(
+        !live_rows(&mut conn, &uuid(1)).contains_key("image_base_image_ref"),
+        "another instance changed"
+    );
+    // One project.
+    run_tool(&url, &["--apply", "--journal", j, "--project", "q"]);
+    for i in 1..9 {
+        let fixed = live_rows(&mut conn, &uuid(i)).contains_key("image_base_image_ref");
+        assert_eq!(fixed, i % 3 == 2, "instance {i}");
+    }
+    // An unknown kind is bad input.
+    let out = Command::new(example())
+        .args(["repair", "--url", &url, "--only", "no_such_kind"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap refuses a bad value");
+    // Nothing left for project q.
+    let (_, code) = run_tool(&url, &["--project", "q"]);
+    assert_eq!(code, 4);
+}
+
+#[test]
+fn instances_in_a_transition_are_skipped_and_reported() {
+    let Some(server) = server_url() else { return };
+    let (mut conn, url) = small_db(&server, "nova_repair_transition", 3);
+    conn.exec_drop(
+        "UPDATE instances SET task_state = 'rebuilding' WHERE uuid = ?",
+        (uuid(1),),
+    )
+    .unwrap();
+    let (report, code) = run_tool(
+        &url,
+        &[
+            "--apply",
+            "--journal",
+            journal_path("transition").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 3, "{report}");
+    assert!(report.contains("1 skipped in a transition"), "{report}");
+    assert!(!live_rows(&mut conn, &uuid(1)).contains_key("image_base_image_ref"));
+    assert!(live_rows(&mut conn, &uuid(0)).contains_key("image_base_image_ref"));
+}
+
+#[test]
+fn keys_and_values_are_escaped_in_the_report() {
+    let Some(server) = server_url() else { return };
+    let (mut conn, url) = small_db(&server, "nova_repair_escape", 1);
+    let forged = "x\nnova-sysmeta-db audit, cell forged: 0 instances audited\x1b[31m";
+    conn.exec_drop(
+        "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) \
+         VALUES (UTC_TIMESTAMP(), 0, ?, ?, ?)",
+        (uuid(0), forged, forged),
+    )
+    .unwrap();
+    let (report, _) = run_tool(&url, &["audit", "--verbose"]);
+    assert!(!report.contains('\x1b'), "{report:?}");
+    assert!(
+        report
+            .lines()
+            .all(|l| !l.starts_with("nova-sysmeta-db audit, cell forged")),
+        "{report}"
+    );
+    assert!(report.contains("\\n"), "{report}");
+}
+
+#[test]
+fn a_repair_acts_on_what_novas_writers_committed_meanwhile() {
+    let Some(server) = server_url() else { return };
+    let (mut conn, url) = small_db(&server, "nova_repair_races", 3);
+    // A Nova writer, its transaction open while the repair starts:
+    // instance 0 is shelved (vm_state and its shelved_* rows), instance 1
+    // rebuilt to another image, instance 2 deleted.
+    let mut nova = Conn::new(Opts::from_url(&url).unwrap()).unwrap();
+    nova.query_drop("START TRANSACTION").unwrap();
+    for key in ["shelved_at", "shelved_image_id", "shelved_host"] {
+        nova.exec_drop(
+            "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) \
+             VALUES (UTC_TIMESTAMP(), 0, ?, ?, 'v')",
+            (uuid(0), key),
+        )
+        .unwrap();
+    }
+    nova.exec_drop(
+        "UPDATE instances SET vm_state = 'shelved_offloaded' WHERE uuid = ?",
+        (uuid(0),),
+    )
+    .unwrap();
+    nova.exec_drop(
+        "UPDATE instances SET image_ref = 'img-new' WHERE uuid = ?",
+        (uuid(1),),
+    )
+    .unwrap();
+    nova.exec_drop(
+        "UPDATE instance_system_metadata SET deleted = id, deleted_at = UTC_TIMESTAMP() WHERE instance_uuid = ?",
+        (uuid(2),),
+    )
+    .unwrap();
+    nova.exec_drop(
+        "UPDATE instances SET deleted = id, deleted_at = UTC_TIMESTAMP() WHERE uuid = ?",
+        (uuid(2),),
+    )
+    .unwrap();
+    let journal = journal_path("races");
+    let repair = Command::new(example())
+        .args([
+            "repair",
+            "--url",
+            &url,
+            "--apply",
+            "--journal",
+            journal.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    nova.query_drop("COMMIT").unwrap();
+    let out = repair.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shelved = live_rows(&mut conn, &uuid(0));
+    assert!(
+        ["shelved_at", "shelved_image_id", "shelved_host"]
+            .iter()
+            .all(|k| shelved.contains_key(*k)),
+        "the shelved instance lost its shelved_* rows: {shelved:?}"
+    );
+    assert_eq!(
+        live_rows(&mut conn, &uuid(1)).get("image_base_image_ref"),
+        Some(&Some("img-new".to_owned())),
+        "the rebuilt instance got its old image as base image ref"
+    );
+    assert!(
+        live_rows(&mut conn, &uuid(2)).is_empty(),
+        "the deleted instance got a live row"
+    );
+}
+
+#[test]
+fn a_lock_wait_timeout_retries_the_batch() {
+    let Some(server) = server_url() else { return };
+    let (mut conn, url) = small_db(&server, "nova_repair_retry", 2);
+    // The repair's sessions give up a lock wait after a second; a writer
+    // holds an instance's row for three.
+    let mut admin = Conn::new(Opts::from_url(&server).unwrap()).unwrap();
+    let mut nova = Conn::new(Opts::from_url(&url).unwrap()).unwrap();
+    nova.query_drop("START TRANSACTION").unwrap();
+    nova.exec_drop(
+        "UPDATE instances SET vm_state = 'active' WHERE uuid = ?",
+        (uuid(0),),
+    )
+    .unwrap();
+    admin
+        .query_drop("SET GLOBAL innodb_lock_wait_timeout = 1")
+        .unwrap();
+    let journal = journal_path("retry");
+    let repair = Command::new(example())
+        .args([
+            "repair",
+            "--url",
+            &url,
+            "--apply",
+            "--journal",
+            journal.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    nova.query_drop("COMMIT").unwrap();
+    let out = repair.wait_with_output().unwrap();
+    admin
+        .query_drop("SET GLOBAL innodb_lock_wait_timeout = 50")
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let retried: u64 = report
+        .split(" retried")
+        .next()
+        .and_then(|head| head.rsplit('(').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(retried >= 1, "no retry reported: {report}");
+    assert!(live_rows(&mut conn, &uuid(0)).contains_key("image_base_image_ref"));
+}
+
+#[test]
+fn cells_come_from_nova_conf_and_are_reported_each() {
+    let Some(server) = server_url() else { return };
+    let (_c1, url1) = small_db(&server, "nova_cell1", 4);
+    let (_c2, url2) = small_db(&server, "nova_cell2", 2);
+    let (mut api, api_url) = fresh_db(&server, "nova_api_cells");
+    api.query_drop(
+        "CREATE TABLE cell_mappings (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, uuid VARCHAR(36) NOT NULL, \
+         name VARCHAR(255), transport_url TEXT, database_connection TEXT)",
+    )
+    .unwrap();
+    let nova_form = |url: &str| format!("{}?charset=utf8", url.replacen("mysql://", "mysql+pymysql://", 1));
+    api.exec_drop(
+        "INSERT INTO cell_mappings (uuid, name, database_connection) VALUES \
+         ('00000000-0000-0000-0000-000000000000', 'cell0', 'none:///'), (?, 'cell1', ?), (?, 'cell2', ?)",
+        (uuid(901), nova_form(&url1), uuid(902), nova_form(&url2)),
+    )
+    .unwrap();
+    let conf = std::env::temp_dir().join(format!("nova-sysmeta-db-{}.conf", std::process::id()));
+    std::fs::write(
+        &conf,
+        format!(
+            "[DEFAULT]\ndebug = False\n\n[api_database]\nconnection = {}\n",
+            nova_form(&api_url)
+        ),
+    )
+    .unwrap();
+    let out = Command::new(example())
+        .args(["audit", "--config-file", conf.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut cells: Vec<(String, u64)> = report["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["cell"].as_str().unwrap().to_owned(),
+                c["instances"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    cells.sort();
+    assert_eq!(cells, [("cell1".to_owned(), 4), ("cell2".to_owned(), 2)]);
+    let out = Command::new(example())
+        .args([
+            "audit",
+            "--config-file",
+            conf.to_str().unwrap(),
+            "--cell",
+            "cell2",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("cell cell2: 2 instances audited") && !text.contains("cell1"),
+        "{text}"
+    );
 }
