@@ -103,7 +103,7 @@ struct RepairArgs {
     #[arg(long)]
     apply: bool,
     /// The journal to write with --apply (default:
-    /// nova-sysmeta-db-journal-<time>.jsonl in the current folder).
+    /// `nova-sysmeta-db-journal-<time>.jsonl` in the current folder).
     #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
 }
