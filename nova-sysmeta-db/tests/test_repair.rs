@@ -875,3 +875,97 @@ fn cells_come_from_nova_conf_and_are_reported_each() {
         "{text}"
     );
 }
+
+#[test]
+fn a_deadlock_with_a_nova_writer_retries_the_batch() {
+    let Some(server) = server_url() else { return };
+    let (mut conn, url) = small_db(&server, "nova_repair_deadlock", 2);
+    // A heavy Nova writer: it has changed many rows (so InnoDB picks the
+    // repair as the deadlock's victim) and holds instance 0's metadata.
+    let mut nova = Conn::new(Opts::from_url(&url).unwrap()).unwrap();
+    nova.query_drop("START TRANSACTION").unwrap();
+    for n in 0..200 {
+        nova.exec_drop(
+            "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) \
+             VALUES (UTC_TIMESTAMP(), 0, ?, ?, 'v')",
+            (uuid(1), format!("clean_attempts_{n}")),
+        )
+        .unwrap();
+    }
+    nova.exec_drop(
+        "UPDATE instance_system_metadata SET updated_at = UTC_TIMESTAMP() WHERE instance_uuid = ?",
+        (uuid(0),),
+    )
+    .unwrap();
+    let journal = journal_path("deadlock");
+    let repair = Command::new(example())
+        .args([
+            "repair",
+            "--url",
+            &url,
+            "--apply",
+            "--journal",
+            journal.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The repair now holds the instances' rows and waits for instance 0's
+    // metadata; the writer's update of instance 0 closes the cycle.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    nova.exec_drop(
+        "UPDATE instances SET vm_state = 'active' WHERE uuid = ?",
+        (uuid(0),),
+    )
+    .expect("the writer, the heavier transaction, survives the deadlock");
+    nova.query_drop("COMMIT").unwrap();
+    let out = repair.wait_with_output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!report.contains("(0 retried)"), "no retry reported: {report}");
+    assert!(live_rows(&mut conn, &uuid(0)).contains_key("image_base_image_ref"));
+}
+
+/// `kill -9` after 1, 4 and 9 batches, each time followed by a full run:
+/// the result is what an uninterrupted run gives (checked row by row).
+#[test]
+fn killed_at_several_points_then_rerun_equals_an_uninterrupted_run() {
+    for (n, stop) in [1usize, 4, 9].into_iter().enumerate() {
+        let Some((mut conn, url, seeded, before)) = seeded_db(&format!("nova_repair_kill{n}")) else {
+            return;
+        };
+        let journal = journal_path(&format!("kill{n}"));
+        let mut child = Command::new(example())
+            .args([
+                "repair",
+                "--url",
+                &url,
+                "--apply",
+                "--journal",
+                journal.to_str().unwrap(),
+            ])
+            .args(["--batch-size", "100", "--batch-delay-ms", "100"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut buf = Vec::new();
+        for _ in 0..stop {
+            buf.clear();
+            assert!(
+                stderr.read_until(b'\n', &mut buf).unwrap() > 0,
+                "ended before batch {stop}"
+            );
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        run_example(&url, &["--apply"]);
+        check_repaired(&mut conn, &seeded, &before);
+    }
+}
