@@ -8,7 +8,7 @@ mod journal;
 
 use std::collections::BTreeMap;
 use std::error::Error;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -737,30 +737,45 @@ fn print_reports(
     }
 }
 
-/// Progress on standard error: a line a batch (a bar-like rewrite of one
-/// line on a terminal).
+/// Progress on standard error: on a terminal, a bar per cell (indicatif);
+/// elsewhere, a line a batch.
 struct Progress {
-    terminal: bool,
+    bars: Option<indicatif::MultiProgress>,
+    cells: std::sync::Mutex<BTreeMap<String, indicatif::ProgressBar>>,
 }
 
 impl Progress {
     fn new(terminal: bool) -> Self {
-        Self { terminal }
+        Self {
+            bars: terminal.then(indicatif::MultiProgress::new),
+            cells: std::sync::Mutex::new(BTreeMap::new()),
+        }
     }
 
     fn batch(&self, cell: &str, instances: u64) {
         let cell = escape(cell);
-        if self.terminal {
-            eprint!("\r\x1b[Kcell {cell}: {instances} instances audited");
-        } else {
+        let Some(bars) = &self.bars else {
             eprintln!("cell {cell}: {instances} instances audited");
-        }
-        let _ = std::io::stderr().flush();
+            return;
+        };
+        let Ok(mut cells) = self.cells.lock() else { return };
+        let bar = cells.entry(cell.clone()).or_insert_with(|| {
+            let bar = bars.add(indicatif::ProgressBar::new_spinner());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar
+        });
+        bar.set_message(format!("cell {cell}: {instances} instances audited"));
+        bar.tick();
     }
 
     fn finish(&self) {
-        if self.terminal {
-            eprintln!();
+        if let Ok(cells) = self.cells.lock() {
+            for bar in cells.values() {
+                bar.finish();
+            }
         }
     }
 }
