@@ -89,7 +89,7 @@ proptest! {
             match op {
                 Op::Insert(k, v) => {
                     let old = sm.insert(&k, v.as_deref());
-                    prop_assert_eq!(old, model.insert(k, v));
+                    prop_assert_eq!(old, model.insert(k, v).is_some());
                 }
                 Op::SetDefault(k, v) => {
                     let stored = sm.setdefault(&k, v.as_deref()).map(str::to_owned);
@@ -251,7 +251,7 @@ proptest! {
             match op {
                 PropOp::Insert(k, v) => {
                     let old = props.insert(&k, v.clone()).unwrap();
-                    prop_assert_eq!(old, model.insert(k, v));
+                    prop_assert_eq!(old, model.insert(k, v).is_some());
                 }
                 PropOp::Remove(k) => {
                     prop_assert_eq!(props.remove(&k), model.shift_remove(&k));

@@ -289,33 +289,36 @@ impl Properties {
         self.map.position(key).is_some()
     }
 
-    /// Sets `key` to `value`, returning the old value. An existing key keeps
-    /// its position, a new one goes last. O(1).
+    /// Sets `key` to `value`; `true` when the key was there (its value is
+    /// replaced, in place), `false` when it is new (it goes last). O(1). No
+    /// copy of the old value is made: [`remove`](Self::remove) it first to
+    /// keep it.
     ///
     /// # Errors
     /// [`Error::TooDeep`](crate::Error::TooDeep) for a value nested deeper
     /// than [`MAX_DEPTH`](crate::value::MAX_DEPTH); the map is left as it was.
-    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> CrateResult<Option<Value>> {
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> CrateResult<bool> {
         let value = value.into().checked()?;
         Ok(self.put_owned(key.as_ref(), value))
     }
 
-    /// Sets `key` to a value known to nest within the limit.
-    pub(crate) fn put_owned(&mut self, key: &str, value: Value) -> Option<Value> {
+    /// Sets `key` to a value known to nest within the limit; `true` when it
+    /// replaced one.
+    pub(crate) fn put_owned(&mut self, key: &str, value: Value) -> bool {
         match value {
             Value::Str(s) => self.put(key, PropertyValue::Str(&s), Lookup::Index),
             other => {
                 self.json.push(other);
                 let slot = self.map.write_str(key, "", Stored::Json(self.json.len() - 1));
-                let old = self.map.file(slot, Lookup::Index).map(|old| self.take(&old));
-                self.compact_if_sparse();
-                old
+                let old = self.map.file(slot, Lookup::Index);
+                self.settle(old)
             }
         }
     }
 
-    /// Sets `key` to `value` (a view, copied in), returning the old value.
-    pub fn insert_view(&mut self, key: impl AsRef<str>, value: PropertyValue<'_>) -> Option<Value> {
+    /// Sets `key` to `value` (a view, copied in); `true` when it replaced
+    /// one.
+    pub fn insert_view(&mut self, key: impl AsRef<str>, value: PropertyValue<'_>) -> bool {
         self.put(key.as_ref(), value, Lookup::Index)
     }
 
@@ -327,16 +330,28 @@ impl Properties {
     }
 
     /// Writes an entry; `lookup` says how to find a key already there.
-    pub(in crate::map) fn put(
-        &mut self,
-        key: &str,
-        value: PropertyValue<'_>,
-        lookup: Lookup,
-    ) -> Option<Value> {
+    /// `true` when it replaced one.
+    pub(in crate::map) fn put(&mut self, key: &str, value: PropertyValue<'_>, lookup: Lookup) -> bool {
         let slot = self.write(key, value);
-        let old = self.map.file(slot, lookup).map(|old| self.take(&old));
+        let old = self.map.file(slot, lookup);
+        self.settle(old)
+    }
+
+    /// The bookkeeping after a write: the replaced slot's JSON value (if
+    /// any) is dropped and counted dead, and the storage compacted when
+    /// sparse. `true` when a slot was replaced.
+    fn settle(&mut self, replaced: Option<Slot<Stored>>) -> bool {
+        let was = replaced.is_some();
+        if let Some(Slot {
+            value: Stored::Json(i),
+            ..
+        }) = replaced
+        {
+            self.dead_json += 1;
+            self.json[i] = Value::Null;
+        }
         self.compact_if_sparse();
-        old
+        was
     }
 
     /// Writes an entry's text (and JSON value) without filing it.
@@ -443,11 +458,9 @@ impl Properties {
                 .copied()
                 .find(|&p| props.map.is_at(p, key));
             let slot = props.write(key, value);
-            match props.map.file_at(slot, found) {
-                Some(old) => {
-                    props.take(&old);
-                }
-                None => watched.push(props.map.len() - 1),
+            let replaced = props.map.file_at(slot, found);
+            if !props.settle(replaced) {
+                watched.push(props.map.len() - 1);
             }
         }
         props.compact_if_sparse();

@@ -112,10 +112,12 @@ impl SystemMetadata {
         self.map.position(key).is_some()
     }
 
-    /// Sets `key` to `value` (a string, or `None` for null), returning the
-    /// old value if the key was present. An existing key keeps its
-    /// position, a new one goes last (Python's `dict[key] = value`). O(1).
-    pub fn insert(&mut self, key: impl AsRef<str>, value: impl NullableStr) -> Option<Option<String>> {
+    /// Sets `key` to `value` (a string, or `None` for null): `true` when
+    /// the key was there (its value is replaced, in place), `false` when it
+    /// is new (it goes last): Python's `dict[key] = value`. O(1). No copy
+    /// of the old value is made: [`remove`](Self::remove) it first to keep
+    /// it.
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl NullableStr) -> bool {
         self.insert_looking_up(key.as_ref(), value.as_nullable(), Lookup::Index)
     }
 
@@ -175,19 +177,11 @@ impl SystemMetadata {
         self.map.write_str(key, value.unwrap_or_default(), class)
     }
 
-    fn insert_looking_up(
-        &mut self,
-        key: &str,
-        value: Option<&str>,
-        lookup: Lookup,
-    ) -> Option<Option<String>> {
+    fn insert_looking_up(&mut self, key: &str, value: Option<&str>, lookup: Lookup) -> bool {
         let slot = self.write_entry(key, value);
-        let old = self
-            .map
-            .file(slot, lookup)
-            .map(|old| self.value_of(&old).map(str::to_owned));
+        let replaced = self.map.file(slot, lookup).is_some();
         self.map.compact_if_sparse();
-        old
+        replaced
     }
 
     /// Sets `key` to `value` only when absent (Python's `dict.setdefault`),
