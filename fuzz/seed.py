@@ -1,6 +1,5 @@
 """Seeds fuzz/corpus/<target>/ with requests from the parity generator."""
 import hashlib
-import json
 import os
 import sys
 
@@ -23,16 +22,18 @@ def main():
     g = gen.LifecycleGen(7)
     for op in OPS:
         for _ in range(40):
-            if op in BEYOND:
-                req = {"op": op, "system_metadata": g.system_metadata(),
-                       "instance": {"uuid": g.uuid(), "image_ref": g.uuid(), "vm_state": "active"},
+            instance = {"uuid": g.uuid(), "image_ref": g.uuid()}
+            if op == "lineage":
+                req = {"op": op, "instance": instance,
                        "images": [{"id": g.uuid(), "properties": {"base_image_ref": g.uuid()}}]}
+            elif op in BEYOND:
+                req = {"op": op, "system_metadata": g.system_metadata(), "instance": dict(instance, vm_state="active")}
             else:
                 req = g.request(op)
-            line = json.dumps(req, ensure_ascii=False).encode()
-            write("jsonl", line)
+            # gen.dumps writes the generator's raw numbers (1E400, ...) as text.
+            write("jsonl", gen.dumps(req, ensure_ascii=False).encode())
             req.pop("op")
-            write("op_" + op, json.dumps(req, ensure_ascii=False).encode())
+            write("op_" + op, gen.dumps(req, ensure_ascii=False).encode())
 
 
 if __name__ == "__main__":

@@ -83,11 +83,23 @@ pub fn answer_line(line: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// [`answer_line`] read back as a JSON value.
-pub fn answer(line: &[u8]) -> Value {
-    let text = answer_line(line);
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| json!({"error": {"kind": "internal", "message": e.to_string()}}))
+/// [`answer_line`] read back exactly, as the crate's own
+/// [`nova_sysmeta::Value`]: an answer may hold what serde_json's `Value`
+/// cannot (an integer of thousands of digits, `Infinity`), so reading it
+/// with serde_json could fail on a correct answer.
+///
+/// # Errors
+/// Only if `nova_meta` wrote a line that is not JSON, which is a bug.
+///
+/// ```
+/// let big = "9".repeat(400);
+/// let line = format!(r#"{{"op": "to_glance", "image": {{"owner": {big}}}}}"#);
+/// let answer = nova_meta::ops::answer(line.as_bytes())?;
+/// assert!(answer.python_str().contains(&big), "{}", answer.python_str());
+/// # Ok::<(), nova_sysmeta::Error>(())
+/// ```
+pub fn answer(line: &[u8]) -> Result<nova_sysmeta::Value, nova_sysmeta::Error> {
+    nova_sysmeta::Value::from_json(&answer_line(line))
 }
 
 /// Runs the op of `req` and appends its `ok` result to `out`; on an
