@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
+
+use mysql::{ClientIdentity, Opts, OptsBuilder, SslOpts};
 
 /// A configuration or URL that cannot be used.
 #[derive(Debug)]
@@ -60,12 +63,70 @@ pub fn parse_nova_conf(text: &str) -> NovaConf {
     }
 }
 
-/// The URL the MySQL driver takes for a SQLAlchemy connection string as
-/// Nova writes it (`mysql+pymysql://user:pass@host:3306/nova?charset=utf8`):
-/// the driver name is dropped and so is `charset` (the driver speaks
-/// UTF-8). Other query options are refused rather than ignored: TLS
-/// options (`ssl_ca`, ...) are not supported by this build.
-pub fn driver_url(connection: &str) -> Result<String, ConfError> {
+/// A database to connect to: the URL the MySQL driver takes and, when the
+/// connection string asks for it, TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// `mysql://user:pass@host:port/db`.
+    pub url: String,
+    /// `None`: plain TCP, as PyMySQL without `ssl_*` options.
+    pub tls: Option<Tls>,
+}
+
+/// TLS as PyMySQL sets it up from the `ssl_*` options SQLAlchemy reads
+/// from the URL's query (`ssl_ca`, `ssl_cert`, `ssl_key`,
+/// `ssl_check_hostname`): with `ssl_ca`, the server's certificate must
+/// chain to it and, unless `ssl_check_hostname` is false, name the host of
+/// the URL; without `ssl_ca`, the link is encrypted but the server is not
+/// verified. One difference: the driver also trusts the public web roots
+/// (webpki-roots) besides `ssl_ca`, where PyMySQL trusts `ssl_ca` alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tls {
+    /// `ssl_ca`: the CA file (PEM or DER) the server's certificate is checked against.
+    pub ca: Option<PathBuf>,
+    /// `ssl_cert`: the client certificate chain, for users that `REQUIRE X509`.
+    pub cert: Option<PathBuf>,
+    /// `ssl_key`: the client key (without it, the key is read from `ssl_cert`).
+    pub key: Option<PathBuf>,
+    /// `ssl_check_hostname` (default true; read only with `ssl_ca`).
+    pub check_hostname: bool,
+}
+
+impl Connection {
+    /// The driver's options for this connection.
+    pub fn opts(&self) -> Result<Opts, ConfError> {
+        let opts = Opts::from_url(&self.url).map_err(|e| ConfError(format!("{}: {e}", redact(&self.url))))?;
+        let Some(tls) = &self.tls else { return Ok(opts) };
+        // The driver names no file in its errors; name it here.
+        for (option, path) in [
+            ("ssl_ca", &tls.ca),
+            ("ssl_cert", &tls.cert),
+            ("ssl_key", &tls.key),
+        ] {
+            if let Some(path) = path {
+                std::fs::File::open(path)
+                    .map_err(|e| ConfError(format!("{option} {}: {e}", path.display())))?;
+            }
+        }
+        let verified = tls.ca.is_some();
+        let mut ssl = SslOpts::default()
+            .with_root_cert_path(tls.ca.clone())
+            .with_danger_accept_invalid_certs(!verified)
+            .with_danger_skip_domain_validation(!verified || !tls.check_hostname);
+        if let Some(cert) = &tls.cert {
+            let key = tls.key.as_ref().unwrap_or(cert);
+            ssl = ssl.with_client_identity(Some(ClientIdentity::new(cert.clone(), key.clone())));
+        }
+        Ok(OptsBuilder::from_opts(opts).ssl_opts(ssl).into())
+    }
+}
+
+/// The connection for a SQLAlchemy connection string as Nova writes it
+/// (`mysql+pymysql://user:pass@host:3306/nova?charset=utf8`): the driver
+/// name is dropped and so is `charset` (the driver speaks UTF-8); the
+/// `ssl_*` options become [`Tls`]. Other query options are refused rather
+/// than ignored.
+pub fn connection(connection: &str) -> Result<Connection, ConfError> {
     let (scheme, rest) = connection
         .split_once("://")
         .ok_or_else(|| ConfError(format!("not a database URL: {}", redact(connection))))?;
@@ -79,18 +140,74 @@ pub fn driver_url(connection: &str) -> Result<String, ConfError> {
         Some((base, query)) => (base, query),
         None => (rest, ""),
     };
+    let mut tls = None::<Tls>;
+    let mut check_hostname = None;
     for option in query.split('&').filter(|o| !o.is_empty()) {
-        let name = option.split('=').next().unwrap_or(option);
+        let (name, value) = option.split_once('=').unwrap_or((option, ""));
+        let value = percent_decode(value)
+            .ok_or_else(|| ConfError(format!("database URL option {name:?}: bad percent-encoding")))?;
+        let path = || Some(PathBuf::from(&value));
         match name {
             "charset" | "read_default_file" | "read_default_group" => {}
+            "ssl_ca" => tls.get_or_insert_with(Tls::default).ca = path(),
+            "ssl_cert" => tls.get_or_insert_with(Tls::default).cert = path(),
+            "ssl_key" => tls.get_or_insert_with(Tls::default).key = path(),
+            "ssl_check_hostname" => {
+                tls.get_or_insert_with(Tls::default);
+                check_hostname = Some(as_bool(&value).ok_or_else(|| {
+                    ConfError(format!(
+                        "database URL option ssl_check_hostname: {value:?} is not true or false"
+                    ))
+                })?);
+            }
             other => {
                 return Err(ConfError(format!(
-                    "database URL option {other:?} is not supported (TLS options need a TLS-enabled build)"
+                    "database URL option {other:?} is not supported"
                 )));
             }
         }
     }
-    Ok(format!("mysql://{base}"))
+    if let Some(tls) = &mut tls {
+        tls.check_hostname = check_hostname.unwrap_or(true);
+    }
+    Ok(Connection {
+        url: format!("mysql://{base}"),
+        tls,
+    })
+}
+
+/// SQLAlchemy's `asbool` on a query value.
+fn as_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "y" | "t" | "1" => Some(true),
+        "false" | "no" | "off" | "n" | "f" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// `%XX` escapes and `+` of a URL query value, as SQLAlchemy unquotes it.
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// The URL with its password replaced, for messages.
@@ -124,14 +241,92 @@ mod tests {
 
     #[test]
     fn novas_url_forms_become_driver_urls() {
+        let plain = |url: &str| {
+            let c = connection(url).unwrap();
+            assert_eq!(c.tls, None, "{url}");
+            c.url
+        };
         assert_eq!(
-            driver_url("mysql+pymysql://nova:s3cr@t@db:3306/nova?charset=utf8").unwrap(),
+            plain("mysql+pymysql://nova:s3cr@t@db:3306/nova?charset=utf8"),
             "mysql://nova:s3cr@t@db:3306/nova"
         );
-        assert_eq!(driver_url("mysql://u:p@h/n").unwrap(), "mysql://u:p@h/n");
-        assert!(driver_url("postgresql://u:p@h/n").is_err());
-        assert!(driver_url("mysql+pymysql://u:p@h/n?ssl_ca=/ca.pem").is_err());
-        assert!(driver_url("sqlite:///nova.db").is_err());
+        assert_eq!(plain("mysql://u:p@h/n"), "mysql://u:p@h/n");
+        assert!(connection("postgresql://u:p@h/n").is_err());
+        assert!(connection("sqlite:///nova.db").is_err());
         assert_eq!(redact("mysql://nova:secret@db/nova"), "mysql://nova:***@db/nova");
+    }
+
+    #[test]
+    fn ssl_options_become_tls_as_pymysql_reads_them() {
+        let tls = |url: &str| connection(url).unwrap().tls;
+        assert_eq!(
+            tls(
+                "mysql+pymysql://u:p@h/n?charset=utf8&ssl_ca=/etc/my%20ca.pem&ssl_cert=/c.pem&ssl_key=/k.pem"
+            ),
+            Some(Tls {
+                ca: Some("/etc/my ca.pem".into()),
+                cert: Some("/c.pem".into()),
+                key: Some("/k.pem".into()),
+                check_hostname: true,
+            })
+        );
+        for (value, check) in [
+            ("false", false),
+            ("0", false),
+            (" Off ", false),
+            ("YES", true),
+            ("t", true),
+        ] {
+            let got = tls(&format!("mysql://u:p@h/n?ssl_ca=/ca&ssl_check_hostname={value}"));
+            assert_eq!(got.map(|t| t.check_hostname), Some(check), "{value}");
+        }
+        // Any ssl_* option turns TLS on, as a non-empty ssl dict does in PyMySQL.
+        assert_eq!(
+            tls("mysql://u:p@h/n?ssl_check_hostname=true"),
+            Some(Tls {
+                check_hostname: true,
+                ..Tls::default()
+            })
+        );
+        for refused in [
+            "mysql://u:p@h/n?ssl_check_hostname=maybe",
+            "mysql://u:p@h/n?ssl_capath=/etc/ssl",
+            "mysql://u:p@h/n?ssl_cipher=AES",
+            "mysql://u:p@h/n?ssl_ca=%zz",
+            "mysql://u:p@h/n?ssl_ca=%ff",
+            "mysql://u:p@h/n?connect_timeout=5",
+        ] {
+            assert!(connection(refused).is_err(), "{refused}");
+        }
+        // The driver's options: files must exist (checked here, named in the error).
+        let pem = std::env::temp_dir().join(format!("nova-sysmeta-db-conf-{}.pem", std::process::id()));
+        let missing = connection("mysql://u:p@h/n?ssl_cert=/nonexistent.pem")
+            .unwrap()
+            .opts();
+        assert!(missing.is_err_and(|e| e.0.starts_with("ssl_cert /nonexistent.pem: ")));
+        std::fs::write(&pem, "").unwrap();
+        let pem_url = pem.display().to_string();
+        let opts = connection(&format!("mysql://u:p@h/n?ssl_cert={pem_url}"))
+            .unwrap()
+            .opts()
+            .unwrap();
+        let ssl = opts.get_ssl_opts().unwrap();
+        assert!(ssl.accept_invalid_certs() && ssl.skip_domain_validation());
+        assert_eq!(ssl.client_identity().unwrap().priv_key_path(), pem);
+        let opts = connection(&format!("mysql://u:p@h/n?ssl_ca={pem_url}"))
+            .unwrap()
+            .opts()
+            .unwrap();
+        std::fs::remove_file(&pem).unwrap();
+        let ssl = opts.get_ssl_opts().unwrap();
+        assert!(!ssl.accept_invalid_certs() && !ssl.skip_domain_validation());
+        assert!(
+            connection("mysql://u:p@h/n")
+                .unwrap()
+                .opts()
+                .unwrap()
+                .get_ssl_opts()
+                .is_none()
+        );
     }
 }

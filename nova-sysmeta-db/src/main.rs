@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use mysql::prelude::Queryable;
-use mysql::{Opts, Params, TxOpts, Value as Sql};
+use mysql::{Params, TxOpts, Value as Sql};
 use nova_sysmeta::audit::{Change, Finding, FindingKind, InstanceFacts, audit, repair};
 use nova_sysmeta::{NovaConfig, SystemMetadata};
 use serde::Serialize;
@@ -159,7 +159,7 @@ fn main() -> ExitCode {
 /// A cell database to work on.
 struct Cell {
     name: String,
-    url: String,
+    connection: conf::Connection,
 }
 
 /// The cells `target` names.
@@ -167,7 +167,7 @@ fn cells(target: &Target) -> Result<Vec<Cell>, Failure> {
     let cell = |name: &str, connection: &str| -> Result<Cell, Failure> {
         Ok(Cell {
             name: name.to_owned(),
-            url: conf::driver_url(connection).map_err(|e| Failure::Input(e.to_string()))?,
+            connection: conf::connection(connection).map_err(|e| Failure::Input(e.to_string()))?,
         })
     };
     let mut found = if let Some(url) = &target.url {
@@ -178,9 +178,8 @@ fn cells(target: &Target) -> Result<Vec<Cell>, Failure> {
         let nova = conf::parse_nova_conf(&text);
         match (&nova.api_database, &nova.database) {
             (Some(api), _) => {
-                let url = conf::driver_url(api).map_err(|e| Failure::Input(e.to_string()))?;
-                let mut conn =
-                    mysql::Conn::new(Opts::from_url(&url).map_err(|e| Failure::Input(e.to_string()))?)?;
+                let api = conf::connection(api).map_err(|e| Failure::Input(e.to_string()))?;
+                let mut conn = mysql::Conn::new(api.opts().map_err(|e| Failure::Input(e.to_string()))?)?;
                 let mappings: Vec<(Option<String>, String, String)> =
                     conn.query("SELECT name, uuid, database_connection FROM cell_mappings ORDER BY id")?;
                 let mut cells = Vec::new();
@@ -348,7 +347,7 @@ fn run_cell(
     progress: &Progress,
 ) -> Result<Report, Box<dyn Error + Send + Sync>> {
     let started = Instant::now();
-    let mut conn = mysql::Conn::new(Opts::from_url(&cell.url)?)?;
+    let mut conn = mysql::Conn::new(cell.connection.opts()?)?;
     let mut report = Report {
         cell: cell.name.clone(),
         ..Report::default()
@@ -790,8 +789,11 @@ fn undo(args: &UndoArgs) -> Result<u8, Failure> {
         if of_cell.is_empty() {
             continue;
         }
-        let mut conn =
-            mysql::Conn::new(Opts::from_url(&cell.url).map_err(|e| Failure::Input(e.to_string()))?)?;
+        let mut conn = mysql::Conn::new(
+            cell.connection
+                .opts()
+                .map_err(|e| Failure::Input(e.to_string()))?,
+        )?;
         let restored = journal::undo(&mut conn, &of_cell)?;
         println!(
             "nova-sysmeta-db undo, cell {}: {} rows put back",

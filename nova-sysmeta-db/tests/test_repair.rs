@@ -969,3 +969,107 @@ fn killed_at_several_points_then_rerun_equals_an_uninterrupted_run() {
         check_repaired(&mut conn, &seeded, &before);
     }
 }
+
+/// The TLS files `scripts/mariadb` made for the server it started.
+fn tls_dir() -> PathBuf {
+    let dir =
+        std::env::var_os("NOVA_SYSMETA_MARIADB_DIR").unwrap_or_else(|| "/tmp/nova-sysmeta-mariadb".into());
+    let tls = PathBuf::from(dir).join("tls");
+    assert!(
+        tls.join("ca.pem").is_file(),
+        "{} has no ca.pem: start the server with scripts/mariadb",
+        tls.display()
+    );
+    tls
+}
+
+#[test]
+fn tls_is_set_up_from_novas_ssl_options_as_pymysql_does() {
+    let Some(server) = server_url() else {
+        return;
+    };
+    let (_conn, url) = small_db(&server, "nova_tls", 3);
+    let tls = tls_dir();
+    let file = |name: &str| tls.join(name).display().to_string().replace(' ', "%20");
+    // `url` is mysql://nova:nova@127.0.0.1:PORT/nova_tls; Nova writes mysql+pymysql://.
+    let as_user = |user: &str, host: &str, query: &str| {
+        url.replacen(
+            "mysql://nova:nova@127.0.0.1",
+            &format!("mysql+pymysql://{user}:nova@{host}"),
+            1,
+        ) + "?charset=utf8"
+            + query
+    };
+    let audit = |connection: &str| {
+        let out = Command::new(example())
+            .args(["audit", "--json", "--url", connection])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        match out.status.code() {
+            Some(0) => {
+                let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert_eq!(report["cells"][0]["instances"], 3, "{report}");
+                Ok(())
+            }
+            code => Err(format!("exit {code:?}: {stderr}")),
+        }
+    };
+    let ca = format!("&ssl_ca={}", file("ca.pem"));
+    let other_ca = format!("&ssl_ca={}", file("other-ca.pem"));
+    let client = format!(
+        "&ssl_cert={}&ssl_key={}",
+        file("client.pem"),
+        file("client-key.pem")
+    );
+
+    // Verified: the certificate chains to ssl_ca and names `localhost`.
+    assert_eq!(audit(&as_user("nova_tls", "localhost", &ca)), Ok(()));
+    // A user that REQUIRE SSL is refused a plain connection: TLS is really on above.
+    let plain = audit(&as_user("nova_tls", "127.0.0.1", ""));
+    assert!(
+        plain.as_ref().is_err_and(|e| e.contains("Access denied")),
+        "{plain:?}"
+    );
+    // The certificate does not name 127.0.0.1: refused, unless the
+    // hostname check is off.
+    let ip = audit(&as_user("nova_tls", "127.0.0.1", &ca));
+    assert!(
+        ip.as_ref().is_err_and(|e| e.contains("not valid for name")),
+        "{ip:?}"
+    );
+    let ip = as_user("nova_tls", "127.0.0.1", &format!("{ca}&ssl_check_hostname=false"));
+    assert_eq!(audit(&ip), Ok(()));
+    // A CA that did not sign the server's certificate: refused, hostname
+    // check or not.
+    let other = as_user(
+        "nova_tls",
+        "localhost",
+        &format!("{other_ca}&ssl_check_hostname=false"),
+    );
+    let other = audit(&other);
+    assert!(
+        other.as_ref().is_err_and(|e| e.contains("UnknownIssuer")),
+        "{other:?}"
+    );
+    let missing = audit(&as_user("nova_tls", "localhost", "&ssl_ca=/nonexistent/ca.pem"));
+    assert!(
+        missing
+            .as_ref()
+            .is_err_and(|e| e.contains("ssl_ca /nonexistent/ca.pem")),
+        "{missing:?}"
+    );
+    // REQUIRE X509: the client certificate is sent; without it, refused.
+    assert_eq!(
+        audit(&as_user("nova_x509", "localhost", &format!("{ca}{client}"))),
+        Ok(())
+    );
+    let without = audit(&as_user("nova_x509", "localhost", &ca));
+    assert!(
+        without.as_ref().is_err_and(|e| e.contains("Access denied")),
+        "{without:?}"
+    );
+    // No ssl_ca: encrypted, not verified (PyMySQL's CERT_NONE), so even the
+    // other CA's world is accepted.
+    assert_eq!(audit(&as_user("nova_x509", "127.0.0.1", &client)), Ok(()));
+}
