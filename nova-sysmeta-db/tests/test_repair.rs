@@ -292,6 +292,19 @@ fn run_tool(url: &str, extra: &[&str]) -> (String, i32) {
     (String::from_utf8(out.stdout).unwrap(), code)
 }
 
+/// `nova-sysmeta-db repair --url URL --apply --journal JOURNAL EXTRA...`
+/// started in the background, its standard error piped.
+fn spawn_repair(url: &str, journal: &std::path::Path, extra: &[&str], stdout: Stdio) -> std::process::Child {
+    Command::new(example())
+        .args(["repair", "--url", url, "--apply", "--journal"])
+        .arg(journal)
+        .args(extra)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nova-sysmeta-db starts")
+}
+
 fn run_example(url: &str, extra: &[&str]) -> String {
     let journal = std::env::temp_dir().join(format!("nova-sysmeta-db-test-{}.jsonl", std::process::id()));
     let mut args = extra.to_vec();
@@ -446,23 +459,12 @@ fn a_run_killed_midway_is_finished_by_the_next_one() {
     };
 
     let journal = std::env::temp_dir().join(format!("nova-sysmeta-db-killed-{}.jsonl", std::process::id()));
-    let mut child = Command::new(example())
-        .args([
-            "repair",
-            "--url",
-            &url,
-            "--apply",
-            "--journal",
-            journal.to_str().unwrap(),
-            "--batch-size",
-            "100",
-            "--batch-delay-ms",
-            "150",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_repair(
+        &url,
+        &journal,
+        &["--batch-size", "100", "--batch-delay-ms", "150"],
+        Stdio::null(),
+    );
     // Off a terminal, progress is a line a batch; kill after the third.
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = 0;
@@ -715,19 +717,7 @@ fn a_repair_acts_on_what_novas_writers_committed_meanwhile() {
     )
     .unwrap();
     let journal = journal_path("races");
-    let repair = Command::new(example())
-        .args([
-            "repair",
-            "--url",
-            &url,
-            "--apply",
-            "--journal",
-            journal.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let repair = spawn_repair(&url, &journal, &[], Stdio::piped());
     std::thread::sleep(std::time::Duration::from_millis(1500));
     nova.query_drop("COMMIT").unwrap();
     let out = repair.wait_with_output().unwrap();
@@ -773,19 +763,7 @@ fn a_lock_wait_timeout_retries_the_batch() {
         .query_drop("SET GLOBAL innodb_lock_wait_timeout = 1")
         .unwrap();
     let journal = journal_path("retry");
-    let repair = Command::new(example())
-        .args([
-            "repair",
-            "--url",
-            &url,
-            "--apply",
-            "--journal",
-            journal.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let repair = spawn_repair(&url, &journal, &[], Stdio::piped());
     std::thread::sleep(std::time::Duration::from_millis(3000));
     nova.query_drop("COMMIT").unwrap();
     let out = repair.wait_with_output().unwrap();
@@ -898,19 +876,7 @@ fn a_deadlock_with_a_nova_writer_retries_the_batch() {
     )
     .unwrap();
     let journal = journal_path("deadlock");
-    let repair = Command::new(example())
-        .args([
-            "repair",
-            "--url",
-            &url,
-            "--apply",
-            "--journal",
-            journal.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let repair = spawn_repair(&url, &journal, &[], Stdio::piped());
     // The repair now holds the instances' rows and waits for instance 0's
     // metadata; the writer's update of instance 0 closes the cycle.
     std::thread::sleep(std::time::Duration::from_millis(800));
@@ -940,20 +906,12 @@ fn killed_at_several_points_then_rerun_equals_an_uninterrupted_run() {
             return;
         };
         let journal = journal_path(&format!("kill{n}"));
-        let mut child = Command::new(example())
-            .args([
-                "repair",
-                "--url",
-                &url,
-                "--apply",
-                "--journal",
-                journal.to_str().unwrap(),
-            ])
-            .args(["--batch-size", "100", "--batch-delay-ms", "100"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_repair(
+            &url,
+            &journal,
+            &["--batch-size", "100", "--batch-delay-ms", "100"],
+            Stdio::null(),
+        );
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut buf = Vec::new();
         for _ in 0..stop {
