@@ -80,7 +80,7 @@ pub struct Connection {
 /// the URL; without `ssl_ca`, the link is encrypted but the server is not
 /// verified. One difference: the driver also trusts the public web roots
 /// (webpki-roots) besides `ssl_ca`, where PyMySQL trusts `ssl_ca` alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tls {
     /// `ssl_ca`: the CA file (PEM or DER) the server's certificate is checked against.
     pub ca: Option<PathBuf>,
@@ -90,6 +90,19 @@ pub struct Tls {
     pub key: Option<PathBuf>,
     /// `ssl_check_hostname` (default true; read only with `ssl_ca`).
     pub check_hostname: bool,
+}
+
+/// No files, and the host name checked, as PyMySQL defaults
+/// `check_hostname`.
+impl Default for Tls {
+    fn default() -> Self {
+        Self {
+            ca: None,
+            cert: None,
+            key: None,
+            check_hostname: true,
+        }
+    }
 }
 
 impl Connection {
@@ -141,7 +154,6 @@ pub fn connection(connection: &str) -> Result<Connection, ConfError> {
         None => (rest, ""),
     };
     let mut tls = None::<Tls>;
-    let mut check_hostname = None;
     for option in query.split('&').filter(|o| !o.is_empty()) {
         let (name, value) = option.split_once('=').unwrap_or((option, ""));
         let value = percent_decode(value)
@@ -153,12 +165,11 @@ pub fn connection(connection: &str) -> Result<Connection, ConfError> {
             "ssl_cert" => tls.get_or_insert_with(Tls::default).cert = path(),
             "ssl_key" => tls.get_or_insert_with(Tls::default).key = path(),
             "ssl_check_hostname" => {
-                tls.get_or_insert_with(Tls::default);
-                check_hostname = Some(as_bool(&value).ok_or_else(|| {
+                tls.get_or_insert_with(Tls::default).check_hostname = as_bool(&value).ok_or_else(|| {
                     ConfError(format!(
                         "database URL option ssl_check_hostname: {value:?} is not true or false"
                     ))
-                })?);
+                })?;
             }
             other => {
                 return Err(ConfError(format!(
@@ -166,9 +177,6 @@ pub fn connection(connection: &str) -> Result<Connection, ConfError> {
                 )));
             }
         }
-    }
-    if let Some(tls) = &mut tls {
-        tls.check_hostname = check_hostname.unwrap_or(true);
     }
     Ok(Connection {
         url: format!("mysql://{base}"),
