@@ -130,6 +130,13 @@ enum Failure {
     Other(Box<dyn Error + Send + Sync>),
 }
 
+impl Failure {
+    /// Bad input, from a configuration or URL that cannot be used.
+    fn input(e: conf::ConfError) -> Self {
+        Failure::Input(e.0)
+    }
+}
+
 impl<E: Error + Send + Sync + 'static> From<E> for Failure {
     fn from(e: E) -> Self {
         Failure::Other(Box::new(e))
@@ -167,7 +174,7 @@ fn cells(target: &Target) -> Result<Vec<Cell>, Failure> {
     let cell = |name: &str, connection: &str| -> Result<Cell, Failure> {
         Ok(Cell {
             name: name.to_owned(),
-            connection: conf::connection(connection).map_err(|e| Failure::Input(e.to_string()))?,
+            connection: conf::connection(connection).map_err(Failure::input)?,
         })
     };
     let mut found = if let Some(url) = &target.url {
@@ -178,8 +185,8 @@ fn cells(target: &Target) -> Result<Vec<Cell>, Failure> {
         let nova = conf::parse_nova_conf(&text);
         match (&nova.api_database, &nova.database) {
             (Some(api), _) => {
-                let api = conf::connection(api).map_err(|e| Failure::Input(e.to_string()))?;
-                let mut conn = mysql::Conn::new(api.opts().map_err(|e| Failure::Input(e.to_string()))?)?;
+                let api = conf::connection(api).map_err(Failure::input)?;
+                let mut conn = mysql::Conn::new(api.opts().map_err(Failure::input)?)?;
                 let mappings: Vec<(Option<String>, String, String)> =
                     conn.query("SELECT name, uuid, database_connection FROM cell_mappings ORDER BY id")?;
                 let mut cells = Vec::new();
@@ -538,27 +545,38 @@ fn uuid_key(uuid: &str) -> String {
 /// The map Nova builds from live rows (later rows win; a NULL value is a
 /// null entry, as in Nova's `DictOfNullableStringsField`).
 fn to_map(rows: &[MetaRow]) -> SystemMetadata {
-    let mut map = SystemMetadata::with_capacity(rows.len());
-    for row in rows {
-        map.insert(row.key.as_str(), row.value.as_deref());
-    }
-    map
+    rows.iter().map(|row| (&row.key, row.value.as_deref())).collect()
 }
 
-/// The rows a change touches: every live row of its key.
-fn rows_of<'a>(instance: &'a InstanceRows, key: &'a str) -> impl Iterator<Item = &'a MetaRow> {
-    instance.rows.iter().filter(move |r| r.key == key)
+/// What a change does to the instance's live rows of its key.
+enum RowAction<'a> {
+    /// A new value for every row of the key.
+    Update(&'a str, Vec<&'a MetaRow>),
+    /// A new row: the key has none.
+    Insert(&'a str),
+    /// Every row of the key removed.
+    Delete(Vec<&'a MetaRow>),
+}
+
+impl<'a> RowAction<'a> {
+    fn of(instance: &'a InstanceRows, change: &'a Change) -> Self {
+        let rows: Vec<&MetaRow> = instance.rows.iter().filter(|r| r.key == change.key).collect();
+        match change.new.as_deref() {
+            Some(new) if rows.is_empty() => RowAction::Insert(new),
+            Some(new) => RowAction::Update(new, rows),
+            None => RowAction::Delete(rows),
+        }
+    }
 }
 
 /// The rows `changes` would update, insert and delete.
 fn planned(instance: &InstanceRows, changes: &[Change]) -> (u64, u64, u64) {
     let mut counts = (0, 0, 0);
     for change in changes {
-        let existing = rows_of(instance, &change.key).count() as u64;
-        match (&change.new, existing) {
-            (Some(_), 0) => counts.1 += 1,
-            (Some(_), n) => counts.0 += n,
-            (None, n) => counts.2 += n,
+        match RowAction::of(instance, change) {
+            RowAction::Update(_, rows) => counts.0 += rows.len() as u64,
+            RowAction::Insert(_) => counts.1 += 1,
+            RowAction::Delete(rows) => counts.2 += rows.len() as u64,
         }
     }
     counts
@@ -583,23 +601,22 @@ fn write_changes(
         row: row.clone(),
     };
     for change in changes {
-        let rows: Vec<&MetaRow> = rows_of(instance, &change.key).collect();
-        match &change.new {
-            Some(new) if !rows.is_empty() => {
-                for row in &rows {
+        match RowAction::of(instance, change) {
+            RowAction::Update(new, rows) => {
+                for row in rows {
                     lines.push(line(Op::Update, row));
                     tx.exec_drop(
                         "UPDATE instance_system_metadata SET value = ?, updated_at = UTC_TIMESTAMP() WHERE id = ?",
-                        (new.as_str(), row.id),
+                        (new, row.id),
                     )?;
                     counts.0 += tx.affected_rows();
                 }
             }
-            Some(new) => {
+            RowAction::Insert(new) => {
                 tx.exec_drop(
                     "INSERT INTO instance_system_metadata (created_at, deleted, instance_uuid, `key`, value) \
                      VALUES (UTC_TIMESTAMP(), 0, ?, ?, ?)",
-                    (instance.uuid.as_str(), change.key.as_str(), new.as_str()),
+                    (instance.uuid.as_str(), change.key.as_str(), new),
                 )?;
                 let id = tx.last_insert_id().unwrap_or(0);
                 let written: Option<mysql::Row> = tx.exec_first(
@@ -612,8 +629,8 @@ fn write_changes(
                 }
                 counts.1 += 1;
             }
-            None => {
-                for row in &rows {
+            RowAction::Delete(rows) => {
+                for row in rows {
                     lines.push(line(Op::Delete, row));
                     tx.exec_drop("DELETE FROM instance_system_metadata WHERE id = ?", (row.id,))?;
                     counts.2 += tx.affected_rows();
@@ -789,11 +806,7 @@ fn undo(args: &UndoArgs) -> Result<u8, Failure> {
         if of_cell.is_empty() {
             continue;
         }
-        let mut conn = mysql::Conn::new(
-            cell.connection
-                .opts()
-                .map_err(|e| Failure::Input(e.to_string()))?,
-        )?;
+        let mut conn = mysql::Conn::new(cell.connection.opts().map_err(Failure::input)?)?;
         let restored = journal::undo(&mut conn, &of_cell)?;
         println!(
             "nova-sysmeta-db undo, cell {}: {} rows put back",
