@@ -315,6 +315,19 @@ fn retried(report: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A repair that met a lock (deadlock or wait timeout) with a Nova writer
+/// on instance 0: it succeeded, reported a retry, and repaired instance 0.
+fn repaired_after_a_retry(out: &std::process::Output, conn: &mut Conn) {
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(retried(&report) >= 1, "no retry reported: {report}");
+    assert!(live_rows(conn, &uuid(0)).contains_key("image_base_image_ref"));
+}
+
 fn run_example(url: &str, extra: &[&str]) -> String {
     let journal = std::env::temp_dir().join(format!("nova-sysmeta-db-test-{}.jsonl", std::process::id()));
     let mut args = extra.to_vec();
@@ -780,14 +793,7 @@ fn a_lock_wait_timeout_retries_the_batch() {
     admin
         .query_drop("SET GLOBAL innodb_lock_wait_timeout = 50")
         .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{report}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(retried(&report) >= 1, "no retry reported: {report}");
-    assert!(live_rows(&mut conn, &uuid(0)).contains_key("image_base_image_ref"));
+    repaired_after_a_retry(&out, &mut conn);
 }
 
 #[test]
@@ -891,14 +897,7 @@ fn a_deadlock_with_a_nova_writer_retries_the_batch() {
     .expect("the writer, the heavier transaction, survives the deadlock");
     nova.query_drop("COMMIT").unwrap();
     let out = repair.wait_with_output().unwrap();
-    let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{report}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(retried(&report) >= 1, "no retry reported: {report}");
-    assert!(live_rows(&mut conn, &uuid(0)).contains_key("image_base_image_ref"));
+    repaired_after_a_retry(&out, &mut conn);
 }
 
 /// `kill -9` after 1, 4 and 9 batches, each time followed by a full run:
