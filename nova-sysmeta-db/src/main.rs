@@ -511,6 +511,7 @@ fn run_batch(
     if plan.apply {
         if let Some(journal) = &plan.journal {
             // The rows go to the journal, synced, before the batch commits.
+            read_back_inserts(&mut tx, &mut lines)?;
             let mut journal = journal
                 .lock()
                 .map_err(|_| io_error("the journal's lock was poisoned"))?;
@@ -531,6 +532,43 @@ fn run_batch(
     report.rows_deleted += batch.rows_deleted;
     report.verbose.extend(batch.verbose);
     Ok(Some(next_id))
+}
+
+/// Replaces the batch's insert lines with the rows as the database wrote
+/// them, read in one query (not one per insert); an insert whose row cannot
+/// be read back is left out of the journal.
+fn read_back_inserts(tx: &mut mysql::Transaction, lines: &mut Vec<Line>) -> mysql::Result<()> {
+    let ids: Vec<Sql> = lines
+        .iter()
+        .filter(|l| l.op == Op::Insert)
+        .map(|l| Sql::from(l.row.id))
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders = vec!["?"; ids.len()].join(", ");
+    let rows: Vec<mysql::Row> = tx.exec(
+        format!("SELECT {META_COLUMNS} FROM instance_system_metadata WHERE id IN ({placeholders})"),
+        Params::Positional(ids),
+    )?;
+    let mut written = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        let row = MetaRow::from_sql(row).map_err(|e| mysql::Error::FromRowError(e.0))?;
+        written.insert(row.id, row);
+    }
+    lines.retain_mut(|line| {
+        if line.op != Op::Insert {
+            return true;
+        }
+        match written.remove(&line.row.id) {
+            Some(row) => {
+                line.row = row;
+                true
+            }
+            None => false,
+        }
+    });
+    Ok(())
 }
 
 fn io_error(message: &str) -> mysql::Error {
@@ -618,15 +656,20 @@ fn write_changes(
                      VALUES (UTC_TIMESTAMP(), 0, ?, ?, ?)",
                     (instance.uuid.as_str(), change.key.as_str(), new),
                 )?;
-                let id = tx.last_insert_id().unwrap_or(0);
-                let written: Option<mysql::Row> = tx.exec_first(
-                    format!("SELECT {META_COLUMNS} FROM instance_system_metadata WHERE id = ?"),
-                    (id,),
-                )?;
-                if let Some(row) = written {
-                    let row = MetaRow::from_sql(row).map_err(|e| mysql::Error::FromRowError(e.0))?;
-                    lines.push(line(Op::Insert, &row));
-                }
+                // The row as written (its created_at from the server) is
+                // read back with the batch's other inserts: see
+                // `read_back_inserts`.
+                let inserted = MetaRow {
+                    id: tx.last_insert_id().unwrap_or(0),
+                    created_at: None,
+                    updated_at: None,
+                    deleted_at: None,
+                    key: change.key.clone(),
+                    value: Some(new.to_owned()),
+                    instance_uuid: instance.uuid.clone(),
+                    deleted: Some(0),
+                };
+                lines.push(line(Op::Insert, &inserted));
                 counts.1 += 1;
             }
             RowAction::Delete(rows) => {

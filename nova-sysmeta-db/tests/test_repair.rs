@@ -582,7 +582,43 @@ fn undo_puts_back_every_row_byte_for_byte() {
     let _ = std::fs::remove_file(&journal);
     let (report, code) = run_tool(&url, &["--apply", "--journal", journal.to_str().unwrap()]);
     assert_eq!(code, 0, "{report}");
-    assert_ne!(all_rows(&mut conn), before);
+    let repaired = all_rows(&mut conn);
+    assert_ne!(repaired, before);
+    // Each inserted row is journalled as the database wrote it, every
+    // column (its created_at from the server included).
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut inserts = 0;
+    for line in text.lines() {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        if line["op"] != "insert" {
+            continue;
+        }
+        inserts += 1;
+        let r = &line["row"];
+        let id = r["id"].as_u64().unwrap();
+        let row = repaired
+            .iter()
+            .find(|row| row.0 == id)
+            .expect("the inserted row is in the table");
+        let journalled: Row = (
+            id,
+            r["created_at"].as_str().map(str::to_owned),
+            r["updated_at"].as_str().map(str::to_owned),
+            r["deleted_at"].as_str().map(str::to_owned),
+            r["key"].as_str().unwrap().to_owned(),
+            r["value"].as_str().map(str::to_owned),
+            r["instance_uuid"].as_str().unwrap().to_owned(),
+            r["deleted"].as_u64().unwrap(),
+        );
+        assert_eq!(&journalled, row);
+        assert!(row.1.is_some(), "{row:?}");
+    }
+    let new_rows = repaired
+        .iter()
+        .filter(|r| !before.iter().any(|b| b.0 == r.0))
+        .count();
+    assert_eq!(inserts, new_rows, "every inserted row is journalled once");
+    assert!(inserts > 0);
     let out = Command::new(example())
         .args(["undo", "--url", &url, "--journal", journal.to_str().unwrap()])
         .output()
