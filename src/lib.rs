@@ -129,6 +129,7 @@ pub use model::flavor::Flavor;
 pub use model::image::ImageMeta;
 pub use model::image_type::ImageType;
 pub use model::instance::Instance;
+pub use model::release::Release;
 pub use model::timestamp::Timestamp;
 pub use nova::backup::{BackupImage, backup_image_metadata, rotate_backups};
 pub use nova::convert::{image_from_system_metadata, system_metadata_from_image};

@@ -49,5 +49,13 @@ pub fn rebuild_with(
 ) -> nova_sysmeta::Result<SystemMetadata> {
     let mut image = image.clone();
     image.id = Some(nova_sysmeta::Value::from(id));
-    nova_sysmeta::reset_image_metadata(sm, &image, &nova_sysmeta::RebuildOptions { flavor, policy })
+    nova_sysmeta::reset_image_metadata(
+        sm,
+        &image,
+        &nova_sysmeta::RebuildOptions {
+            flavor,
+            policy,
+            ..Default::default()
+        },
+    )
 }

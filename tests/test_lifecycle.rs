@@ -7,8 +7,8 @@ use common::{entries, image, rebuild, sm};
 use nova_sysmeta::glance::{from_glance, to_glance};
 use nova_sysmeta::rows::{MetadataRow, rows_from_system_metadata, system_metadata_from_rows};
 use nova_sysmeta::{
-    BackupImage, Error, ImageType, Instance, NovaConfig, Properties, RequestContext, ShelveOptions, Shelved,
-    SnapshotRequest, SystemMetadata, Volume, backup_image_metadata, create_image_metadata,
+    BackupImage, Error, ImageType, Instance, NovaConfig, Properties, Release, RequestContext, ShelveOptions,
+    Shelved, SnapshotRequest, SystemMetadata, Volume, backup_image_metadata, create_image_metadata,
     ensure_base_image_ref, finalize_snapshot_upload, image_from_volume, populate_for_create, record_shelved,
     remove_shelved_keys, rotate_backups, shelve, snapshot_volume_backed,
 };
@@ -218,7 +218,7 @@ fn finished_snapshot_shows_the_four_properties_of_the_mission_table() {
     );
     let mut inst = instance();
     inst.os_type = Some("linux".into());
-    let done = finalize_snapshot_upload(&created, &sm, &inst, "qcow2");
+    let done = finalize_snapshot_upload(&created, &sm, &inst, "qcow2", Release::LATEST).unwrap();
     for (key, want) in [
         ("image_type", json!("snapshot")),
         ("instance_uuid", json!(inst.uuid.to_string())),

@@ -41,7 +41,14 @@ fn attributes_no_flow_reads_never_fail_a_flow_and_pass_through() {
         "-Infinity"
     );
     assert!(!body.contains_key("size"), "Nova drops size");
-    let done = finalize_snapshot_upload(&image, &sm, &Instance::new(Uuid::nil(), "p"), "qcow2");
+    let done = finalize_snapshot_upload(
+        &image,
+        &sm,
+        &Instance::new(Uuid::nil(), "p"),
+        "qcow2",
+        nova_sysmeta::Release::LATEST,
+    )
+    .unwrap();
     assert_eq!(done.other["owner"], image.other["owner"]);
 }
 

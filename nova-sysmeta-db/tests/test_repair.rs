@@ -16,8 +16,8 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Opts};
 use nova_sysmeta::audit::{InstanceFacts, audit, repair};
 use nova_sysmeta::{
-    BaseImageRefPolicy, Flavor, ImageMeta, NovaConfig, RebuildOptions, RequestContext, SystemMetadata,
-    populate_for_create, reset_image_metadata,
+    BaseImageRefPolicy, Flavor, ImageMeta, NovaConfig, RebuildOptions, Release, RequestContext,
+    SystemMetadata, populate_for_create, reset_image_metadata,
 };
 use serde_json::json;
 
@@ -131,17 +131,18 @@ fn seed(conn: &mut Conn) -> Vec<Seeded> {
             3..=5 => {
                 // Rebuilt after the fix (3: healthy) or before it (4, 5: the
                 // base image ref is lost).
-                let policy = if i % 10 == 3 {
-                    BaseImageRefPolicy::Nova
+                let release = if i % 10 == 3 {
+                    Release::LATEST
                 } else {
-                    BaseImageRefPolicy::Legacy
+                    Release::new(20, 6, 1).unwrap()
                 };
                 image_ref = format!("img-r{}", i % 13);
                 let mut b = image(i + 1, json!({"os_type": "linux"}));
                 b.id = Some(nova_sysmeta::Value::from(image_ref.as_str()));
                 let options = RebuildOptions {
                     flavor: Some(&flavor),
-                    policy,
+                    policy: BaseImageRefPolicy::Nova,
+                    release,
                 };
                 sm = reset_image_metadata(&sm, &b, &options).unwrap();
                 if i % 20 == 4 {

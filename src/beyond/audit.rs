@@ -241,7 +241,7 @@ pub fn audit(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &N
             && !key.starts_with(SM_IMAGE_PROP_PREFIX)
             && !is_skip_key(key)
             && !is_inheritable_key(key)
-            && !is_non_inheritable(key, &configured);
+            && !is_non_inheritable(key, &configured, config.release);
         if leaks {
             let severity = if key.starts_with("password_") {
                 Severity::Warning

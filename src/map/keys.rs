@@ -126,7 +126,7 @@ fn listed_kind(key: &str) -> KeyKind {
     }
 }
 
-fn in_reserved_namespace(key: &str) -> bool {
+pub(crate) fn in_reserved_namespace(key: &str) -> bool {
     key.as_bytes().first() == Some(&b'o')
         && NON_INHERITABLE_IMAGE_NAMESPACES
             .iter()

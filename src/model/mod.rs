@@ -1,5 +1,5 @@
 //! The model types: Nova's image dict, flavor, request context, instance,
-//! image type, configuration, and backup timestamps.
+//! image type, configuration, Nova release, and backup timestamps.
 
 pub(crate) mod config;
 pub(crate) mod context;
@@ -7,4 +7,5 @@ pub(crate) mod flavor;
 pub(crate) mod image;
 pub(crate) mod image_type;
 pub(crate) mod instance;
+pub(crate) mod release;
 pub(crate) mod timestamp;

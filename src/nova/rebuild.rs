@@ -8,6 +8,7 @@ use crate::map::keys::IMAGE_BASE_IMAGE_REF;
 use crate::map::system_metadata::SystemMetadata;
 use crate::model::flavor::Flavor;
 use crate::model::image::ImageMeta;
+use crate::model::release::Release;
 use crate::nova::convert::{room_for_image, write_system_metadata_from_image};
 use crate::python::python_repr;
 use crate::python::value::Value;
@@ -25,8 +26,10 @@ use crate::python::value::Value;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BaseImageRefPolicy {
-    /// Nova since the fix for bug 1893618: the rebuild image's id, even when
-    /// that image is a snapshot recording its own `base_image_ref`.
+    /// What the release in [`RebuildOptions::release`] does. Since the fix
+    /// for bug 1893618 (21.2.1 and 22.0.0): the rebuild image's id, even
+    /// when that image is a snapshot recording its own `base_image_ref`.
+    /// Before: as [`BaseImageRefPolicy::Legacy`].
     #[default]
     Nova,
     /// Like create: when the rebuild image is a snapshot that records a
@@ -34,21 +37,24 @@ pub enum BaseImageRefPolicy {
     /// Removes Nova's create/rebuild asymmetry, so lineage survives
     /// rebuilding to a snapshot.
     Origin,
-    /// Nova Pike and earlier: nothing puts the key back (it stays only when
-    /// the rebuild image itself carries `base_image_ref`). For reproducing
-    /// and testing against old deployments; this is bug 1893618.
+    /// Every release before 21.2.1, whatever [`RebuildOptions::release`]
+    /// says: nothing puts the key back (it stays only when the rebuild
+    /// image itself carries `base_image_ref`). This is bug 1893618.
     Legacy,
 }
 
 /// How a rebuild resets system metadata: the flavor (`min_disk` is raised
-/// to its root disk, as at create) and what to record as the base image
-/// ref. `Default` is Nova's: no flavor, [`BaseImageRefPolicy::Nova`].
+/// to its root disk, as at create), what to record as the base image ref,
+/// and the Nova release. `Default` is Nova 34.0.0's: no flavor,
+/// [`BaseImageRefPolicy::Nova`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RebuildOptions<'a> {
     /// The instance's flavor.
     pub flavor: Option<&'a Flavor>,
     /// What to record as `image_base_image_ref`.
     pub policy: BaseImageRefPolicy,
+    /// The release whose rebuild [`BaseImageRefPolicy::Nova`] computes.
+    pub release: Release,
 }
 
 /// The system metadata of an instance rebuilt to `image`, from its
@@ -57,8 +63,9 @@ pub struct RebuildOptions<'a> {
 /// Every `image_` key is deleted, the new image's metadata added
 /// ([`system_metadata_from_image`](crate::system_metadata_from_image)), and
 /// `image_base_image_ref` set to the image's id: the fix for Nova bug
-/// 1893618, without which the key was lost and later snapshots had no
-/// `base_image_ref`. Keys without the prefix survive untouched. Unlike
+/// 1893618 (21.2.1 and 22.0.0), without which the key was lost and later
+/// snapshots had no `base_image_ref` ([`RebuildOptions::release`] gives an
+/// older release's rebuild). Keys without the prefix survive untouched. Unlike
 /// create, a `base_image_ref` property of the rebuild image does not win:
 /// Nova records the rebuild image's own id (an `id` given as `null` is
 /// stored as a null value). [`RebuildOptions::policy`] changes what is
@@ -125,13 +132,13 @@ pub fn reset_image_metadata(
     system_metadata.update_without_image_keys(current);
     write_system_metadata_from_image(&mut system_metadata, image, options.flavor)?;
     match options.policy {
-        BaseImageRefPolicy::Nova => {
+        BaseImageRefPolicy::Nova if options.release.rebuild_keeps_base_image_ref() => {
             system_metadata.put(IMAGE_BASE_IMAGE_REF, image_id);
         }
+        BaseImageRefPolicy::Nova | BaseImageRefPolicy::Legacy => {}
         BaseImageRefPolicy::Origin => {
             system_metadata.set_default(IMAGE_BASE_IMAGE_REF, image_id);
         }
-        BaseImageRefPolicy::Legacy => {}
     }
     system_metadata.validate()?;
     Ok(system_metadata)

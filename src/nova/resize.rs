@@ -5,9 +5,10 @@ use crate::error::Result;
 use crate::map::keys::IMAGE_BASE_IMAGE_REF;
 use crate::map::system_metadata::{SystemMetadata, validate_entry};
 
-/// `image_base_image_ref = image_ref`, as Nova's resize and shelve assert it
-/// before they proceed (instances rebuilt before the fix for bug 1893618
-/// lost the key). An existing value is overwritten in place.
+/// `image_base_image_ref = image_ref`, as Nova's resize (from 23.0.0,
+/// [`Release::resize_keeps_base_image_ref`](crate::Release::resize_keeps_base_image_ref))
+/// and shelve (from 21.2.1) assert it before they proceed (instances
+/// rebuilt before the fix for bug 1893618 lost the key). An existing value is overwritten in place.
 /// [`ensure_base_image_ref_in`] heals a map in place.
 ///
 /// # Errors

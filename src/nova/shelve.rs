@@ -11,6 +11,7 @@ use crate::model::context::RequestContext;
 use crate::model::image::ImageMeta;
 use crate::model::image_type::ImageType;
 use crate::model::instance::Instance;
+use crate::model::release::Release;
 use crate::nova::resize::ensure_base_image_ref;
 use crate::nova::snapshot::{SnapshotRequest, create_image_metadata};
 
@@ -34,12 +35,13 @@ pub struct Shelve {
 pub struct ShelveOptions<'a> {
     /// A volume-backed instance is shelved with no image.
     pub volume_backed: bool,
-    /// Nova's configuration; `None`: Nova's defaults.
+    /// Nova's release and configuration; `None`: Nova 34.0.0's defaults.
     pub config: Option<&'a NovaConfig>,
 }
 
 /// The API side of shelve: `image_base_image_ref = instance.image_ref` is
-/// ensured (healing instances the pre-fix rebuild damaged), then, unless
+/// ensured (healing instances the pre-fix rebuild damaged; from 21.2.1 and
+/// 22.0.0, the release of [`ShelveOptions::config`]), then, unless
 /// the instance is volume-backed, a snapshot named `<display_name>-shelved`
 /// is prepared with [`create_image_metadata`] from the healed map, so its
 /// `base_image_ref` is the instance's `image_ref`. (To withhold keys from
@@ -72,7 +74,12 @@ pub fn shelve(
         .image_ref
         .as_deref()
         .ok_or_else(|| Error::invalid("instance.image_ref", "required to shelve"))?;
-    let system_metadata = ensure_base_image_ref(system_metadata, image_ref)?;
+    let release = options.config.map_or(Release::LATEST, |config| config.release);
+    let system_metadata = if release.rebuild_keeps_base_image_ref() {
+        ensure_base_image_ref(system_metadata, image_ref)?
+    } else {
+        system_metadata.clone()
+    };
     if options.volume_backed {
         return Ok(Shelve {
             system_metadata,

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::map::keys::{KeyKind, NameFilter, NameSet, key_kind};
+use crate::map::keys::{KeyKind, NameFilter, NameSet, in_reserved_namespace, key_kind};
 use crate::map::properties::{Properties, PropertyValue};
 use crate::map::system_metadata::SystemMetadata;
 use crate::model::config::NovaConfig;
@@ -11,6 +11,7 @@ use crate::model::context::RequestContext;
 use crate::model::image::ImageMeta;
 use crate::model::image_type::ImageType;
 use crate::model::instance::Instance;
+use crate::model::release::Release;
 use crate::nova::convert::image_from_system_metadata_keeping;
 use crate::python::value::Value;
 
@@ -150,9 +151,11 @@ fn snapshot_with<'a>(
         Some(config) => config,
         None => default_config(),
     };
+    let release = config.release;
     let cross_project = context.project_id.as_deref() != Some(instance.project_id.as_str());
-    // Nova adds it to the extra properties, so it wins too.
-    let owner = cross_project.then_some(("instance_owner", PropertyValue::Str(&instance.project_id)));
+    // Nova adds it to the extra properties, so it wins too (from 18.2.2).
+    let owner = (cross_project && release.snapshot_visibility())
+        .then_some(("instance_owner", PropertyValue::Str(&instance.project_id)));
     let caller = request.extra_properties.into_iter().flat_map(Properties::iter);
     let extras = own.iter().copied().chain(caller).chain(last).chain(owner);
     let names = &config.non_inheritable_image_properties;
@@ -165,22 +168,38 @@ fn snapshot_with<'a>(
     let mut image = image_from_system_metadata_keeping(
         system_metadata,
         |entry| {
-            entry.kind() != KeyKind::NonInheritable
-                && (!entry.may_be_in(&filter) || !configured.contains(entry.name()))
+            let built_in = entry.kind() == KeyKind::NonInheritable && is_built_in_for(entry.name(), release);
+            let configured = entry.may_be_in(&filter) && configured.contains(entry.name());
+            !built_in && !configured
         },
         with_formats,
         extras,
     );
     image.name = Some(Value::from(name));
-    let visibility = if cross_project { "shared" } else { "private" };
-    image.visibility = Some(Value::from(visibility));
+    if release.snapshot_visibility() {
+        let visibility = if cross_project { "shared" } else { "private" };
+        image.visibility = Some(Value::from(visibility));
+    } else {
+        image.other.insert("is_public".to_owned(), Value::Bool(false));
+    }
     image
 }
 
-/// Whether a snapshot drops `key`: configured, built in, or in a reserved
-/// namespace.
-pub(crate) fn is_non_inheritable(key: &str, configured: &NameSet<'_>) -> bool {
-    key_kind(key) == KeyKind::NonInheritable || configured.contains(key)
+/// Whether `name`, of [`KeyKind::NonInheritable`], is one that `release`
+/// keeps out of snapshots: the built-in names from 21.0.0, the reserved
+/// namespaces from 23.0.0.
+fn is_built_in_for(name: &str, release: Release) -> bool {
+    if in_reserved_namespace(name) {
+        release.drops_os_glance()
+    } else {
+        release.built_in_non_inheritable()
+    }
+}
+
+/// Whether a snapshot in `release` drops `key`: configured, built in, or
+/// in a reserved namespace.
+pub(crate) fn is_non_inheritable(key: &str, configured: &NameSet<'_>, release: Release) -> bool {
+    (key_kind(key) == KeyKind::NonInheritable && is_built_in_for(key, release)) || configured.contains(key)
 }
 
 /// The image metadata Nova sends to Glance when it creates an image of an

@@ -1,0 +1,181 @@
+//! Each behaviour change between Nova releases, at the versions on both
+//! sides of it (the parity suite proves the same against each release's
+//! own code: `parity/run --ci-releases`).
+
+use nova_sysmeta::{
+    BaseImageRefPolicy, ImageMeta, Instance, NovaConfig, RebuildOptions, Release, RequestContext,
+    ShelveOptions, SnapshotRequest, SystemMetadata, finalize_snapshot_upload, initialize_snapshot_metadata,
+    reset_image_metadata, shelve,
+};
+use uuid::Uuid;
+
+fn release(text: &str) -> Release {
+    text.parse().unwrap()
+}
+
+fn image(json: &str) -> ImageMeta {
+    serde_json::from_str(json).unwrap()
+}
+
+#[test]
+fn rebuild_puts_the_base_image_ref_back_from_21_2_1() {
+    let current: SystemMetadata = [("image_base_image_ref", "img-a"), ("image_os_type", "linux")]
+        .into_iter()
+        .collect();
+    let new = image(r#"{"id": "img-b", "properties": {}}"#);
+    let base = |text: &str| {
+        let options = RebuildOptions {
+            release: release(text),
+            ..RebuildOptions::default()
+        };
+        reset_image_metadata(&current, &new, &options)
+            .unwrap()
+            .get("image_base_image_ref")
+            .map(str::to_owned)
+    };
+    assert_eq!(base("16.1.8"), None);
+    assert_eq!(base("21.2.0"), None);
+    assert_eq!(base("21.2.1").as_deref(), Some("img-b"));
+    assert_eq!(base("22.0.0").as_deref(), Some("img-b"));
+    // Legacy is the old rebuild whatever the release.
+    let legacy = RebuildOptions {
+        policy: BaseImageRefPolicy::Legacy,
+        ..RebuildOptions::default()
+    };
+    assert_eq!(
+        reset_image_metadata(&current, &new, &legacy)
+            .unwrap()
+            .get("image_base_image_ref"),
+        None
+    );
+}
+
+#[test]
+fn shelve_heals_the_base_image_ref_from_21_2_1() {
+    let instance = Instance::new(Uuid::nil(), "p").with_image_ref("img-b");
+    let ctx = RequestContext::new("u", "p");
+    let damaged = SystemMetadata::new();
+    for (text, healed) in [
+        ("20.6.1", false),
+        ("21.2.0", false),
+        ("21.2.1", true),
+        ("34.0.0", true),
+    ] {
+        let config = NovaConfig::for_release(release(text));
+        let options = ShelveOptions {
+            volume_backed: false,
+            config: Some(&config),
+        };
+        let out = shelve(&ctx, &instance, &damaged, &options).unwrap();
+        assert_eq!(
+            out.system_metadata.contains_key("image_base_image_ref"),
+            healed,
+            "{text}"
+        );
+        let image = out.image.unwrap();
+        assert_eq!(image.properties.contains_key("base_image_ref"), healed, "{text}");
+    }
+}
+
+#[test]
+fn snapshots_are_is_public_false_before_18_2_2() {
+    let instance = Instance::new(Uuid::nil(), "p-owner");
+    let admin = RequestContext::new("admin", "p-admin");
+    let sm = SystemMetadata::new();
+    let snapshot = |text: &str| {
+        let config = NovaConfig::for_release(release(text));
+        serde_json::to_value(initialize_snapshot_metadata(
+            &SnapshotRequest::new(&admin, &instance, &sm, "snap").config(&config),
+        ))
+        .unwrap()
+    };
+    let old = snapshot("18.2.1");
+    assert_eq!(old["is_public"], false);
+    assert!(old.get("visibility").is_none());
+    assert!(old["properties"].get("instance_owner").is_none());
+    let new = snapshot("18.2.2");
+    assert!(new.get("is_public").is_none());
+    assert_eq!(new["visibility"], "shared");
+    assert_eq!(new["properties"]["instance_owner"], "p-owner");
+}
+
+#[test]
+fn built_in_names_from_21_and_os_glance_from_23() {
+    let sm: SystemMetadata = [
+        ("image_img_signature", "sig"),
+        ("image_cinder_encryption_key_id", "key"),
+        ("image_os_glance_import_method", "web-download"),
+    ]
+    .into_iter()
+    .collect();
+    let ctx = RequestContext::new("u", "p");
+    let instance = Instance::new(Uuid::nil(), "p");
+    let kept = |text: &str| {
+        let config = NovaConfig::for_release(release(text));
+        let image =
+            initialize_snapshot_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "s").config(&config));
+        let mut keys: Vec<String> = image.properties.keys().map(str::to_owned).collect();
+        keys.sort();
+        keys
+    };
+    // Before 21.0.0 the signature keys are in the configured default; the
+    // cinder key is inherited.
+    assert_eq!(
+        kept("20.6.1"),
+        ["cinder_encryption_key_id", "os_glance_import_method"]
+    );
+    assert_eq!(kept("21.0.0"), ["os_glance_import_method"]);
+    assert_eq!(kept("22.4.0"), ["os_glance_import_method"]);
+    assert!(kept("23.0.0").is_empty());
+    // A configuration that names nothing: before 21.0.0 nothing is built in.
+    let config = NovaConfig::for_release(release("20.6.1"))
+        .with_non_inheritable_image_properties(Vec::<String>::new());
+    let image =
+        initialize_snapshot_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "s").config(&config));
+    assert_eq!(image.properties.len(), 3);
+}
+
+#[test]
+fn the_upload_forces_ami_until_the_fix() {
+    let created = image(r#"{"name": "snap", "visibility": "shared", "properties": {}}"#);
+    let instance = Instance::new(Uuid::nil(), "p");
+    let ami: SystemMetadata = [("image_disk_format", "ami")].into_iter().collect();
+    let format = |sm: &SystemMetadata, text: &str| {
+        finalize_snapshot_upload(&created, sm, &instance, "qcow2", release(text))
+            .map(|image| image.disk_format.unwrap().as_str().unwrap().to_owned())
+    };
+    assert_eq!(format(&ami, "27.4.0").unwrap(), "ami");
+    assert_eq!(format(&ami, "27.5.0").unwrap(), "qcow2");
+    assert_eq!(format(&ami, "29.1.0").unwrap(), "ami");
+    assert_eq!(format(&ami, "29.2.0").unwrap(), "qcow2");
+    // The releases that read the source's format fail without one, as
+    // Nova's driver does; later ones do not read it.
+    let err = format(&SystemMetadata::new(), "22.4.0").unwrap_err();
+    assert_eq!(err.kind(), "invalid_value");
+    assert_eq!(format(&SystemMetadata::new(), "30.0.0").unwrap(), "qcow2");
+    // Before 18.2.2 the upload also makes the image private.
+    let old = finalize_snapshot_upload(&created, &ami, &instance, "qcow2", release("18.2.1")).unwrap();
+    assert_eq!(old.visibility(), Some("private"));
+    let new = finalize_snapshot_upload(&created, &ami, &instance, "qcow2", release("18.2.2")).unwrap();
+    assert_eq!(new.visibility(), Some("shared"));
+}
+
+#[test]
+fn a_config_read_with_serde_takes_its_release_defaults() {
+    let pike: NovaConfig = serde_json::from_str(r#"{"release": "16.1.8"}"#).unwrap();
+    assert_eq!(pike.release, Release::new(16, 1, 8).unwrap());
+    assert!(
+        pike.non_inheritable_image_properties
+            .iter()
+            .any(|n| n == "img_signature")
+    );
+    let given: NovaConfig =
+        serde_json::from_str(r#"{"release": "16.1.8", "non_inheritable_image_properties": []}"#).unwrap();
+    assert!(given.non_inheritable_image_properties.is_empty());
+    assert_eq!(
+        serde_json::from_str::<NovaConfig>("{}").unwrap(),
+        NovaConfig::default()
+    );
+    let err = serde_json::from_str::<NovaConfig>(r#"{"release": "15.1.5"}"#).unwrap_err();
+    assert!(err.to_string().contains("not modelled"), "{err}");
+}
