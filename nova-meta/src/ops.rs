@@ -7,19 +7,16 @@ use nova_sysmeta::rows::{MetadataRow, system_metadata_from_rows};
 use nova_sysmeta::value::Dict;
 use nova_sysmeta::{
     BackupImage, BaseImageRefPolicy, Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties,
-    RebuildOptions, RequestContext, ShelveOptions, Shelved, SnapshotProfile, SnapshotRequest, SystemMetadata,
-    Volume, backup_image_metadata, create_image_metadata, ensure_base_image_ref, finalize_snapshot_upload,
-    image_from_system_metadata, image_from_volume, initialize_snapshot_metadata, populate_for_create,
-    record_shelved, remove_shelved_keys, rotate_backups, shelve, shelved_image_name, snapshot_volume_backed,
-    system_metadata_from_image,
+    RebuildOptions, Release, RequestContext, ShelveOptions, Shelved, SnapshotProfile, SnapshotRequest,
+    SystemMetadata, Volume, backup_image_metadata, create_image_metadata, ensure_base_image_ref,
+    finalize_snapshot_upload, image_from_system_metadata, image_from_volume, initialize_snapshot_metadata,
+    populate_for_create, record_shelved, remove_shelved_keys, rotate_backups, shelve, shelved_image_name,
+    snapshot_volume_backed, system_metadata_from_image,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::request::{Failure, Request};
-
-/// The one Nova release whose behaviour this version computes.
-pub const RELEASE: &str = "34.0.0";
 
 /// Every op, in the order of the contract's tables.
 pub const OPS: [&str; 21] = [
@@ -110,26 +107,21 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
         Ok(None) => return Err(Failure::new("missing_field", "field `op` is required")),
         Err(_) => return Err(Failure::new("invalid_value", "field `op` must be a string")),
     };
-    let release: Option<String> = req.optional("release")?;
-    if let Some(release) = release.filter(|r| r != RELEASE) {
-        return Err(Failure::new(
-            "invalid_value",
-            format!("field `release`: Nova {release:?} is not modelled; this version computes {RELEASE}"),
-        ));
-    }
+    // The Nova release whose behaviour to compute (34.0.0 by default).
+    let release: Release = req.or_default("release")?;
     match op.as_str() {
         "system_metadata_from_image" => system_metadata_from_image_op(req, out),
         "image_from_system_metadata" => image_from_system_metadata_op(req, out),
         "populate_for_create" => populate_for_create_op(req, out),
-        "reset_image_metadata" => reset_image_metadata_op(req, out),
-        "initialize_snapshot_metadata" => snapshot_op(req, out, None),
+        "reset_image_metadata" => reset_image_metadata_op(req, out, release),
+        "initialize_snapshot_metadata" => snapshot_op(req, out, release, None),
         "create_image" => {
             let image_type: ImageType = req.field("image_type")?;
-            snapshot_op(req, out, Some(image_type))
+            snapshot_op(req, out, release, Some(image_type))
         }
-        "backup" => backup_op(req, out),
+        "backup" => backup_op(req, out, release),
         "rotate_backups" => rotate_backups_op(req, out),
-        "shelve" => shelve_op(req, out),
+        "shelve" => shelve_op(req, out, release),
         "record_shelved" => record_shelved_op(req, out),
         "remove_shelved_keys" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
@@ -140,8 +132,8 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
             let image_ref: String = req.field("image_ref")?;
             emit(out, ensure_base_image_ref(&sm, &image_ref)?)
         }
-        "snapshot_volume_backed" => snapshot_volume_backed_op(req, out),
-        "finalize_snapshot_upload" => finalize_snapshot_upload_op(req, out),
+        "snapshot_volume_backed" => snapshot_volume_backed_op(req, out, release),
+        "finalize_snapshot_upload" => finalize_snapshot_upload_op(req, out, release),
         "to_glance" => {
             let image: ImageMeta = req.field("image")?;
             emit(out, to_glance(&image)?)
@@ -165,14 +157,14 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
             emit(
                 out,
                 Findings {
-                    findings: audit(&sm, &facts, &NovaConfig::default()),
+                    findings: audit(&sm, &facts, &NovaConfig::for_release(release)),
                 },
             )
         }
         "repair" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let facts: InstanceFacts = req.or_default("instance")?;
-            emit(out, repair(&sm, &facts, &NovaConfig::default()))
+            emit(out, repair(&sm, &facts, &NovaConfig::for_release(release)))
         }
         "lineage" => {
             let instance: Value = req.field("instance")?;
@@ -239,7 +231,7 @@ fn populate_for_create_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Fa
     )
 }
 
-fn reset_image_metadata_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
+fn reset_image_metadata_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let mut image: ImageMeta = req.field("image")?;
     // A null image_id is stored as Nova stores it: a null value. The
@@ -261,6 +253,7 @@ fn reset_image_metadata_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), F
     let options = RebuildOptions {
         flavor: flavor.as_ref(),
         policy,
+        release,
     };
     let rebuilt = nova_sysmeta::reset_image_metadata(&sm, &image, &options)?;
     // Nova's compute manager keeps the map as it was (`orig_sys_metadata`).
@@ -289,14 +282,14 @@ struct SnapshotFields {
 }
 
 impl SnapshotFields {
-    fn read(req: &mut Request) -> Result<Self, Failure> {
+    fn read(req: &mut Request, release: Release) -> Result<Self, Failure> {
         Ok(Self {
             sm: req.field("system_metadata")?,
             instance: req.field("instance")?,
             context: req.field("context")?,
             name: req.field("name")?,
             extra: req.or_default("extra_properties")?,
-            config: config(req)?,
+            config: config(req, release)?,
         })
     }
 
@@ -308,34 +301,41 @@ impl SnapshotFields {
     }
 }
 
-fn snapshot_op(req: &mut Request, out: &mut Vec<u8>, image_type: Option<ImageType>) -> Result<(), Failure> {
-    let f = SnapshotFields::read(req)?;
+fn snapshot_op(
+    req: &mut Request,
+    out: &mut Vec<u8>,
+    release: Release,
+    image_type: Option<ImageType>,
+) -> Result<(), Failure> {
+    let f = SnapshotFields::read(req, release)?;
     profiled(req, out, &f.sm, |sm| match image_type {
         Some(t) => create_image_metadata(&f.request(sm), t),
         None => initialize_snapshot_metadata(&f.request(sm)),
     })
 }
 
-fn backup_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
-    let f = SnapshotFields::read(req)?;
+fn backup_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(), Failure> {
+    let f = SnapshotFields::read(req, release)?;
     let backup_type: String = req.field("backup_type")?;
     profiled(req, out, &f.sm, |sm| {
         backup_image_metadata(&f.request(sm), &backup_type)
     })
 }
 
-fn snapshot_volume_backed_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
-    let f = SnapshotFields::read(req)?;
+fn snapshot_volume_backed_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(), Failure> {
+    let f = SnapshotFields::read(req, release)?;
     let mappings: Vec<nova_sysmeta::Value> = req.or_default("image_mappings")?;
     emit(out, snapshot_volume_backed(&f.request(&f.sm), &mappings))
 }
 
-/// `non_inheritable_image_properties`, when given, replaces Nova's default.
-fn config(req: &mut Request) -> Result<NovaConfig, Failure> {
+/// The release with its defaults; `non_inheritable_image_properties`, when
+/// given, replaces the release's default.
+fn config(req: &mut Request, release: Release) -> Result<NovaConfig, Failure> {
+    let config = NovaConfig::for_release(release);
     Ok(
         match req.optional::<Vec<String>>("non_inheritable_image_properties")? {
-            Some(list) => NovaConfig::default().with_non_inheritable_image_properties(list),
-            None => NovaConfig::default(),
+            Some(list) => config.with_non_inheritable_image_properties(list),
+            None => config,
         },
     )
 }
@@ -351,13 +351,13 @@ fn rotate_backups_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure
     )
 }
 
-fn shelve_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
+fn shelve_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let context: RequestContext = req.field("context")?;
     let volume_backed: bool = req.or_default("volume_backed")?;
     let profile = profile(req)?;
-    let config = config(req)?;
+    let config = config(req, release)?;
     let options = ShelveOptions {
         volume_backed,
         config: Some(&config),
@@ -404,14 +404,18 @@ fn record_shelved_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure
     emit(out, record_shelved(&sm, &shelved)?)
 }
 
-fn finalize_snapshot_upload_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
+fn finalize_snapshot_upload_op(
+    req: &mut Request,
+    out: &mut Vec<u8>,
+    release: Release,
+) -> Result<(), Failure> {
     let image: ImageMeta = req.field("image")?;
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let disk_format: String = req.field("disk_format")?;
     emit(
         out,
-        finalize_snapshot_upload(&image, &sm, &instance, &disk_format),
+        finalize_snapshot_upload(&image, &sm, &instance, &disk_format, release)?,
     )
 }
 

@@ -166,12 +166,30 @@ fn a_request_id_is_echoed_with_its_text_on_ok_and_error() {
 }
 
 #[test]
-fn only_the_modelled_release_is_computed() {
+fn every_modelled_release_is_computed_and_no_other() {
     let answers = run_chunks(&[
-        br#"{"op": "remove_shelved_keys", "system_metadata": {}, "release": "34.0.0"}
-{"op": "remove_shelved_keys", "system_metadata": {}, "release": "16.1.8"}
+        br#"{"op": "ensure_base_image_ref", "system_metadata": {}, "image_ref": "b", "release": "34.0.0"}
+{"op": "ensure_base_image_ref", "system_metadata": {}, "image_ref": "b", "release": "16.1.8"}
+{"op": "ensure_base_image_ref", "system_metadata": {}, "image_ref": "b", "release": "15.1.5"}
+{"op": "ensure_base_image_ref", "system_metadata": {}, "image_ref": "b", "release": "35.0.0"}
+{"op": "ensure_base_image_ref", "system_metadata": {}, "image_ref": "b", "release": "34"}
+{"op": "ensure_base_image_ref", "system_metadata": {}, "image_ref": "b", "release": 34}
+{"op": "reset_image_metadata", "system_metadata": {}, "image": {}, "image_id": "b", "release": "21.2.0"}
+{"op": "reset_image_metadata", "system_metadata": {}, "image": {}, "image_id": "b", "release": "21.2.1"}
 "#,
     ]);
-    assert_eq!(answers[0], r#"{"ok":{}}"#);
-    assert!(answers[1].contains(r#""kind":"invalid_value""#), "{}", answers[1]);
+    assert_eq!(answers[0], r#"{"ok":{"image_base_image_ref":"b"}}"#);
+    assert_eq!(answers[1], r#"{"ok":{"image_base_image_ref":"b"}}"#);
+    for answer in &answers[2..6] {
+        assert!(answer.contains(r#""kind":"invalid_value""#), "{answer}");
+        assert!(answer.contains("release"), "{answer}");
+    }
+    assert_eq!(
+        answers[6],
+        r#"{"ok":{"system_metadata":{},"orig_system_metadata":{}}}"#
+    );
+    assert_eq!(
+        answers[7],
+        r#"{"ok":{"system_metadata":{"image_base_image_ref":"b"},"orig_system_metadata":{}}}"#
+    );
 }
