@@ -455,7 +455,10 @@ class LifecycleGen(Gen):
             sm.pop("container_format", None)
             if self.chance(0.6):
                 sm["image_container_format"] = self.r.choice(["bare", "ovf", "ova", "docker", "compressed", "ami"])
-            image = {"name": self.short_text(), "visibility": "private",
+            if self.chance(0.5):
+                # Releases before 27.5.0 upload an ami source as an ami.
+                sm["image_disk_format"] = self.r.choice(DISK_FORMATS + ["ami", "ami", "AMI", " ami"])
+            image = {"name": self.short_text(), "visibility": self.r.choice(["private", "shared", "public"]),
                      "properties": self.properties(self.r.randint(0, 5))}
             if self.chance(0.3):
                 image["properties"]["kernel_id"] = "aki-old"

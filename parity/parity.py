@@ -1,8 +1,12 @@
-"""Parity suite: Nova 34.0.0's own functions against the crate's nova_meta.
+"""Parity suite: one Nova release's own functions against the crate's nova_meta.
+
+The release is the Nova importable here (34.0.0 in .venv-nova, or an older
+one installed over it; see parity/run). Every request carries it as
+`release`, so the crate computes that release's behaviour.
 
 For each generated request, the expected answer comes from Nova's real code
 (nova.utils, nova.compute.utils, nova.compute.api; rebuild's inner
-_reset_image_metadata composed from nova.utils as Nova composes it), with
+_reset_image_metadata taken from API.rebuild itself and run), with
 values stringified as Nova's database stores them. The crate's answer comes
 from one run of nova_meta over all requests. Any difference is reported
 with the request that caused it, and the run fails.
@@ -25,6 +29,12 @@ import gen as generator
 
 import copy
 import datetime
+import importlib.metadata
+import inspect
+
+import old_releases
+
+DATABASE_STUBBED = old_releases.install()
 
 from nova import block_device, objects, utils  # noqa: E402
 from nova.compute import manager as compute_manager  # noqa: E402
@@ -36,6 +46,61 @@ import nova.conf  # noqa: E402
 
 CONF = nova.conf.CONF
 objects.register_all()
+RELEASE = importlib.metadata.version("nova")
+
+
+# Where each function lives in this release (the code moved, the
+# behaviour did not): Nova's own function, called as that release calls it.
+
+def _api(**attributes):
+    api = compute_api.API.__new__(compute_api.API)
+    api.__dict__.update(attributes)
+    return api
+
+
+def initialize_snapshot_metadata(ctx, instance, name, extra):
+    if hasattr(compute_utils, "initialize_instance_snapshot_metadata"):
+        return compute_utils.initialize_instance_snapshot_metadata(ctx, instance, name, extra)
+    method = compute_api.API._initialize_instance_snapshot_metadata
+    if "context" in inspect.signature(method).parameters:  # from 18.x
+        return method(_api(), ctx, instance, name, extra)
+    return method(_api(), instance, name, extra)
+
+
+def create_image(ctx, instance, name, image_type, extra_properties=None):
+    if hasattr(compute_utils, "create_image"):
+        return compute_utils.create_image(ctx, instance, name, image_type, EchoImageApi(),
+                                          extra_properties=extra_properties)
+    return _api(image_api=EchoImageApi())._create_image(ctx, instance, name, image_type,
+                                                          extra_properties=extra_properties)
+
+
+def image_metadata_from_volume(volume):
+    if hasattr(block_device, "get_image_metadata_from_volume"):
+        return block_device.get_image_metadata_from_volume(volume)
+    return utils.get_image_metadata_from_volume(volume)
+
+
+def reset_image_metadata(system_metadata, image, image_id, flavor):
+    """API.rebuild's inner _reset_image_metadata, taken from the release's
+    own API.rebuild and run with the closure it would have."""
+    rebuild = inspect.unwrap(compute_api.API.rebuild)
+    code = next(c for c in rebuild.__code__.co_consts
+                if isinstance(c, types.CodeType) and c.co_name == "_reset_image_metadata")
+    instance = types.SimpleNamespace(system_metadata=system_metadata, save=lambda: None)
+    cells = {"instance": instance, "image": image, "image_id": image_id, "flavor": flavor}
+    closure = tuple(types.CellType(cells[name]) for name in code.co_freevars)
+    orig_sys_metadata = types.FunctionType(code, rebuild.__globals__, closure=closure)()
+    return instance.system_metadata, orig_sys_metadata
+
+
+def _source_says(function, text):
+    return text in inspect.getsource(inspect.unwrap(function))
+
+
+# Whether this release's API.shelve puts image_base_image_ref back (read
+# from its own source: the step sits in a method too large to run here).
+SHELVE_ENSURES_BASE_IMAGE_REF = _source_says(compute_api.API.shelve, "image_base_image_ref")
 
 CORE_OPS = [
     "system_metadata_from_image", "image_from_system_metadata", "populate_for_create",
@@ -140,22 +205,24 @@ def lifecycle_answer(req):
     if op == "backup":
         # API.backup: props_copy = dict(extra_properties, backup_type=...)
         props_copy = dict(req.get("extra_properties") or {}, backup_type=req["backup_type"])
-        return with_config(req, lambda: compute_utils.create_image(
-            ctx, snapshot_instance(req), req["name"], "backup", EchoImageApi(), extra_properties=props_copy))
+        return with_config(req, lambda: create_image(
+            ctx, snapshot_instance(req), req["name"], "backup", extra_properties=props_copy))
     if op == "rotate_backups":
         fake = types.SimpleNamespace(image_api=FakeGlance(req["images"]))
         instance = types.SimpleNamespace(uuid=req["instance_uuid"])
         compute_manager.ComputeManager._rotate_backups(fake, None, instance, req["backup_type"], req["rotation"])
         return {"delete": fake.image_api.deleted}
     if op == "shelve":
-        # API.shelve: ensure image_base_image_ref, then the -shelved snapshot.
+        # API.shelve: ensure image_base_image_ref (from 21.2.1), then the
+        # -shelved snapshot.
         system_metadata = dict(req["system_metadata"])
-        system_metadata.update({"image_base_image_ref": req["instance"]["image_ref"]})
+        if SHELVE_ENSURES_BASE_IMAGE_REF:
+            system_metadata.update({"image_base_image_ref": req["instance"]["image_ref"]})
         image = None
         if not req.get("volume_backed"):
-            image = compute_utils.create_image(
+            image = with_config(req, lambda: create_image(
                 ctx, snapshot_instance(req, system_metadata), "%s-shelved" % req["instance"]["display_name"],
-                "snapshot", EchoImageApi())
+                "snapshot"))
         return {"system_metadata": system_metadata, "image": image}
     if op == "record_shelved":
         # ComputeManager._shelve_instance, with the time and host given.
@@ -178,7 +245,7 @@ def lifecycle_answer(req):
         instance = snapshot_instance(req)
         instance.root_device_name = req["instance"].get("root_device_name")
         extra = req.get("extra_properties")
-        image_meta = with_config(req, lambda: compute_utils.initialize_instance_snapshot_metadata(
+        image_meta = with_config(req, lambda: initialize_snapshot_metadata(
             ctx, instance, req["name"], None if extra is None else dict(extra)))
         image_meta["size"] = 0
         for attr in ("container_format", "disk_format"):
@@ -197,18 +264,24 @@ def lifecycle_answer(req):
         inst = req["instance"]
         instance = types.SimpleNamespace(kernel_id=inst.get("kernel_id"), ramdisk_id=inst.get("ramdisk_id"),
                                          os_type=inst.get("os_type"), project_id=inst["project_id"])
-        container = utils.get_image_from_system_metadata(req["system_metadata"]).get("container_format")
-        image_meta = objects.ImageMeta.from_dict({} if container is None else {"container_format": container})
+        # The driver reads the instance's image_meta: the formats of the
+        # image it was built from.
+        source = utils.get_image_from_system_metadata(req["system_metadata"])
+        formats = {k: source[k] for k in ("container_format",) if source.get(k) is not None}
+        if "disk_format" in source:
+            formats["disk_format"] = source["disk_format"]
+        image_meta = objects.ImageMeta.from_dict(formats)
         created = copy.deepcopy(req["image"])
         metadata = libvirt_driver.LibvirtDriver._create_snapshot_metadata(
             None, image_meta, instance, req["disk_format"], created["name"])
         sent = glance._convert_to_v2(copy.deepcopy(metadata))
-        # Glance merges what was sent (purge_props=False); the upload makes
-        # the image active.
-        created["status"] = metadata["status"]
-        for key in ("name", "disk_format", "container_format"):
-            created[key] = metadata[key]
-        created["properties"].update({k: v for k, v in sent.items() if k in metadata["properties"]})
+        # Glance merges what was sent (purge_props=False): properties into
+        # properties, the rest as attributes; the upload makes it active.
+        for key, value in sent.items():
+            if key in metadata["properties"]:
+                created["properties"][key] = value
+            else:
+                created[key] = value
         return created
     if op == "to_glance":
         return glance._translate_to_glance(req["image"])
@@ -220,7 +293,7 @@ def lifecycle_answer(req):
     if op == "from_rows":
         return utils.metadata_to_dict(req["rows"], include_deleted=bool(req.get("include_deleted")))
     if op == "image_from_volume":
-        return block_device.get_image_metadata_from_volume(req["volume"])
+        return image_metadata_from_volume(req["volume"])
     raise ValueError(op)
 
 
@@ -249,22 +322,18 @@ def nova_answer(req):
         return coerced(out)
     if op == "populate_for_create":
         api = compute_api.API.__new__(compute_api.API)
-        instance = objects.Instance(uuid=generator.Gen(0).uuid(), image_ref=req["image_ref"],
+        # display_name: releases up to 18.x name the instance here too.
+        instance = objects.Instance(uuid=generator.Gen(0).uuid(), image_ref=req["image_ref"], display_name="vm",
                                     system_metadata=dict(req.get("system_metadata") or {}))
         ctx = ns(req["context"], "user_name", "project_name")
-        api._populate_instance_for_create(ctx, instance, req["image"], 0, None,
-                                          flavor_object(req.get("flavor")), 1)
+        populate = api._populate_instance_for_create
+        extra = {"shutdown_terminate": False} if "shutdown_terminate" in inspect.signature(populate).parameters \
+            else {}
+        populate(ctx, instance, req["image"], 0, None, flavor_object(req.get("flavor")), 1, **extra)
         return dict(instance.system_metadata)
     if op == "reset_image_metadata":
-        # _reset_image_metadata (nova/compute/api.py), step by step.
-        system_metadata = dict(req["system_metadata"])
-        orig_sys_metadata = dict(system_metadata)
-        for key in list(system_metadata.keys()):
-            if key.startswith(utils.SM_IMAGE_PROP_PREFIX):
-                del system_metadata[key]
-        new_sys_metadata = utils.get_system_metadata_from_image(req["image"], req.get("flavor"))
-        new_sys_metadata.update({"image_base_image_ref": req["image_id"]})
-        system_metadata.update(new_sys_metadata)
+        system_metadata, orig_sys_metadata = reset_image_metadata(
+            dict(req["system_metadata"]), req["image"], req["image_id"], req.get("flavor"))
         return {"system_metadata": stored(system_metadata),
                 "orig_system_metadata": stored(orig_sys_metadata)}
     instance = types.SimpleNamespace(uuid=req["instance"]["uuid"],
@@ -274,11 +343,9 @@ def nova_answer(req):
     extra = req.get("extra_properties")
     extra = None if extra is None else dict(extra)
     if op == "initialize_snapshot_metadata":
-        return with_config(req, lambda: compute_utils.initialize_instance_snapshot_metadata(
-            ctx, instance, req["name"], extra))
+        return with_config(req, lambda: initialize_snapshot_metadata(ctx, instance, req["name"], extra))
     if op == "create_image":
-        return with_config(req, lambda: compute_utils.create_image(
-            ctx, instance, req["name"], req["image_type"], EchoImageApi(), extra))
+        return with_config(req, lambda: create_image(ctx, instance, req["name"], req["image_type"], extra))
     raise ValueError(op)
 
 
@@ -321,14 +388,23 @@ def main():
     ap.add_argument("--bin", required=True, help="path to the nova_meta binary")
     ap.add_argument("--show", type=int, default=10, help="mismatches printed in full")
     ap.add_argument("--ops", help="comma-separated ops to generate (default: all)")
+    ap.add_argument("--release", help="the Nova release expected on the path (default: whichever it is)")
     args = ap.parse_args()
+    if args.release is not None and args.release != RELEASE:
+        print(f"parity: Nova {RELEASE} is installed, not {args.release}", file=sys.stderr)
+        return 2
+    if DATABASE_STUBBED:
+        print(f"parity: Nova {RELEASE}'s database layer does not import on this Python; "
+              "a stand-in replaces it (no modelled flow uses it)", file=sys.stderr)
 
     g = generator.LifecycleGen(args.seed)
     ops = ALL_OPS if args.ops is None else args.ops.split(",")
     lines = []
     for i in range(args.cases):
         # Half the lines escape non-ASCII, half send it raw: both must parse.
-        lines.append(generator.dumps(g.request(ops[i % len(ops)]), ensure_ascii=(i % 2 == 0)))
+        req = g.request(ops[i % len(ops)])
+        req["release"] = RELEASE
+        lines.append(generator.dumps(req, ensure_ascii=(i % 2 == 0)))
     # The oracle reads each line as Nova's API would: with Python's json.
     requests = [json.loads(line) for line in lines]
     proc = subprocess.run([args.bin], input="\n".join(lines) + "\n", capture_output=True,
@@ -398,7 +474,7 @@ def main():
     for (nova_exc, kind), n in sorted(error_pairs.items()):
         print(f"parity: both failed {n} times: Nova {nova_exc}, crate {kind}")
     failed = len(mismatches)
-    print(f"parity (seed {args.seed}): {len(requests) - failed} passed, {failed} failed")
+    print(f"parity (Nova {RELEASE}, seed {args.seed}): {len(requests) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
