@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand};
 use mysql::prelude::Queryable;
 use mysql::{Params, TxOpts, Value as Sql};
 use nova_sysmeta::audit::{Change, Finding, FindingKind, InstanceFacts, audit, repair};
-use nova_sysmeta::{NovaConfig, SystemMetadata};
+use nova_sysmeta::{NovaConfig, Release, SystemMetadata};
 use serde::Serialize;
 
 use journal::{Journal, Line, META_COLUMNS, MetaRow, Op};
@@ -81,6 +81,10 @@ struct Scan {
     /// Only the instances of this project.
     #[arg(long)]
     project: Option<String>,
+    /// The Nova release the cells run (16.0.0 to 34.x): which keys its
+    /// snapshots inherit, and so which system-metadata keys would leak.
+    #[arg(long, value_name = "VERSION", default_value_t = Release::LATEST)]
+    release: Release,
     /// Instances per batch (and per transaction), 1 to 5000.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=5000))]
     batch_size: u32,
@@ -270,7 +274,7 @@ fn scan_all(scan: &Scan, repair_args: Option<&RepairArgs>) -> Result<u8, Failure
         scan,
         apply,
         journal,
-        config: NovaConfig::default(),
+        config: NovaConfig::for_release(scan.release),
     };
     let progress = Progress::new(std::io::stderr().is_terminal());
     // Cells in parallel, one thread each.
