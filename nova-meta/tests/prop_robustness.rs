@@ -109,19 +109,48 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A `release`: versions at and past every modelled edge, or any JSON.
+fn release() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "16.0.0",
+            "16.1.8",
+            "18.2.1",
+            "21.2.0",
+            "27.4.0",
+            "34.0.0",
+            "15.99.99",
+            "35.0.0",
+            "34.65535.65535",
+            "34.0.65536",
+            "34.0.0 ",
+            "34..0",
+        ])
+        .prop_map(Value::from),
+        any_json(),
+    ]
+}
+
 fn request() -> impl Strategy<Value = Value> {
     prop::sample::select(ops::OPS.to_vec()).prop_flat_map(|op| {
         let names = fields(op);
-        prop::collection::vec(prop::option::weighted(0.8, any_json()), names.len()).prop_map(move |values| {
-            let mut map = Map::new();
-            map.insert("op".into(), Value::from(op));
-            for (name, value) in names.iter().zip(values) {
-                if let Some(value) = value {
-                    map.insert((*name).to_owned(), value);
+        (
+            prop::collection::vec(prop::option::weighted(0.8, any_json()), names.len()),
+            prop::option::weighted(0.5, release()),
+        )
+            .prop_map(move |(values, release)| {
+                let mut map = Map::new();
+                map.insert("op".into(), Value::from(op));
+                if let Some(release) = release {
+                    map.insert("release".into(), release);
                 }
-            }
-            Value::Object(map)
-        })
+                for (name, value) in names.iter().zip(values) {
+                    if let Some(value) = value {
+                        map.insert((*name).to_owned(), value);
+                    }
+                }
+                Value::Object(map)
+            })
     })
 }
 
