@@ -179,3 +179,24 @@ fn a_config_read_with_serde_takes_its_release_defaults() {
     let err = serde_json::from_str::<NovaConfig>(r#"{"release": "15.1.5"}"#).unwrap_err();
     assert!(err.to_string().contains("not modelled"), "{err}");
 }
+
+#[test]
+fn the_audit_explains_a_missing_base_image_ref_from_the_release_history() {
+    use nova_sysmeta::audit::{FindingKind, InstanceFacts, audit};
+    let sm: SystemMetadata = [("image_os_type", "linux")].into_iter().collect();
+    let message = |history: &[&str]| {
+        let facts = InstanceFacts::new().with_release_history(history.iter().map(|r| release(r)));
+        let findings = audit(&sm, &facts, &NovaConfig::default());
+        assert_eq!(findings[0].kind, FindingKind::MissingBaseImageRef);
+        findings[0].message.clone()
+    };
+    assert!(message(&[]).contains("(bug 1893618)"));
+    // The newest release that loses it is named.
+    let m = message(&["34.0.0", "16.1.8", "21.2.0"]);
+    assert!(m.contains("lost by a rebuild before 21.2.1") && m.contains("Nova 21.2.0"), "{m}");
+    let m = message(&["21.2.1", "34.0.0"]);
+    assert!(m.contains("not by a rebuild"), "{m}");
+    // nova_meta's audit reads the history with the other facts.
+    let facts: InstanceFacts = serde_json::from_str(r#"{"release_history": ["20.6.1"]}"#).unwrap();
+    assert_eq!(facts.release_history, [release("20.6.1")]);
+}

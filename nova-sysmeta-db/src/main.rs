@@ -85,6 +85,11 @@ struct Scan {
     /// snapshots inherit, and so which system-metadata keys would leak.
     #[arg(long, value_name = "VERSION", default_value_t = Release::LATEST)]
     release: Release,
+    /// A Nova release the cells ran before (repeatable): a missing base
+    /// image ref is then explained (lost by a rebuild before 21.2.1, or
+    /// not by a rebuild at all).
+    #[arg(long = "history", value_name = "VERSION")]
+    history: Vec<Release>,
     /// Instances per batch (and per transaction), 1 to 5000.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=5000))]
     batch_size: u32,
@@ -250,6 +255,8 @@ struct Plan<'a> {
     apply: bool,
     journal: Option<std::sync::Mutex<Journal>>,
     config: NovaConfig,
+    /// `--history` and `--release`, or nothing without `--history`.
+    history: Vec<Release>,
 }
 
 fn scan_all(scan: &Scan, repair_args: Option<&RepairArgs>) -> Result<u8, Failure> {
@@ -275,6 +282,11 @@ fn scan_all(scan: &Scan, repair_args: Option<&RepairArgs>) -> Result<u8, Failure
         apply,
         journal,
         config: NovaConfig::for_release(scan.release),
+        history: if scan.history.is_empty() {
+            Vec::new()
+        } else {
+            scan.history.iter().copied().chain([scan.release]).collect()
+        },
     };
     let progress = Progress::new(std::io::stderr().is_terminal());
     // Cells in parallel, one thread each.
@@ -438,6 +450,7 @@ fn run_batch(
             facts.uuid = uuid.parse().ok();
             facts.image_ref = image_ref;
             facts.vm_state = vm_state;
+            facts.release_history.clone_from(&plan.history);
             InstanceRows {
                 uuid,
                 facts,

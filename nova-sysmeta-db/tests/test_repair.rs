@@ -1098,6 +1098,25 @@ fn the_release_decides_which_keys_would_leak() {
         1,
         "the Train audit reports the key"
     );
+    // The release history explains the missing base image ref.
+    let explained = |history: &str| {
+        let args = [
+            "audit",
+            "-v",
+            "--only",
+            "missing_base_image_ref",
+            "--history",
+            history,
+        ];
+        run_tool(&url, &args).0
+    };
+    let pike = explained("16.1.8");
+    assert!(pike.contains("lost by a rebuild before 21.2.1"), "{pike}");
+    assert!(pike.contains("Nova 16.1.8"), "{pike}");
+    let victoria = explained("22.4.0");
+    assert!(victoria.contains("not by a rebuild"), "{victoria}");
+    let (plain, _) = run_tool(&url, &["audit", "-v", "--only", "missing_base_image_ref"]);
+    assert!(plain.contains("(bug 1893618)"), "{plain}");
     let out = Command::new(example())
         .args(["audit", "--url", &url, "--release", "35.0.0"])
         .output()

@@ -11,6 +11,7 @@ use crate::map::keys::{
 };
 use crate::map::system_metadata::{SystemMetadata, chars_over_column};
 use crate::model::config::NovaConfig;
+use crate::model::release::Release;
 use crate::nova::shelve::SHELVED_KEYS;
 use crate::nova::snapshot::is_non_inheritable;
 use crate::python::python_int;
@@ -36,6 +37,10 @@ pub struct InstanceFacts {
     pub image_ref: Option<String>,
     /// `instance.vm_state`, e.g. `active`, `shelved_offloaded`.
     pub vm_state: Option<String>,
+    /// The Nova releases that ran the instance's cell, in any order. When
+    /// given, a missing `image_base_image_ref` is explained: lost by a
+    /// rebuild on a release before 21.2.1, or not by any rebuild.
+    pub release_history: Vec<Release>,
 }
 
 impl InstanceFacts {
@@ -64,6 +69,29 @@ impl InstanceFacts {
     pub fn with_vm_state(mut self, vm_state: impl Into<String>) -> Self {
         self.vm_state = Some(vm_state.into());
         self
+    }
+
+    /// With the Nova releases that ran the instance's cell.
+    #[must_use]
+    pub fn with_release_history(mut self, releases: impl IntoIterator<Item = Release>) -> Self {
+        self.release_history = releases.into_iter().collect();
+        self
+    }
+
+    /// Why `image_base_image_ref` may be missing, from the release history.
+    fn missing_base_image_ref_cause(&self) -> String {
+        let lossy = self
+            .release_history
+            .iter()
+            .filter(|r| !r.rebuild_keeps_base_image_ref())
+            .max();
+        match (lossy, self.release_history.is_empty()) {
+            (_, true) => "bug 1893618".to_owned(),
+            (Some(release), false) => {
+                format!("lost by a rebuild before 21.2.1: bug 1893618, and the cell ran Nova {release}")
+            }
+            (None, false) => "not by a rebuild: every release in the history puts it back".to_owned(),
+        }
     }
 }
 
@@ -168,8 +196,15 @@ impl Finding {
 /// // Rebuilt before the fix: the base image ref is gone.
 /// let sm: SystemMetadata = [("image_os_type", "linux"), ("password_0", "c2VjcmV0")].into_iter().collect();
 /// let findings = audit(&sm, &InstanceFacts::new(), &NovaConfig::default());
-/// let kinds: Vec<_> = findings.into_iter().map(|f| f.kind).collect();
+/// let kinds: Vec<_> = findings.iter().map(|f| f.kind).collect();
 /// assert_eq!(kinds, [FindingKind::MissingBaseImageRef, FindingKind::WouldLeak]);
+///
+/// // With the releases the cloud ran, the finding says why.
+/// let facts = InstanceFacts::new().with_release_history(["16.1.8".parse()?, "21.2.4".parse()?]);
+/// let findings = audit(&sm, &facts, &NovaConfig::default());
+/// assert!(findings[0].message.contains("lost by a rebuild before 21.2.1"), "{}", findings[0].message);
+/// assert!(findings[0].message.contains("Nova 16.1.8"));
+/// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
 #[must_use]
 pub fn audit(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &NovaConfig) -> Vec<Finding> {
@@ -183,10 +218,11 @@ pub fn audit(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &N
             MissingBaseImageRef,
             Severity::Error,
             Some(IMAGE_BASE_IMAGE_REF),
-            match image_ref {
-                Some(r) => format!("no image_base_image_ref (bug 1893618); Nova's healing would set {r:?}"),
-                None => {
-                    "no image_base_image_ref (bug 1893618); the instance's image_ref is unknown".to_owned()
+            {
+                let cause = facts.missing_base_image_ref_cause();
+                match image_ref {
+                    Some(r) => format!("no image_base_image_ref ({cause}); Nova's healing would set {r:?}"),
+                    None => format!("no image_base_image_ref ({cause}); the instance's image_ref is unknown"),
                 }
             },
         )),
