@@ -4,9 +4,11 @@
 //! metadata* (`instance_system_metadata`). At create it copies the boot
 //! image's metadata there (`image_` + property name); at rebuild it replaces
 //! it; at snapshot it turns the map back into the new image's properties.
-//! This crate computes exactly what Nova 34.0.0 computes at each step,
-//! without Python, I/O or global configuration, and proves it against Nova's
-//! own functions (see the project's parity suite).
+//! This crate computes exactly what Nova computes at each step, for any
+//! release from Pike (16) to 34.0.0 (the default; see [`Release`] for what
+//! changed where), without Python, I/O or global configuration, and proves
+//! it against each release's own functions (see the project's parity
+//! suite).
 //!
 //! # A tour: the story of bug 1893618
 //!
@@ -78,6 +80,7 @@
 //! | [`rows::system_metadata_from_rows`], [`rows::rows_from_system_metadata`] | `metadata_to_dict`, `dict_to_metadata` in `nova.utils` |
 //! | [`image_from_volume`] | `nova.block_device.get_image_metadata_from_volume` |
 //! | [`keys`] | `SM_IMAGE_PROP_PREFIX`, `SM_INHERITABLE_KEYS`, `SM_SKIP_KEYS` and the non-inheritable lists |
+//! | [`Release`], [`NovaConfig::for_release`] | the release installed, with its `nova.conf` defaults |
 //!
 //! # Beyond Nova
 //!

@@ -14,8 +14,9 @@ use clap::Parser;
 ///
 /// Each answer is {"ok": RESULT} or {"error": {"kind": KIND, "message":
 /// TEXT}}, with the request's "id" echoed. A bad line gets an error line
-/// and the stream goes on. The ops and their fields are listed in the
-/// README of nova-sysmeta.
+/// and the stream goes on. Every request may name the Nova "release" whose
+/// behaviour to compute ("16.1.8" to "34.x"; default "34.0.0"). The ops and
+/// their fields are listed in the README of nova-sysmeta.
 #[derive(Parser)]
 #[command(name = "nova_meta", version)]
 struct Args {
