@@ -9,7 +9,7 @@
 
 use nova_sysmeta::audit::{InstanceFacts, Severity, audit, repair};
 use nova_sysmeta::{
-    BaseImageRefPolicy, Flavor, ImageMeta, ImageType, Instance, NovaConfig, RebuildOptions, RequestContext,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, RebuildOptions, Release, RequestContext,
     SnapshotRequest, SystemMetadata, create_image_metadata, populate_for_create, reset_image_metadata,
 };
 use serde_json::json;
@@ -56,13 +56,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let snap = create_image_metadata(&request, ImageType::Snapshot);
     println!("{}", serde_json::to_string_pretty(&snap)?);
 
-    println!("\nBefore the fix (Nova Pike's rebuild, the Legacy policy), nothing put it back:");
-    let legacy = RebuildOptions {
-        policy: BaseImageRefPolicy::Legacy,
+    println!("\nBefore the fix (Nova Pike, 16.1.8), nothing put it back:");
+    let pike: Release = "16.1.8".parse()?;
+    let old = RebuildOptions {
+        release: pike,
         ..options
     };
-    let damaged = reset_image_metadata(&created, &image_b, &legacy)?;
-    let request = SnapshotRequest::new(&ctx, &instance, &damaged, "after-rebuild");
+    let damaged = reset_image_metadata(&created, &image_b, &old)?;
+    let pike_config = NovaConfig::for_release(pike);
+    let request = SnapshotRequest::new(&ctx, &instance, &damaged, "after-rebuild").config(&pike_config);
     let snap = create_image_metadata(&request, ImageType::Snapshot);
     println!(
         "base_image_ref in the snapshot: {:?}",
@@ -70,7 +72,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     println!("\nWhat an audit says of that instance, and what repair sets (as Nova's resize would):");
-    let facts = InstanceFacts::new().with_image_ref("bbbbbbbb-0000-4000-8000-00000000000b");
+    let facts = InstanceFacts::new()
+        .with_image_ref("bbbbbbbb-0000-4000-8000-00000000000b")
+        .with_release_history([pike, Release::LATEST]);
     for finding in audit(&damaged, &facts, &NovaConfig::default())
         .iter()
         .filter(|f| f.severity == Severity::Error)
