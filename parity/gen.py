@@ -454,10 +454,11 @@ class LifecycleGen(Gen):
             sm.pop("image_container_format", None)
             sm.pop("container_format", None)
             if self.chance(0.6):
-                sm["image_container_format"] = self.r.choice(["bare", "ovf", "ova", "docker", "compressed", "ami"])
+                sm["image_container_format"] = self.r.choice(["bare", "ovf", "ova", "docker", "compressed", "ami", None])
             if self.chance(0.5):
-                # Releases before 27.5.0 upload an ami source as an ami.
-                sm["image_disk_format"] = self.r.choice(DISK_FORMATS + ["ami", "ami", "AMI", " ami"])
+                # Releases before 27.5.0 upload an ami source as an ami (and
+                # fail without a disk format: a NULL row is none).
+                sm["image_disk_format"] = self.r.choice(DISK_FORMATS + ["ami", "ami", "AMI", " ami", None])
             image = {"name": self.short_text(), "visibility": self.r.choice(["private", "shared", "public"]),
                      "properties": self.properties(self.r.randint(0, 5))}
             if self.chance(0.3):

@@ -32,7 +32,7 @@ use crate::python::value::Value;
 /// # Errors
 /// [`Error::InvalidValue`] when the release reads the instance image's
 /// disk format ([`Release::upload_forces_ami`]) and `system_metadata` has
-/// no `image_disk_format`: Nova's driver fails there too.
+/// no `image_disk_format` (or a null one): Nova's driver fails there too.
 ///
 /// ```
 /// use nova_sysmeta::{ImageMeta, Instance, Release, SystemMetadata, finalize_snapshot_upload};
@@ -67,8 +67,8 @@ pub fn finalize_snapshot_upload(
             return Err(Error::invalid(
                 "system_metadata",
                 format!(
-                    "Nova {release}'s libvirt upload reads the instance image's disk format, and \
-                     image_disk_format is absent (Nova raises NotImplementedError)"
+                    "Nova {release}'s libvirt upload reads the instance image's disk format, but \
+                     system_metadata has no image_disk_format, or a null one (Nova raises NotImplementedError)"
                 ),
             ));
         }
