@@ -193,7 +193,10 @@ fn the_audit_explains_a_missing_base_image_ref_from_the_release_history() {
     assert!(message(&[]).contains("(bug 1893618)"));
     // The newest release that loses it is named.
     let m = message(&["34.0.0", "16.1.8", "21.2.0"]);
-    assert!(m.contains("lost by a rebuild before 21.2.1") && m.contains("Nova 21.2.0"), "{m}");
+    assert!(
+        m.contains("lost by a rebuild before 21.2.1") && m.contains("Nova 21.2.0"),
+        "{m}"
+    );
     let m = message(&["21.2.1", "34.0.0"]);
     assert!(m.contains("not by a rebuild"), "{m}");
     // nova_meta's audit reads the history with the other facts.
