@@ -122,16 +122,17 @@ impl Release {
         self.major
     }
 
-    const fn at_least(self, major: u16, minor: u16, patch: u16) -> bool {
-        self.major > major
-            || (self.major == major && (self.minor > minor || (self.minor == minor && self.patch >= patch)))
+    /// Whether this is `major.minor.patch` or later (the derived order:
+    /// major, then minor, then patch).
+    fn at_least(self, major: u16, minor: u16, patch: u16) -> bool {
+        self >= Self { major, minor, patch }
     }
 
     /// Whether a snapshot is given `visibility` (`private`, or `shared`
     /// with an `instance_owner` property when another project takes it):
     /// from 18.2.2. Before, it is `is_public: False`, with no owner.
     #[must_use]
-    pub const fn snapshot_visibility(self) -> bool {
+    pub fn snapshot_visibility(self) -> bool {
         self.at_least(18, 2, 2)
     }
 
@@ -140,7 +141,7 @@ impl Release {
     /// exist: from 21.0.0. Before, the image-signature keys were in the
     /// configured default instead ([`Release::default_non_inheritable`]).
     #[must_use]
-    pub const fn built_in_non_inheritable(self) -> bool {
+    pub fn built_in_non_inheritable(self) -> bool {
         self.at_least(21, 0, 0)
     }
 
@@ -148,20 +149,20 @@ impl Release {
     /// ([`NON_INHERITABLE_IMAGE_NAMESPACES`](crate::keys::NON_INHERITABLE_IMAGE_NAMESPACES)):
     /// from 23.0.0.
     #[must_use]
-    pub const fn drops_os_glance(self) -> bool {
+    pub fn drops_os_glance(self) -> bool {
         self.at_least(23, 0, 0)
     }
 
     /// Whether rebuild and shelve put `image_base_image_ref` back (the fix
     /// for bug 1893618): from 21.2.1, an Ussuri backport, and 22.0.0.
     #[must_use]
-    pub const fn rebuild_keeps_base_image_ref(self) -> bool {
+    pub fn rebuild_keeps_base_image_ref(self) -> bool {
         self.at_least(21, 2, 1)
     }
 
     /// Whether resize re-asserts `image_base_image_ref`: from 23.0.0.
     #[must_use]
-    pub const fn resize_keeps_base_image_ref(self) -> bool {
+    pub fn resize_keeps_base_image_ref(self) -> bool {
         self.at_least(23, 0, 0)
     }
 
@@ -169,7 +170,7 @@ impl Release {
     /// instance's image is an `ami`, whatever was uploaded: until 27.5.0,
     /// 28.3.0 and 29.2.0 (backports), and 30.0.0.
     #[must_use]
-    pub const fn upload_forces_ami(self) -> bool {
+    pub fn upload_forces_ami(self) -> bool {
         match self.major {
             ..=26 => true,
             27 => !self.at_least(27, 5, 0),
