@@ -85,13 +85,7 @@ def _stub_database():
     except (ImportError, SyntaxError):
         pass
     module = types.ModuleType("nova.db.sqlalchemy.api")
-
-    def attribute(name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return _Anything()
-
-    module.__getattr__ = attribute
+    module.__getattr__ = _Anything().__getattr__
     sys.modules["nova.db.sqlalchemy.api"] = module
     return True
 

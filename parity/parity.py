@@ -71,11 +71,13 @@ def initialize_snapshot_metadata(ctx, instance, name, extra):
 
 
 def create_image(ctx, instance, name, image_type, extra_properties=None):
+    """What create_image (or API._create_image) sends to Glance."""
+    image_api = RecordingImageApi()
     if hasattr(compute_utils, "create_image"):
-        return compute_utils.create_image(ctx, instance, name, image_type, EchoImageApi(),
-                                          extra_properties=extra_properties)
-    return _api(image_api=EchoImageApi())._create_image(ctx, instance, name, image_type,
-                                                          extra_properties=extra_properties)
+        compute_utils.create_image(ctx, instance, name, image_type, image_api, extra_properties=extra_properties)
+    else:
+        _api(image_api=image_api)._create_image(ctx, instance, name, image_type, extra_properties=extra_properties)
+    return image_api.created
 
 
 def image_metadata_from_volume(volume):
@@ -125,10 +127,9 @@ def run_api_method(name, req, ctx, *args):
     api = _api(image_api=RecordingImageApi(), compute_rpcapi=Ignored(),
                _record_action_start=lambda *a, **k: None)
     inst = req["instance"]
-    instance = types.SimpleNamespace(
-        uuid=inst["uuid"], project_id=inst["project_id"], image_ref=inst.get("image_ref"),
-        display_name=inst.get("display_name"), system_metadata=dict(req["system_metadata"]), task_state=None,
-        flavor=types.SimpleNamespace(extra_specs={}), save=lambda *a, **k: None)
+    instance = snapshot_instance(req, image_ref=inst.get("image_ref"), display_name=inst.get("display_name"),
+                                 task_state=None, flavor=types.SimpleNamespace(extra_specs={}),
+                                 save=lambda *a, **k: None)
     volume_backed = bool(req.get("volume_backed"))
     real = compute_utils.is_volume_backed_instance
     compute_utils.is_volume_backed_instance = lambda *a, **k: volume_backed
@@ -152,13 +153,6 @@ IMAGE_OPS = {"initialize_snapshot_metadata", "create_image", "image_from_system_
              "snapshot_volume_backed", "finalize_snapshot_upload", "to_glance", "from_glance",
              "image_from_volume"}
 DEPARTURE_KINDS = {"key_too_long", "value_too_long", "empty_key"}
-
-
-class EchoImageApi:
-    """Nova's image API as create_image sees it: create returns the dict."""
-
-    def create(self, context, image_meta):
-        return image_meta
 
 
 SYSTEM_METADATA_FIELD = objects.fields.DictOfNullableStringsField()
@@ -228,11 +222,12 @@ class GlanceImage(dict):
     schema = {"name": "image", "properties": {name: {} for name in GLANCE_SERVER_BASE_PROPERTIES}}
 
 
-def snapshot_instance(req, system_metadata=None):
+def snapshot_instance(req, **attributes):
+    """The request's instance as the snapshot code reads it: its uuid,
+    project and system metadata (a copy), plus `attributes`."""
     inst = req["instance"]
     return types.SimpleNamespace(uuid=inst["uuid"], project_id=inst["project_id"],
-                                 system_metadata=dict(req["system_metadata"] if system_metadata is None
-                                                      else system_metadata))
+                                 system_metadata=dict(req["system_metadata"]), **attributes)
 
 
 def lifecycle_answer(req):
@@ -365,9 +360,7 @@ def nova_answer(req):
             dict(req["system_metadata"]), req["image"], req["image_id"], req.get("flavor"))
         return {"system_metadata": stored(system_metadata),
                 "orig_system_metadata": stored(orig_sys_metadata)}
-    instance = types.SimpleNamespace(uuid=req["instance"]["uuid"],
-                                     project_id=req["instance"]["project_id"],
-                                     system_metadata=dict(req["system_metadata"]))
+    instance = snapshot_instance(req)
     ctx = ns(req["context"], "user_id", "project_id")
     extra = req.get("extra_properties")
     extra = None if extra is None else dict(extra)
