@@ -141,6 +141,28 @@ fn finds_values_over_255_bytes_and_over_the_column() {
 }
 
 #[test]
+fn values_nova_keeps_are_never_reported_or_cut() {
+    // 140 Cyrillic letters: 280 bytes, which Nova stores as they are in a
+    // utf8 VARCHAR(255) column; only image properties are cut to 255 bytes.
+    let name = "Ж".repeat(140);
+    let mut m = sm(HEALTHY);
+    m.insert("owner_project_name", name.clone());
+    m.insert("image_min_ram", "1".repeat(256 / 2)); // inheritable: not cut by Nova
+    let f = audit(&m, &InstanceFacts::default(), &NovaConfig::default());
+    assert!(!f.iter().any(|f| f.kind == FindingKind::ValueTooLong), "{f:?}");
+    let out = repair(&m, &InstanceFacts::default(), &NovaConfig::default());
+    assert_eq!(out.system_metadata.get("owner_project_name"), Some(name.as_str()));
+    assert!(out.changes.is_empty(), "{:?}", out.changes);
+    // Over the column: reported, and not cut (what to keep is not known).
+    m.insert("owner_user_name", "u".repeat(256));
+    let out = repair(&m, &InstanceFacts::default(), &NovaConfig::default());
+    assert!(audit(&m, &InstanceFacts::default(), &NovaConfig::default())
+        .iter()
+        .any(|f| f.kind == FindingKind::ValueTooLong && f.severity == Severity::Error));
+    assert!(out.changes.is_empty(), "{:?}", out.changes);
+}
+
+#[test]
 fn finds_keys_over_the_column() {
     let mut m = sm(HEALTHY);
     let key = format!("image_{}", "k".repeat(250));

@@ -115,8 +115,10 @@ pub enum FindingKind {
     /// No `image_base_image_ref`: the pre-fix rebuild's damage (bug
     /// 1893618); every snapshot of the instance loses `base_image_ref`.
     MissingBaseImageRef,
-    /// A value over 255 bytes (Nova's own limit for what it stores; over 255
-    /// characters the database refuses it).
+    /// An image property value (`image_<name>`) over 255 bytes, which Nova
+    /// cuts to 255 when it writes one; or any value over the column's 255
+    /// characters, which the database refuses. Other values over 255
+    /// bytes (a project name of 140 Cyrillic letters) are Nova's own.
     ValueTooLong,
     /// A key over the 255-character key column.
     KeyTooLong,
@@ -296,19 +298,33 @@ pub fn audit(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &N
     findings
 }
 
+/// Whether Nova cuts `key`'s value to 255 bytes when it writes it: an
+/// image property (`image_<name>`, from `get_system_metadata_from_image`'s
+/// `safe_truncate`). Every other value, the inheritable attributes
+/// included, Nova stores as it is.
+fn nova_cuts(key: &str) -> bool {
+    strip_image_prefix(key).is_some_and(|name| !is_inheritable_key(name))
+}
+
 /// The findings about an entry's (non-null) value.
 fn value_findings(key: &str, name: &str, value: &str, findings: &mut Vec<Finding>) {
     use FindingKind::*;
-    if value.len() > VALUE_BYTES {
-        let (severity, limit) = match chars_over_column(value) {
-            Some(_) => (Severity::Error, "the column holds 255 characters"),
-            None => (Severity::Warning, "Nova stores at most 255 bytes"),
-        };
+    if let Some(chars) = chars_over_column(value) {
         findings.push(Finding::new(
             ValueTooLong,
-            severity,
+            Severity::Error,
             Some(key),
-            format!("value is {} bytes; {limit}", value.len()),
+            format!("value is {chars} characters; the column holds 255"),
+        ));
+    } else if value.len() > VALUE_BYTES && nova_cuts(key) {
+        findings.push(Finding::new(
+            ValueTooLong,
+            Severity::Warning,
+            Some(key),
+            format!(
+                "value is {} bytes; Nova cuts image property values to 255 bytes",
+                value.len()
+            ),
         ));
     }
     if matches!(name, "min_ram" | "min_disk") && python_int(value).is_none() {
@@ -349,7 +365,7 @@ pub struct Repair {
 /// | finding | repair |
 /// |---|---|
 /// | `missing_base_image_ref` | `image_base_image_ref = image_ref`, as Nova's resize and shelve heal it (only when `image_ref` is known and fits) |
-/// | `value_too_long` | cut to 255 bytes with [`safe_truncate`], as Nova cuts property values |
+/// | `value_too_long` | an image property cut to 255 bytes with [`safe_truncate`], as Nova cuts property values; any other value is left as it is (Nova keeps it; only one over the 255-character column is reported) |
 /// | `key_too_long`, `non_integer_inheritable`, `skip_key_stored`, `stale_shelved_keys` | the key removed (Nova cannot store it, fails on it, never reads it, or unshelve would remove it) |
 /// | `would_leak`, `image_ref_mismatch` | none: Nova's normal behaviour; use the hardened snapshot profile |
 ///
@@ -399,7 +415,7 @@ pub fn repair(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &
         };
         match finding.kind {
             ValueTooLong => {
-                if let Some(old) = out.get(key) {
+                if let Some(old) = out.get(key).filter(|_| nova_cuts(key)) {
                     let new = safe_truncate(old, VALUE_BYTES).to_owned();
                     changes.push(change(key, Some(old), Some(&new), finding.kind));
                     out.insert(key, new);
