@@ -1,12 +1,17 @@
-//! Where the databases are: a URL given on the command line, or Nova's own
-//! `nova.conf` (`[database] connection` for one cell, `[api_database]
-//! connection` for every cell through `cell_mappings`).
+//! Nova's configuration, read as Nova reads it: `nova.conf` files and
+//! `nova.conf.d` folders as oslo.config parses them, and their connection
+//! strings as SQLAlchemy's PyMySQL dialect hands them to PyMySQL.
+//!
+//! Where the tool departs from them, it says so here and in the README:
+//! `$name` interpolation is resolved from the files alone (oslo.config
+//! resolves only names Nova registers as options, and gives an option
+//! that the files leave unset its default, which this tool does not know:
+//! such a name is refused), and the TLS rules of [`Tls`].
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
-
-use mysql::{ClientIdentity, Opts, OptsBuilder, SslOpts};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A configuration or URL that cannot be used.
 #[derive(Debug)]
@@ -20,192 +25,380 @@ impl fmt::Display for ConfError {
 
 impl std::error::Error for ConfError {}
 
-/// The `connection` options of a `nova.conf`.
-#[derive(Debug, Default, PartialEq, Eq)]
+fn err<T>(message: impl Into<String>) -> Result<T, ConfError> {
+    Err(ConfError(message.into()))
+}
+
+/// One `--config-file` or `--config-dir` argument, in command-line order
+/// (oslo.config reads them in that order; later values win).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file.
+    File(PathBuf),
+    /// Every `*.conf` file of a folder, in name order.
+    Dir(PathBuf),
+}
+
+/// The files' options: per section (oslo's normalized group name: lower
+/// case, but `DEFAULT`), per key, the values in file order.
+#[derive(Debug, Default)]
 pub struct NovaConf {
+    sections: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// oslo.config's group name normalization.
+fn normalize_group(name: &str) -> String {
+    if name == "DEFAULT" {
+        name.to_owned()
+    } else {
+        name.to_lowercase()
+    }
+}
+
+/// Python's `str.isspace` for one character (Rust's `White_Space` plus the
+/// four ASCII separators Python also counts).
+fn py_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\x1c'..='\x1f')
+}
+
+impl NovaConf {
+    /// Reads `sources` as `nova-manage --config-file A --config-dir B ...`
+    /// does.
+    pub fn load(sources: &[Source]) -> Result<Self, ConfError> {
+        let mut conf = NovaConf::default();
+        for source in sources {
+            match source {
+                Source::File(path) => conf.parse_file(path)?,
+                Source::Dir(dir) => {
+                    let entries = std::fs::read_dir(dir)
+                        .map_err(|e| ConfError(format!("--config-dir {}: {e}", dir.display())))?;
+                    let mut files: Vec<PathBuf> = entries
+                        .filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                        .filter(|p| {
+                            !p.file_name()
+                                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                        })
+                        .collect();
+                    files.sort();
+                    for file in files {
+                        conf.parse_file(&file)?;
+                    }
+                }
+            }
+        }
+        Ok(conf)
+    }
+
+    fn parse_file(&mut self, path: &Path) -> Result<(), ConfError> {
+        let bytes = std::fs::read(path).map_err(|e| ConfError(format!("{}: {e}", path.display())))?;
+        if bytes.starts_with(b"\xef\xbb\xbf") {
+            return err(format!(
+                "{}: starts with a UTF-8 byte order mark, which oslo.config (and so Nova) refuses \
+                 (\"No ':' or '=' found in assignment\" at line 1); save the file without it",
+                path.display()
+            ));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ConfError(format!(
+                "{}: not UTF-8 ({e}); Nova cannot read it either",
+                path.display()
+            ))
+        })?;
+        self.parse(&text)
+            .map_err(|(line, message)| ConfError(format!("{}:{line}: {message}", path.display())))
+    }
+
+    /// oslo.config's `iniparser.BaseParser.parse`, line by line.
+    fn parse(&mut self, text: &str) -> Result<(), (usize, String)> {
+        // Python's universal newlines.
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let mut section: Option<String> = None;
+        let mut pending: Option<(String, Vec<String>, usize)> = None;
+        let flush = |this: &mut Self,
+                     section: &Option<String>,
+                     pending: &mut Option<(String, Vec<String>, usize)>|
+         -> Result<(), (usize, String)> {
+            if let Some((key, value, line)) = pending.take() {
+                let Some(section) = section else {
+                    return Err((line, "Section must be started before assignment".to_owned()));
+                };
+                this.sections
+                    .entry(normalize_group(section))
+                    .or_default()
+                    .entry(key)
+                    .or_default()
+                    .push(value.join("\n"));
+            }
+            Ok(())
+        };
+        for (n, line) in text.split('\n').enumerate() {
+            let number = n + 1;
+            let line = line.trim_end_matches(py_space);
+            if line.is_empty() {
+                flush(self, &section, &mut pending)?;
+                continue;
+            }
+            if line.starts_with([' ', '\t']) {
+                match &mut pending {
+                    Some((_, value, _)) => value.push(line.trim_start_matches(py_space).to_owned()),
+                    None => return Err((number, format!("Unexpected continuation line: {line:?}"))),
+                }
+                continue;
+            }
+            flush(self, &section, &mut pending)?;
+            if line.starts_with('[') {
+                if !line.ends_with(']') {
+                    return Err((number, format!("Invalid section (must end with ]): {line:?}")));
+                }
+                if line.chars().count() <= 2 {
+                    return Err((number, format!("Empty section name: {line:?}")));
+                }
+                let name = &line[1..line.len() - 1];
+                self.sections.entry(normalize_group(name)).or_default();
+                section = Some(name.to_owned());
+            } else if line.starts_with(['#', ';']) {
+                // A comment.
+            } else {
+                let (key, value) = split_key_value(line)
+                    .ok_or_else(|| (number, format!("No ':' or '=' found in assignment: {line:?}")))?;
+                if key.is_empty() {
+                    return Err((number, format!("Key cannot be empty: {line:?}")));
+                }
+                pending = Some((key, vec![value], number));
+            }
+        }
+        flush(self, &section, &mut pending)
+    }
+
+    /// The raw value of `group`'s `key` (the last one of the last file
+    /// that sets it), before interpolation.
+    fn raw(&self, group: &str, key: &str) -> Option<&str> {
+        self.sections
+            .get(&normalize_group(group))
+            .and_then(|s| s.get(key))
+            .and_then(|v| v.last())
+            .map(String::as_str)
+    }
+
+    /// `group`'s `key` as Nova gets it: interpolated (`$name`, `${name}`,
+    /// `$group.name`, `$$`, `\$`).
+    pub fn get(&self, group: &str, key: &str) -> Result<Option<String>, ConfError> {
+        self.raw(group, key)
+            .map(|raw| self.substitute(raw, group, 0))
+            .transpose()
+    }
+
+    /// oslo.config's `_substitute`: Python's `string.Template` with
+    /// `idpattern = [_a-z][._a-z0-9]*` (case-insensitive), looked up in
+    /// the option's own group, then in `DEFAULT`.
+    fn substitute(&self, value: &str, group: &str, depth: usize) -> Result<String, ConfError> {
+        if depth > 32 {
+            return err("the $ references of the configuration form a loop");
+        }
+        let value = value.replace("\\$", "$$");
+        let mut out = String::with_capacity(value.len());
+        let mut rest = value.as_str();
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            if let Some(tail) = after.strip_prefix('$') {
+                out.push('$');
+                rest = tail;
+                continue;
+            }
+            let (name, tail) = if let Some(inner) = after.strip_prefix('{') {
+                match inner.find('}') {
+                    Some(end) if is_template_name(&inner[..end]) => (&inner[..end], &inner[end + 1..]),
+                    _ => {
+                        out.push('$');
+                        rest = after;
+                        continue;
+                    }
+                }
+            } else {
+                let len = template_name_len(after);
+                if len == 0 {
+                    out.push('$');
+                    rest = after;
+                    continue;
+                }
+                (&after[..len], &after[len..])
+            };
+            let (lookup_group, lookup_key) = match name.split_once('.') {
+                Some((g, k)) => (g, k),
+                None => (group, name),
+            };
+            let raw = self
+                .raw(lookup_group, lookup_key)
+                .map(|v| (v, lookup_group))
+                .or_else(|| {
+                    (!name.contains('.'))
+                        .then(|| self.raw("DEFAULT", lookup_key).map(|v| (v, "DEFAULT")))
+                        .flatten()
+                });
+            let Some((raw, found_in)) = raw else {
+                return err(format!(
+                    "${name} is not set in [{group}] or [DEFAULT] of the configuration files \
+                     (for an option the files leave unset Nova uses its default, which this tool \
+                     does not know: set it, or write the value itself)"
+                ));
+            };
+            out.push_str(&self.substitute(raw, found_in, depth + 1)?);
+            rest = tail;
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     /// `[database] connection`: a cell database.
-    pub database: Option<String>,
+    pub fn database(&self) -> Result<Option<String>, ConfError> {
+        Ok(self.get("database", "connection")?.filter(|c| !c.is_empty()))
+    }
+
     /// `[api_database] connection`: the API database (with `cell_mappings`).
-    pub api_database: Option<String>,
+    pub fn api_database(&self) -> Result<Option<String>, ConfError> {
+        Ok(self.get("api_database", "connection")?.filter(|c| !c.is_empty()))
+    }
 }
 
-/// Reads the two `connection` options of an oslo.config INI file. Later
-/// values win, as in oslo.config; `#` and `;` start comment lines.
-pub fn parse_nova_conf(text: &str) -> NovaConf {
-    let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut section = String::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
+fn template_name_len(text: &str) -> usize {
+    let mut len = 0;
+    for (i, c) in text.char_indices() {
+        let ok = if i == 0 {
+            c == '_' || c.is_ascii_alphabetic()
+        } else {
+            c == '_' || c == '.' || c.is_ascii_alphanumeric()
+        };
+        if !ok {
+            break;
         }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = name.trim().to_owned();
-            continue;
-        }
-        if let Some((key, value)) = line.split_once('=').or_else(|| line.split_once(':')) {
-            sections
-                .entry(section.clone())
-                .or_default()
-                .insert(key.trim().to_owned(), value.trim().to_owned());
-        }
+        len = i + c.len_utf8();
     }
-    let connection = |name: &str| {
-        sections
-            .get(name)
-            .and_then(|s| s.get("connection"))
-            .filter(|c| !c.is_empty())
-            .cloned()
+    len
+}
+
+fn is_template_name(text: &str) -> bool {
+    !text.is_empty() && template_name_len(text) == text.len()
+}
+
+/// oslo's `_split_key_value`: the first `:` or `=` splits; both sides
+/// stripped; a value quoted at both ends with the same quote loses them.
+fn split_key_value(line: &str) -> Option<(String, String)> {
+    let colon = line.find(':');
+    let equal = line.find('=');
+    let at = match (colon, equal) {
+        (None, None) => return None,
+        (Some(c), Some(e)) => c.min(e),
+        (Some(c), None) => c,
+        (None, Some(e)) => e,
     };
-    NovaConf {
-        database: connection("database"),
-        api_database: connection("api_database"),
+    let key = line[..at].trim_matches(py_space).to_owned();
+    let mut value = line[at + 1..].trim_matches(py_space);
+    if let (Some(first), Some(last)) = (value.chars().next(), value.chars().last())
+        && (first == '"' || first == '\'')
+        && first == last
+    {
+        value = if value.len() == 1 {
+            ""
+        } else {
+            &value[1..value.len() - 1]
+        };
     }
+    Some((key, value.to_owned()))
 }
 
-/// A database to connect to: the URL the MySQL driver takes and, when the
-/// connection string asks for it, TLS.
+/// How the connection reaches the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// TCP to `host:port`.
+    Tcp {
+        /// The URL's host (`localhost` when it names none, as PyMySQL).
+        host: String,
+        /// The URL's port (3306 when it names none).
+        port: u16,
+    },
+    /// The `unix_socket` of the URL's query (the host is then ignored, as
+    /// PyMySQL ignores it).
+    Socket(PathBuf),
+}
+
+/// A database to connect to, as PyMySQL would from Nova's connection
+/// string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
-    /// `mysql://user:pass@host:port/db`.
-    pub url: String,
-    /// `None`: plain TCP, as PyMySQL without `ssl_*` options.
+    /// Where.
+    pub transport: Transport,
+    /// The user (percent-decoded).
+    pub user: String,
+    /// The password (percent-decoded), if the URL has one.
+    pub password: Option<String>,
+    /// The database.
+    pub database: Option<String>,
+    /// `None`: plain, as PyMySQL without `ssl_*` options.
     pub tls: Option<Tls>,
+    /// `connect_timeout` (`None`: the tool's `--connect-timeout`, 10 s by
+    /// default as PyMySQL's).
+    pub connect_timeout: Option<Duration>,
+    /// `read_timeout` (PyMySQL has none by default; the tool's
+    /// `--read-timeout` then applies).
+    pub read_timeout: Option<Duration>,
+    /// `write_timeout` (likewise).
+    pub write_timeout: Option<Duration>,
+    /// SQLAlchemy engine plugins named by `plugin=` (DevStack's
+    /// `dbcounter`): they observe an engine, they do not change the
+    /// connection, so the tool records and ignores them.
+    pub plugins: Vec<String>,
 }
 
-/// TLS as PyMySQL sets it up from the `ssl_*` options SQLAlchemy reads
-/// from the URL's query (`ssl_ca`, `ssl_cert`, `ssl_key`,
-/// `ssl_check_hostname`): with `ssl_ca`, the server's certificate must
-/// chain to it and, unless `ssl_check_hostname` is false, name the host of
-/// the URL; without `ssl_ca`, the link is encrypted but the server is not
-/// verified. One difference: the driver also trusts the public web roots
-/// (webpki-roots) besides `ssl_ca`, where PyMySQL trusts `ssl_ca` alone.
+/// TLS as PyMySQL sets it up from the URL's `ssl_*` options, with one
+/// rule of the tool's own: a CA given is the only one trusted.
+///
+/// | options | PyMySQL | this tool |
+/// |---|---|---|
+/// | `ssl_ca` | chain to it, host name checked | the same |
+/// | `ssl_ca`, `ssl_check_hostname=false` | chain to it | the same |
+/// | `ssl_ca`, `ssl_verify_cert=true` | the system's CAs (the CA given is dropped), no name check | chain to `ssl_ca` only, no name check |
+/// | `ssl_verify_cert=true`, no CA | the system's CAs, no name check | the public web roots, no name check |
+/// | `ssl_cert`/`ssl_key` only, or `ssl_verify_cert=false` | encrypted, not verified | the same |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tls {
-    /// `ssl_ca`: the CA file (PEM or DER) the server's certificate is checked against.
+    /// `ssl_ca`: the CA file (PEM or DER); when given, the only one trusted.
     pub ca: Option<PathBuf>,
     /// `ssl_cert`: the client certificate chain, for users that `REQUIRE X509`.
     pub cert: Option<PathBuf>,
     /// `ssl_key`: the client key (without it, the key is read from `ssl_cert`).
     pub key: Option<PathBuf>,
-    /// `ssl_check_hostname` (default true; read only with `ssl_ca`).
+    /// Whether the server's certificate is checked at all.
+    pub verify: bool,
+    /// Whether it must also name the URL's host.
     pub check_hostname: bool,
 }
 
-/// No files, and the host name checked, as PyMySQL defaults
-/// `check_hostname`.
-impl Default for Tls {
-    fn default() -> Self {
-        Self {
-            ca: None,
-            cert: None,
-            key: None,
-            check_hostname: true,
-        }
-    }
-}
-
-impl Connection {
-    /// The driver's options for this connection.
-    pub fn opts(&self) -> Result<Opts, ConfError> {
-        let opts = Opts::from_url(&self.url).map_err(|e| ConfError(format!("{}: {e}", redact(&self.url))))?;
-        let Some(tls) = &self.tls else { return Ok(opts) };
-        // The driver names no file in its errors; name it here.
-        for (option, path) in [
-            ("ssl_ca", &tls.ca),
-            ("ssl_cert", &tls.cert),
-            ("ssl_key", &tls.key),
-        ] {
-            if let Some(path) = path {
-                std::fs::File::open(path)
-                    .map_err(|e| ConfError(format!("{option} {}: {e}", path.display())))?;
-            }
-        }
-        let verified = tls.ca.is_some();
-        let mut ssl = SslOpts::default()
-            .with_root_cert_path(tls.ca.clone())
-            .with_danger_accept_invalid_certs(!verified)
-            .with_danger_skip_domain_validation(!verified || !tls.check_hostname);
-        if let Some(cert) = &tls.cert {
-            let key = tls.key.as_ref().unwrap_or(cert);
-            ssl = ssl.with_client_identity(Some(ClientIdentity::new(cert.clone(), key.clone())));
-        }
-        Ok(OptsBuilder::from_opts(opts).ssl_opts(ssl).into())
-    }
-}
-
-/// The connection for a SQLAlchemy connection string as Nova writes it
-/// (`mysql+pymysql://user:pass@host:3306/nova?charset=utf8`): the driver
-/// name is dropped and so is `charset` (the driver speaks UTF-8); the
-/// `ssl_*` options become [`Tls`]. Other query options are refused rather
-/// than ignored.
-pub fn connection(connection: &str) -> Result<Connection, ConfError> {
-    let (scheme, rest) = connection
-        .split_once("://")
-        .ok_or_else(|| ConfError(format!("not a database URL: {}", redact(connection))))?;
-    let dialect = scheme.split('+').next().unwrap_or(scheme);
-    if dialect != "mysql" && dialect != "mariadb" {
-        return Err(ConfError(format!(
-            "only MySQL and MariaDB databases are supported, not {dialect:?}"
-        )));
-    }
-    let (base, query) = match rest.split_once('?') {
-        Some((base, query)) => (base, query),
-        None => (rest, ""),
-    };
-    let mut tls = None::<Tls>;
-    for option in query.split('&').filter(|o| !o.is_empty()) {
-        let (name, value) = option.split_once('=').unwrap_or((option, ""));
-        let value = percent_decode(value)
-            .ok_or_else(|| ConfError(format!("database URL option {name:?}: bad percent-encoding")))?;
-        let path = || Some(PathBuf::from(&value));
-        match name {
-            "charset" | "read_default_file" | "read_default_group" => {}
-            "ssl_ca" => tls.get_or_insert_with(Tls::default).ca = path(),
-            "ssl_cert" => tls.get_or_insert_with(Tls::default).cert = path(),
-            "ssl_key" => tls.get_or_insert_with(Tls::default).key = path(),
-            "ssl_check_hostname" => {
-                tls.get_or_insert_with(Tls::default).check_hostname = as_bool(&value).ok_or_else(|| {
-                    ConfError(format!(
-                        "database URL option ssl_check_hostname: {value:?} is not true or false"
-                    ))
-                })?;
-            }
-            other => {
-                return Err(ConfError(format!(
-                    "database URL option {other:?} is not supported"
-                )));
-            }
-        }
-    }
-    Ok(Connection {
-        url: format!("mysql://{base}"),
-        tls,
-    })
-}
-
-/// SQLAlchemy's `asbool` on a query value.
-fn as_bool(value: &str) -> Option<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "y" | "t" | "1" => Some(true),
-        "false" | "no" | "off" | "n" | "f" | "0" => Some(false),
-        _ => None,
-    }
-}
-
-/// `%XX` escapes and `+` of a URL query value, as SQLAlchemy unquotes it.
-fn percent_decode(value: &str) -> Option<String> {
+/// Python's `urllib.parse.unquote` (what SQLAlchemy applies to the user,
+/// password and query values): `%XX` escapes decoded, invalid ones left as
+/// they are, the bytes read as UTF-8 (invalid sequences refused here).
+fn unquote(value: &str, plus_is_space: bool) -> Result<String, ConfError> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
             }
-            b'+' => {
+            b'+' if plus_is_space => {
                 out.push(b' ');
                 i += 1;
             }
@@ -215,7 +408,283 @@ fn percent_decode(value: &str) -> Option<String> {
             }
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).map_err(|_| ConfError("a database URL's percent-escapes are not UTF-8".to_owned()))
+}
+
+/// SQLAlchemy's `asbool` on a query value.
+fn as_bool(option: &str, value: &str) -> Result<bool, ConfError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "y" | "t" | "1" => Ok(true),
+        "false" | "no" | "off" | "n" | "f" | "0" => Ok(false),
+        _ => err(format!(
+            "database URL option {option}: {value:?} is not true or false"
+        )),
+    }
+}
+
+/// PyMySQL's `ssl_verify_cert` string: `none`/`0`/`false`/`no` turn the
+/// check off, `required`/`1`/`true`/`yes` on; `optional` (check when the
+/// server sends one) is refused, as the driver cannot do it.
+fn verify_mode(value: &str) -> Result<bool, ConfError> {
+    match value.to_lowercase().as_str() {
+        "none" | "0" | "false" | "no" => Ok(false),
+        "required" | "1" | "true" | "yes" => Ok(true),
+        "optional" => {
+            err("database URL option ssl_verify_cert=optional is not supported by this tool's driver")
+        }
+        // PyMySQL: any other value verifies when a CA is given.
+        _ => Ok(true),
+    }
+}
+
+/// A timeout option: whole seconds, as SQLAlchemy's `int()` reads them;
+/// PyMySQL refuses 0 and negatives.
+fn seconds(option: &str, value: &str) -> Result<Duration, ConfError> {
+    let n: i64 = value.trim().parse().map_err(|_| {
+        ConfError(format!(
+            "database URL option {option}: {value:?} is not a whole number of seconds"
+        ))
+    })?;
+    if n <= 0 || n > 31_536_000 {
+        return err(format!(
+            "database URL option {option}: {n} is outside 1 to 31536000 seconds"
+        ));
+    }
+    Ok(Duration::from_secs(n.unsigned_abs()))
+}
+
+/// The connection for a SQLAlchemy connection string as Nova writes it
+/// (`mysql+pymysql://user:pass@host:3306/nova?charset=utf8`). Query
+/// options the tool cannot honour are refused by name, never ignored.
+pub fn connection(url: &str) -> Result<Connection, ConfError> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| ConfError(format!("not a database URL: {}", redact(url))))?;
+    let dialect = scheme.split('+').next().unwrap_or(scheme);
+    if dialect != "mysql" && dialect != "mariadb" {
+        return err(format!(
+            "only MySQL and MariaDB databases are supported, not {dialect:?}"
+        ));
+    }
+    let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
+    // SQLAlchemy's URL pattern: the last `@` ends the user info.
+    let (userinfo, hostpath) = match base.rfind('@') {
+        Some(at) => (Some(&base[..at]), &base[at + 1..]),
+        None => (None, base),
+    };
+    let (user, password) = match userinfo {
+        Some(info) => match info.split_once(':') {
+            Some((u, p)) => (unquote(u, false)?, Some(unquote(p, false)?)),
+            None => (unquote(info, false)?, None),
+        },
+        None => (String::new(), None),
+    };
+    let (hostport, database) = match hostpath.split_once('/') {
+        Some((h, d)) => (h, (!d.is_empty()).then(|| d.to_owned())),
+        None => (hostpath, None),
+    };
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| ConfError(format!("bad IPv6 host in {}", redact(url))))?;
+        (h.to_owned(), after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (hostport.to_owned(), None),
+        }
+    };
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| ConfError(format!("bad port {p:?} in {}", redact(url))))?,
+        None => 3306,
+    };
+    let host = if host.is_empty() {
+        "localhost".to_owned()
+    } else {
+        host
+    };
+
+    let mut conn = Connection {
+        transport: Transport::Tcp { host, port },
+        user,
+        password,
+        database,
+        tls: None,
+        connect_timeout: None,
+        read_timeout: None,
+        write_timeout: None,
+        plugins: Vec::new(),
+    };
+    let (mut ca, mut cert, mut key) = (None, None, None);
+    let mut check_hostname: Option<bool> = None;
+    let mut verify_cert: Option<bool> = None;
+    let mut verify_identity = false;
+    for option in query.split('&').filter(|o| !o.is_empty()) {
+        let (name, value) = option.split_once('=').unwrap_or((option, ""));
+        let name = unquote(name, true)?;
+        let value = unquote(value, true)?;
+        let path = || Some(PathBuf::from(&value));
+        match name.as_str() {
+            // The driver speaks UTF-8 (utf8mb4), which reads every utf8
+            // column exactly; oslo.db's own options are not PyMySQL's.
+            "charset" | "read_default_group" => {}
+            "plugin" => conn.plugins.push(value),
+            "unix_socket" => conn.transport = Transport::Socket(PathBuf::from(&value)),
+            "connect_timeout" => conn.connect_timeout = Some(seconds(&name, &value)?),
+            "read_timeout" => conn.read_timeout = Some(seconds(&name, &value)?),
+            "write_timeout" => conn.write_timeout = Some(seconds(&name, &value)?),
+            "ssl_ca" => ca = path(),
+            "ssl_cert" => cert = path(),
+            "ssl_key" => key = path(),
+            "ssl_check_hostname" => check_hostname = Some(as_bool(&name, &value)?),
+            "ssl_verify_cert" => verify_cert = Some(verify_mode(&value)?),
+            "ssl_verify_identity" => verify_identity = !value.is_empty(),
+            other => {
+                return err(format!(
+                    "database URL option {other:?} is not supported by this tool (it would be ignored, \
+                     and the connection would not be what Nova makes)"
+                ));
+            }
+        }
+    }
+    if ca.is_some() || cert.is_some() || key.is_some() || verify_cert.is_some() || verify_identity {
+        let (verify, check) = if verify_cert.is_some() || verify_identity {
+            // PyMySQL's explicit form: verify_identity checks the name.
+            let verify = verify_identity || verify_cert.unwrap_or(false);
+            (verify, verify_identity)
+        } else {
+            // SQLAlchemy's `ssl` dict: a CA verifies, and checks the name
+            // unless ssl_check_hostname is false.
+            (ca.is_some(), ca.is_some() && check_hostname.unwrap_or(true))
+        };
+        conn.tls = Some(Tls {
+            ca,
+            cert,
+            key,
+            verify,
+            check_hostname: check,
+        });
+    }
+    Ok(conn)
+}
+
+impl Connection {
+    /// The URL for messages: `mysql://user:***@host:port/db`.
+    pub fn display(&self) -> String {
+        let password = if self.password.is_some() { ":***" } else { "" };
+        let db = self.database.as_deref().unwrap_or("");
+        match &self.transport {
+            Transport::Tcp { host, port } => format!("mysql://{}{password}@{host}:{port}/{db}", self.user),
+            Transport::Socket(path) => {
+                format!(
+                    "mysql://{}{password}@/{db}?unix_socket={}",
+                    self.user,
+                    path.display()
+                )
+            }
+        }
+    }
+}
+
+/// Nova's `CellMapping.format_db_url`: a cell's `database_connection`
+/// that is a template (`{scheme}://{username}:{password}@{hostname}/...`)
+/// is formatted with the parts of `[database] connection`, as Python's
+/// `urlparse` splits them (`{port}` of a URL without one is `None`, as in
+/// Nova). Unlike Nova, which logs and connects to the template as it is,
+/// a template that cannot be formatted is an error here.
+pub fn format_db_url(template: &str, database: Option<&str>) -> Result<String, ConfError> {
+    if !template.contains('{') && !template.contains('}') {
+        return Ok(template.to_owned());
+    }
+    let Some(database) = database else {
+        return err(format!(
+            "cell mapping database_connection {:?} is a template, but [database] connection is not set",
+            redact(template)
+        ));
+    };
+    let subs = url_parts(database);
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(t) = tail.strip_prefix("{{") {
+            out.push('{');
+            rest = t;
+        } else if let Some(t) = tail.strip_prefix("}}") {
+            out.push('}');
+            rest = t;
+        } else if let Some(t) = tail.strip_prefix('{') {
+            let end = t
+                .find('}')
+                .ok_or_else(|| ConfError("cell mapping template: a '{' is not closed".to_owned()))?;
+            let name = &t[..end];
+            let value = subs.get(name).ok_or_else(|| {
+                ConfError(format!(
+                    "cell mapping template field {{{name}}} is not one Nova fills \
+                     (scheme, username, password, hostname, port, path, query, fragment)"
+                ))
+            })?;
+            out.push_str(value);
+            rest = &t[end + 1..];
+        } else {
+            return err("cell mapping template: a single '}'");
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Python's `urlparse` parts that Nova formats a template with, as
+/// `str.format` prints them (`None` for a missing one).
+fn url_parts(url: &str) -> BTreeMap<&'static str, String> {
+    let none = || "None".to_owned();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (netloc, path) = match rest.find('/') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => (rest, ""),
+    };
+    let (userinfo, hostport) = match netloc.rfind('@') {
+        Some(at) => (Some(&netloc[..at]), &netloc[at + 1..]),
+        None => (None, netloc),
+    };
+    let (username, password) = match userinfo {
+        Some(info) => match info.split_once(':') {
+            Some((u, p)) => (u.to_owned(), p.to_owned()),
+            None => (info.to_owned(), none()),
+        },
+        None => (none(), none()),
+    };
+    let (hostname, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, after)) => (h.to_lowercase(), after.strip_prefix(':').map(str::to_owned)),
+            None => (v6.to_lowercase(), None),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h.to_lowercase(), Some(p.to_owned())),
+            None => (hostport.to_lowercase(), None),
+        }
+    };
+    let hostname = if hostname.is_empty() { none() } else { hostname };
+    let port = port
+        .filter(|p| !p.is_empty())
+        .and_then(|p| p.parse::<u16>().ok())
+        .map_or_else(none, |p| p.to_string());
+    BTreeMap::from([
+        ("scheme", scheme.to_lowercase()),
+        ("username", username),
+        ("password", password),
+        ("hostname", hostname),
+        ("port", port),
+        ("path", path.trim_start_matches('/').to_owned()),
+        ("query", query.to_owned()),
+        ("fragment", fragment.to_owned()),
+    ])
 }
 
 /// The URL with its password replaced, for messages.
@@ -236,105 +705,108 @@ pub fn redact(url: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_the_two_connections_later_values_winning() {
-        let conf = parse_nova_conf(
-            "[DEFAULT]\ndebug = true\n# connection = nope\n[database]\nconnection = mysql+pymysql://a\n\
-             [api_database]\n; comment\nconnection=mysql://b\n[database]\nconnection = mysql://c\n",
-        );
-        assert_eq!(conf.database.as_deref(), Some("mysql://c"));
-        assert_eq!(conf.api_database.as_deref(), Some("mysql://b"));
-        assert_eq!(parse_nova_conf("[database]\n"), NovaConf::default());
+    fn parse(text: &str) -> NovaConf {
+        let mut conf = NovaConf::default();
+        conf.parse(text).unwrap();
+        conf
     }
 
     #[test]
-    fn novas_url_forms_become_driver_urls() {
-        let plain = |url: &str| {
-            let c = connection(url).unwrap();
-            assert_eq!(c.tls, None, "{url}");
-            c.url
-        };
-        assert_eq!(
-            plain("mysql+pymysql://nova:s3cr@t@db:3306/nova?charset=utf8"),
-            "mysql://nova:s3cr@t@db:3306/nova"
+    fn oslo_syntax_quotes_continuations_and_colons() {
+        let conf = parse(
+            "[DEFAULT]\nmy_ip = 10.0.0.5\n[database]\nconnection = \"mysql://u:p$$x@$my_ip/n\"\n\
+             [api_database]\nconnection: mysql://u:p@h/\n  nova_api\n[DATABASE]\nmax_retries = 3\n",
         );
-        assert_eq!(plain("mysql://u:p@h/n"), "mysql://u:p@h/n");
-        assert!(connection("postgresql://u:p@h/n").is_err());
-        assert!(connection("sqlite:///nova.db").is_err());
-        assert_eq!(redact("mysql://nova:secret@db/nova"), "mysql://nova:***@db/nova");
+        assert_eq!(
+            conf.database().unwrap().as_deref(),
+            Some("mysql://u:p$x@10.0.0.5/n")
+        );
+        assert_eq!(
+            conf.api_database().unwrap().as_deref(),
+            Some("mysql://u:p@h/\nnova_api")
+        );
+        assert_eq!(conf.get("database", "max_retries").unwrap().as_deref(), Some("3"));
     }
 
     #[test]
-    fn ssl_options_become_tls_as_pymysql_reads_them() {
-        let tls = |url: &str| connection(url).unwrap().tls;
+    fn a_name_the_files_do_not_set_is_refused() {
+        let conf = parse("[database]\nconnection = mysql://$nosuch/x\n");
+        assert!(conf.database().unwrap_err().0.contains("$nosuch is not set"));
+        let conf = parse("[database]\nconnection = mysql://a/$1 ${} $\n");
+        assert_eq!(conf.database().unwrap().as_deref(), Some("mysql://a/$1 ${} $"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let mut conf = NovaConf::default();
+        assert_eq!(conf.parse("x = 1\n").unwrap_err().0, 1);
+        assert_eq!(conf.parse("[a]\n  cont\n").unwrap_err().0, 2);
+        assert_eq!(conf.parse("[a\n").unwrap_err().0, 1);
+        assert_eq!(conf.parse("[]\n").unwrap_err().0, 1);
+        assert_eq!(conf.parse("[a]\nnovalue\n").unwrap_err().0, 2);
+        assert_eq!(conf.parse("[a]\n= v\n").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn urls_become_connections() {
+        let c = connection("mysql+pymysql://nova:p%40ss@db.example:3307/nova?charset=utf8").unwrap();
         assert_eq!(
-            tls(
-                "mysql+pymysql://u:p@h/n?charset=utf8&ssl_ca=/etc/my%20ca.pem&ssl_cert=/c.pem&ssl_key=/k.pem"
-            ),
-            Some(Tls {
-                ca: Some("/etc/my ca.pem".into()),
-                cert: Some("/c.pem".into()),
-                key: Some("/k.pem".into()),
-                check_hostname: true,
-            })
+            c.transport,
+            Transport::Tcp {
+                host: "db.example".into(),
+                port: 3307
+            }
         );
-        for (value, check) in [
-            ("false", false),
-            ("0", false),
-            (" Off ", false),
-            ("YES", true),
-            ("t", true),
-        ] {
-            let got = tls(&format!("mysql://u:p@h/n?ssl_ca=/ca&ssl_check_hostname={value}"));
-            assert_eq!(got.map(|t| t.check_hostname), Some(check), "{value}");
-        }
-        // Any ssl_* option turns TLS on, as a non-empty ssl dict does in PyMySQL.
-        assert_eq!(
-            tls("mysql://u:p@h/n?ssl_check_hostname=true"),
-            Some(Tls {
-                check_hostname: true,
-                ..Tls::default()
-            })
-        );
+        assert_eq!((c.user.as_str(), c.password.as_deref()), ("nova", Some("p@ss")));
+        assert_eq!(c.display(), "mysql://nova:***@db.example:3307/nova");
+        let c = connection(
+            "mysql+pymysql://nova:pw@localhost/nova?unix_socket=/run/m.sock&read_timeout=30&plugin=dbcounter",
+        )
+        .unwrap();
+        assert_eq!(c.transport, Transport::Socket("/run/m.sock".into()));
+        assert_eq!(c.read_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(c.plugins, ["dbcounter"]);
         for refused in [
-            "mysql://u:p@h/n?ssl_check_hostname=maybe",
+            "postgresql://u:p@h/n",
             "mysql://u:p@h/n?ssl_capath=/etc/ssl",
             "mysql://u:p@h/n?ssl_cipher=AES",
-            "mysql://u:p@h/n?ssl_ca=%zz",
-            "mysql://u:p@h/n?ssl_ca=%ff",
-            "mysql://u:p@h/n?connect_timeout=5",
+            "mysql://u:p@h/n?connect_timeout=0",
+            "mysql://u:p@h/n?read_timeout=soon",
+            "mysql://u:p@h/n?ssl_check_hostname=maybe",
+            "mysql://u:p@h:99999/n",
+            "mysql://u:p@h/n?compress=1",
         ] {
             assert!(connection(refused).is_err(), "{refused}");
         }
-        // The driver's options: files must exist (checked here, named in the error).
-        let pem = std::env::temp_dir().join(format!("nova-sysmeta-db-conf-{}.pem", std::process::id()));
-        let missing = connection("mysql://u:p@h/n?ssl_cert=/nonexistent.pem")
-            .unwrap()
-            .opts();
-        assert!(missing.is_err_and(|e| e.0.starts_with("ssl_cert /nonexistent.pem: ")));
-        std::fs::write(&pem, "").unwrap();
-        let pem_url = pem.display().to_string();
-        let opts = connection(&format!("mysql://u:p@h/n?ssl_cert={pem_url}"))
-            .unwrap()
-            .opts()
-            .unwrap();
-        let ssl = opts.get_ssl_opts().unwrap();
-        assert!(ssl.accept_invalid_certs() && ssl.skip_domain_validation());
-        assert_eq!(ssl.client_identity().unwrap().priv_key_path(), pem);
-        let opts = connection(&format!("mysql://u:p@h/n?ssl_ca={pem_url}"))
-            .unwrap()
-            .opts()
-            .unwrap();
-        std::fs::remove_file(&pem).unwrap();
-        let ssl = opts.get_ssl_opts().unwrap();
-        assert!(!ssl.accept_invalid_certs() && !ssl.skip_domain_validation());
-        assert!(
-            connection("mysql://u:p@h/n")
-                .unwrap()
-                .opts()
-                .unwrap()
-                .get_ssl_opts()
-                .is_none()
+    }
+
+    #[test]
+    fn tls_follows_pymysql_but_trusts_only_the_ca_given() {
+        let tls = |url: &str| connection(url).unwrap().tls.unwrap();
+        let t = tls("mysql://u:p@h/n?ssl_ca=/ca.pem");
+        assert!(t.verify && t.check_hostname);
+        let t = tls("mysql://u:p@h/n?ssl_ca=/ca.pem&ssl_check_hostname=false");
+        assert!(t.verify && !t.check_hostname);
+        let t = tls("mysql://u:p@h/n?ssl_ca=/ca.pem&ssl_verify_cert=true");
+        assert!(t.verify && !t.check_hostname && t.ca.is_some());
+        let t = tls("mysql://u:p@h/n?ssl_cert=/c.pem");
+        assert!(!t.verify);
+        assert!(connection("mysql://u:p@h/n").unwrap().tls.is_none());
+    }
+
+    #[test]
+    fn cell_templates_are_formatted_as_nova_does() {
+        let db = Some("mysql+pymysql://nova:pw@DB.example/nova?charset=utf8");
+        assert_eq!(
+            format_db_url(
+                "{scheme}://{username}:{password}@{hostname}:{port}/nova_cell1?{query}",
+                db
+            )
+            .unwrap(),
+            "mysql+pymysql://nova:pw@db.example:None/nova_cell1?charset=utf8"
         );
+        assert_eq!(format_db_url("mysql://a/b", None).unwrap(), "mysql://a/b");
+        assert!(format_db_url("{scheme}://x", None).is_err());
+        assert!(format_db_url("{nope}://x", db).is_err());
     }
 }

@@ -1,27 +1,30 @@
-//! The journal of a repair, and `undo`: before a batch commits, every row
-//! it changes, deletes or inserts is written to a JSON Lines file and
-//! synced to disk; `undo` puts those rows back exactly as they were.
+//! The journal of a repair: before a batch commits, every row it changes,
+//! deletes or inserts (as it was and as written) and every instance whose
+//! `updated_at` it moves is written to a JSON Lines file and synced to
+//! disk; after the commit, a `commit` line marks the batch done. `undo`
+//! reads it back (see `undo.rs`).
 //!
-//! One line a row:
+//! The journal checks itself: its first line names the run and the cells,
+//! and every line starts with `{"sum":"<SHA-256>",`, the hash of the
+//! previous line's sum and of this line's text after the sum. A line cut
+//! short, edited by hand, removed, reordered or taken from another
+//! journal breaks the chain, and `undo` refuses the journal, naming the
+//! line. (The sums find damage and careless edits; someone who can both
+//! rewrite the journal and recompute the chain could as well write to the
+//! database, so no secret is kept.)
 //!
 //! ```text
-//! {"cell":"cell1","batch":3,"op":"update","row":{"id":7,"created_at":"2026-01-01 10:00:00",...}}
-//! {"cell":"cell1","batch":3,"op":"delete","row":{...}}
-//! {"cell":"cell1","batch":3,"op":"insert","row":{...}}
+//! {"sum":"…","type":"header","journal":"nova-sysmeta-db","version":2,"run":"…","cells":[…]}
+//! {"sum":"…","type":"row","cell":"cell1","batch":3,"op":"update","before":{…},"after":{…}}
+//! {"sum":"…","type":"instance","cell":"cell1","batch":3,"id":7,"uuid":"…","updated_at_before":…,"updated_at_after":…}
+//! {"sum":"…","type":"commit","cell":"cell1","batch":3,"lines":2}
 //! ```
-//!
-//! `update` and `delete` record the row as it was; `insert` the row as
-//! written. Undo is idempotent: an update is set back, a deleted row is put
-//! back if it is missing, an inserted row is removed if it is still the
-//! one written. A batch whose transaction did not commit is undone
-//! harmlessly.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 
-use mysql::Value as Sql;
-use mysql::prelude::Queryable;
+use ring::digest::{SHA256, digest};
 use serde::{Deserialize, Serialize};
 
 /// A row of `instance_system_metadata`, every column.
@@ -57,9 +60,14 @@ impl MetaRow {
             deleted,
         })
     }
+
+    /// Live as Nova's `metadata_to_dict` counts it: `deleted` 0 or NULL.
+    pub fn is_live(&self) -> bool {
+        self.deleted.unwrap_or(0) == 0
+    }
 }
 
-/// What a journal line records.
+/// What a row line records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
@@ -68,120 +76,332 @@ pub enum Op {
     Insert,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Line {
-    pub cell: String,
-    pub batch: u64,
-    pub op: Op,
-    pub row: MetaRow,
+/// A cell as the header names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalCell {
+    pub name: String,
+    pub uuid: Option<String>,
+    /// The database, password hidden.
+    pub database: String,
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Line {
+    /// The first line.
+    Header {
+        journal: String,
+        version: u32,
+        run: String,
+        started: u64,
+        cells: Vec<JournalCell>,
+    },
+    /// A row changed: `before` is `None` for an insert, `after` for a delete.
+    Row {
+        cell: String,
+        batch: u64,
+        op: Op,
+        before: Option<Box<MetaRow>>,
+        after: Option<Box<MetaRow>>,
+    },
+    /// An instance whose `updated_at` the repair set, as Nova's `save()`
+    /// does; `max_row_id` is the highest id among its metadata rows once
+    /// the repair wrote them (a row Nova adds later has a higher one).
+    Instance {
+        cell: String,
+        batch: u64,
+        id: u64,
+        uuid: String,
+        updated_at_before: Option<String>,
+        updated_at_after: Option<String>,
+        max_row_id: u64,
+    },
+    /// The batch committed; `lines` row and instance lines came before it.
+    Commit { cell: String, batch: u64, lines: u64 },
+}
+
+impl Line {
+    /// The cell a line is about (`None` for the header).
+    pub fn cell(&self) -> Option<&str> {
+        match self {
+            Line::Row { cell, .. } | Line::Instance { cell, .. } | Line::Commit { cell, .. } => Some(cell),
+            Line::Header { .. } => None,
+        }
+    }
+}
+
+const MAGIC: &str = "nova-sysmeta-db";
+const VERSION: u32 = 2;
+
+fn sum(previous: &str, body: &str) -> String {
+    let mut input = String::with_capacity(previous.len() + body.len() + 1);
+    input.push_str(previous);
+    input.push('\n');
+    input.push_str(body);
+    digest(&SHA256, input.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// An open journal, appended to and synced per batch.
 pub struct Journal {
     file: File,
+    last_sum: String,
 }
 
 impl Journal {
-    /// Opens (creating or appending to) the journal at `path`.
-    pub fn open(path: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self { file })
+    /// Creates the journal at `path` (never an existing file: each run
+    /// has its own) and writes its header.
+    pub fn create(path: &Path, run: &str, cells: Vec<JournalCell>) -> io::Result<Self> {
+        let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+        let mut journal = Self {
+            file,
+            last_sum: String::new(),
+        };
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        journal.write(&[Line::Header {
+            journal: MAGIC.to_owned(),
+            version: VERSION,
+            run: run.to_owned(),
+            started,
+            cells,
+        }])?;
+        Ok(journal)
     }
 
-    /// Writes a batch's lines and syncs them to disk (before the batch's
-    /// transaction commits).
-    pub fn write_batch(&mut self, lines: &[Line]) -> io::Result<()> {
+    /// Writes lines and syncs them to disk.
+    pub fn write(&mut self, lines: &[Line]) -> io::Result<()> {
         if lines.is_empty() {
             return Ok(());
         }
-        let mut text = Vec::new();
+        let mut text = String::new();
         for line in lines {
-            serde_json::to_writer(&mut text, line).map_err(io::Error::other)?;
-            text.push(b'\n');
+            let body = serde_json::to_string(line).map_err(io::Error::other)?;
+            // `body` is an object: `{...}`; the sum goes first.
+            let rest = body
+                .strip_prefix('{')
+                .ok_or_else(|| io::Error::other("a journal line is not an object"))?;
+            let line_sum = sum(&self.last_sum, &body);
+            text.push_str("{\"sum\":\"");
+            text.push_str(&line_sum);
+            text.push_str("\",");
+            text.push_str(rest);
+            text.push('\n');
+            self.last_sum = line_sum;
         }
-        self.file.write_all(&text)?;
+        self.file.write_all(text.as_bytes())?;
         self.file.sync_data()
     }
 }
 
-/// The lines of a journal file, in order. A last line cut short by a crash
-/// (before its batch could commit) is ignored.
-pub fn read(path: &Path) -> io::Result<Vec<Line>> {
-    let reader = BufReader::new(File::open(path)?);
-    let mut lines = Vec::new();
-    let all: Vec<String> = reader.lines().collect::<io::Result<_>>()?;
-    let count = all.len();
-    for (n, text) in all.into_iter().enumerate() {
-        if text.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(&text) {
-            Ok(line) => lines.push(line),
-            Err(_) if n + 1 == count => {}
-            Err(e) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{}: line {}: {e}", path.display(), n + 1),
-                ));
-            }
-        }
-    }
-    Ok(lines)
+/// A journal read back and checked.
+#[derive(Debug)]
+pub struct Read {
+    /// The run's id, from the header.
+    pub run: String,
+    /// The cells the header names.
+    pub cells: Vec<JournalCell>,
+    /// Every line after the header, in order.
+    pub lines: Vec<Line>,
+    /// A last line cut short (no newline, not whole), accepted with
+    /// `--torn-tail`: its number.
+    pub torn_tail: Option<usize>,
 }
 
-/// Undoes `lines` (all of one cell) on `conn`, newest first, in one
-/// transaction. Returns how many rows were put back.
-pub fn undo(conn: &mut mysql::Conn, lines: &[&Line]) -> mysql::Result<u64> {
-    let mut tx = conn.start_transaction(mysql::TxOpts::default())?;
-    let mut restored = 0;
-    for line in lines.iter().rev() {
-        let r = &line.row;
-        match line.op {
-            Op::Update => {
-                tx.exec_drop(
-                    "UPDATE instance_system_metadata SET value = ?, updated_at = ?, created_at = ?, \
-                     deleted_at = ?, deleted = ?, `key` = ?, instance_uuid = ? WHERE id = ?",
-                    (
-                        &r.value,
-                        &r.updated_at,
-                        &r.created_at,
-                        &r.deleted_at,
-                        r.deleted,
-                        &r.key,
-                        &r.instance_uuid,
-                        r.id,
-                    ),
-                )?;
-                restored += tx.affected_rows();
+/// Why a journal cannot be used.
+#[derive(Debug)]
+pub struct Damaged(pub String);
+
+/// Reads and checks the journal at `path`. A damaged, edited or foreign
+/// line is refused, naming it; a last line cut short is refused too
+/// unless `torn_tail` is set (a repair killed while writing its journal
+/// leaves one; so does an interrupted copy, which may have lost more).
+pub fn read(path: &Path, torn_tail: bool) -> Result<Read, Damaged> {
+    let damaged = |n: usize, why: &str| Damaged(format!("{}: line {n}: {why}", path.display()));
+    let file = File::open(path).map_err(|e| Damaged(format!("{}: {e}", path.display())))?;
+    let mut reader = BufReader::new(file);
+    let mut previous = String::new();
+    let mut header: Option<(String, Vec<JournalCell>)> = None;
+    let mut lines = Vec::new();
+    let mut torn = None;
+    let mut buf = String::new();
+    let mut n = 0;
+    loop {
+        buf.clear();
+        let read = reader
+            .read_line(&mut buf)
+            .map_err(|e| Damaged(format!("{}: {e}", path.display())))?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        let Some(text) = buf.strip_suffix('\n') else {
+            // The last line, with no newline: cut short.
+            if torn_tail && header.is_some() {
+                torn = Some(n);
+                break;
             }
-            Op::Delete => {
-                tx.exec_drop(
-                    "INSERT IGNORE INTO instance_system_metadata \
-                     (id, created_at, updated_at, deleted_at, `key`, value, instance_uuid, deleted) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        r.id,
-                        &r.created_at,
-                        &r.updated_at,
-                        &r.deleted_at,
-                        &r.key,
-                        &r.value,
-                        &r.instance_uuid,
-                        r.deleted,
-                    ),
-                )?;
-                restored += tx.affected_rows();
+            return Err(damaged(
+                n,
+                "the last line is cut short (a repair killed while writing, or an interrupted copy); \
+                 nothing was undone. If the repair was killed, its last batch never committed: \
+                 `undo --torn-tail` undoes the rest",
+            ));
+        };
+        let (line_sum, rest) = text
+            .strip_prefix("{\"sum\":\"")
+            .and_then(|t| t.split_at_checked(64))
+            .and_then(|(s, r)| r.strip_prefix("\",").map(|r| (s, r)))
+            .ok_or_else(|| damaged(n, "not a journal line of nova-sysmeta-db (no checksum)"))?;
+        let body = format!("{{{rest}");
+        if sum(&previous, &body) != line_sum {
+            return Err(damaged(
+                n,
+                "its checksum does not match: the line was changed, or a line before it was \
+                 removed, added or reordered; nothing was undone",
+            ));
+        }
+        previous = line_sum.to_owned();
+        let line: Line = serde_json::from_str(&body).map_err(|e| damaged(n, &format!("unreadable ({e})")))?;
+        match (&header, line) {
+            (
+                None,
+                Line::Header {
+                    journal,
+                    version,
+                    run,
+                    cells,
+                    ..
+                },
+            ) => {
+                if journal != MAGIC || version != VERSION {
+                    return Err(damaged(
+                        n,
+                        &format!("a {journal} journal of version {version}, not {MAGIC} {VERSION}"),
+                    ));
+                }
+                header = Some((run, cells));
             }
-            Op::Insert => {
-                tx.exec_drop(
-                    "DELETE FROM instance_system_metadata WHERE id = ? AND `key` = ? AND instance_uuid = ? \
-                     AND value <=> ?",
-                    (r.id, &r.key, &r.instance_uuid, Sql::from(r.value.as_deref())),
-                )?;
-                restored += tx.affected_rows();
+            (None, _) => return Err(damaged(n, "the journal does not start with its header")),
+            (Some(_), Line::Header { .. }) => return Err(damaged(n, "a second header: two journals joined")),
+            (Some((_, cells)), line) => {
+                let cell = line.cell().unwrap_or_default();
+                if !cells.iter().any(|c| c.name == cell) {
+                    return Err(damaged(
+                        n,
+                        &format!("names cell {cell:?}, which the header does not"),
+                    ));
+                }
+                lines.push(line);
             }
         }
     }
-    tx.commit()?;
-    Ok(restored)
+    let (run, cells) = header.ok_or_else(|| Damaged(format!("{}: empty: not a journal", path.display())))?;
+    Ok(Read {
+        run,
+        cells,
+        lines,
+        torn_tail: torn,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: u64, value: &str) -> MetaRow {
+        MetaRow {
+            id,
+            created_at: Some("2026-01-01 00:00:00".into()),
+            updated_at: None,
+            deleted_at: None,
+            key: "image_base_image_ref".into(),
+            value: Some(value.into()),
+            instance_uuid: "u".into(),
+            deleted: Some(0),
+        }
+    }
+
+    fn sample(dir: &Path) -> std::path::PathBuf {
+        let path = dir.join(format!("journal-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let cells = vec![JournalCell {
+            name: "cell1".into(),
+            uuid: None,
+            database: "mysql://nova:***@db/nova".into(),
+        }];
+        let mut j = Journal::create(&path, "run-1", cells.clone()).unwrap();
+        assert!(
+            Journal::create(&path, "run-2", cells).is_err(),
+            "an existing journal is never reused"
+        );
+        j.write(&[
+            Line::Row {
+                cell: "cell1".into(),
+                batch: 1,
+                op: Op::Insert,
+                before: None,
+                after: Some(Box::new(row(7, "img-a"))),
+            },
+            Line::Commit {
+                cell: "cell1".into(),
+                batch: 1,
+                lines: 1,
+            },
+        ])
+        .unwrap();
+        path
+    }
+
+    #[test]
+    fn a_journal_reads_back_whole() {
+        let dir = std::env::temp_dir();
+        let path = sample(&dir);
+        let read = read(&path, false).unwrap();
+        assert_eq!(
+            (read.run.as_str(), read.lines.len(), read.torn_tail),
+            ("run-1", 2, None)
+        );
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn damaged_edited_and_cut_journals_are_refused() {
+        let dir = std::env::temp_dir().join(format!("nsdb-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = sample(&dir);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let check = |content: String, torn_ok: bool| {
+            std::fs::write(&path, content).unwrap();
+            read(&path, torn_ok).map(|r| r.lines.len()).map_err(|e| e.0)
+        };
+        // A forged value.
+        let forged = text.replace("img-a", "img-x");
+        assert!(
+            check(forged, false)
+                .unwrap_err()
+                .contains("line 2: its checksum does not match")
+        );
+        // A line removed.
+        let removed = format!("{}\n{}\n", lines[0], lines[2]);
+        assert!(check(removed, false).unwrap_err().contains("line 2"));
+        // Cut mid-line: refused, or the whole lines with --torn-tail.
+        let cut = &text[..text.len() - 10];
+        assert!(check(cut.to_owned(), false).unwrap_err().contains("cut short"));
+        assert_eq!(check(cut.to_owned(), true).unwrap(), 1);
+        // Not a journal.
+        assert!(
+            check("{\"cell\":\"c\"}\n".to_owned(), false)
+                .unwrap_err()
+                .contains("no checksum")
+        );
+        assert!(check(String::new(), false).unwrap_err().contains("empty"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
