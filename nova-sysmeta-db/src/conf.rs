@@ -560,7 +560,8 @@ pub fn connection(url: &str) -> Result<Connection, ConfError> {
             (ca.is_some(), ca.is_some() && check_hostname.unwrap_or(true))
         };
         conn.tls = Some(Tls {
-            ca,
+            // Unverified, PyMySQL's explicit form drops the CA; it is not used.
+            ca: ca.filter(|_| verify),
             cert,
             key,
             verify,

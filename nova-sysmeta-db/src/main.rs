@@ -376,7 +376,7 @@ fn list_cells(target: &Target, place: &Where, json: bool) -> Result<u8, Failure>
         output.text(&format!(
             "cell {}{disabled}: {} ({tls})\n",
             escape(&d.name),
-            escape(&d.database)
+            escape(&d.url)
         ));
     }
     for s in &found.skipped {

@@ -43,6 +43,15 @@ def conf_case(args):
 
 
 def url_case(url):
+    # The dict PyMySQL builds its TLS context from, as it built it.
+    seen = {}
+    original = pymysql.connections.Connection._create_ssl_ctx
+
+    def record(self, sslp):
+        seen["sslp"] = dict(sslp) if isinstance(sslp, dict) else sslp
+        return original(self, sslp)
+
+    pymysql.connections.Connection._create_ssl_ctx = record
     try:
         parsed = sqlalchemy.engine.make_url(url)
         # create_engine loads `plugin=` entries as engine plugins and
@@ -52,27 +61,36 @@ def url_case(url):
         parsed = parsed.difference_update_query(["plugin"])
         dialect = parsed.get_dialect()()
         cargs, kwargs = dialect.create_connect_args(parsed)
-        kwargs = dict(kwargs)
-        conn = pymysql.connections.Connection(*cargs, defer_connect=True, **kwargs)
-    except Exception as e:  # noqa: BLE001
+        conn = pymysql.connections.Connection(*cargs, defer_connect=True, **dict(kwargs))
+    except Exception as e:  # noqa: BLE001 - the oracle reports every refusal
         return {"error": type(e).__name__, "message": str(e)}
+    finally:
+        pymysql.connections.Connection._create_ssl_ctx = original
     tls = None
-    if conn.ssl:
-        ctx = conn.ctx
+    # Without ssl options PyMySQL 1.2 tries an unverified TLS and falls
+    # back to plain: not required, so reported as no TLS.
+    if conn.ssl and conn._ssl_required:
+        sslp = seen.get("sslp") or {}
         tls = {
-            "verify": ctx.verify_mode == ssl.CERT_REQUIRED,
-            "check_hostname": bool(ctx.check_hostname),
-            "ca": (kwargs.get("ssl") or {}).get("ca") or kwargs.get("ssl_ca"),
-            "cert": (kwargs.get("ssl") or {}).get("cert") or kwargs.get("ssl_cert"),
-            "key": (kwargs.get("ssl") or {}).get("key") or kwargs.get("ssl_key"),
+            "verify": conn.ctx.verify_mode == ssl.CERT_REQUIRED,
+            "check_hostname": bool(conn.ctx.check_hostname),
+            # None: the system's CAs (create_default_context without a file).
+            "ca": sslp.get("ca"),
+            "cert": sslp.get("cert"),
+            "key": sslp.get("key"),
         }
+
+    def text(v, encoding="utf-8"):
+        return v.decode(encoding) if isinstance(v, bytes) else v
+
     return {
         "host": None if conn.unix_socket else conn.host,
         "port": None if conn.unix_socket else conn.port,
         "unix_socket": conn.unix_socket,
-        "user": conn.user.decode() if isinstance(conn.user, bytes) else conn.user,
-        "password": conn.password.decode() if isinstance(conn.password, bytes) else conn.password,
-        "database": conn.db.decode() if isinstance(conn.db, bytes) else conn.db,
+        "user": text(conn.user),
+        # PyMySQL sends the password encoded as Latin-1.
+        "password": text(conn.password, "latin-1"),
+        "database": text(conn.db),
         "connect_timeout": conn.connect_timeout,
         "read_timeout": conn._read_timeout,
         "write_timeout": conn._write_timeout,
