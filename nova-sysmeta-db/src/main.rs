@@ -245,19 +245,22 @@ fn undo(args: &cli::UndoArgs, place: &Where) -> Result<u8, Failure> {
         .filter(|c| read.lines.iter().any(|l| l.cell() == Some(c.name.as_str())))
         .map(|c| c.name.clone())
         .collect();
+    if wanted.is_empty() {
+        // A repair that had nothing to do: nothing to undo either.
+        eprintln!(
+            "nova-sysmeta-db: {}: the journal records no change",
+            args.journal.display()
+        );
+        return Ok(code::NOTHING);
+    }
     if !args.target.cells.is_empty() {
         wanted.retain(|w| args.target.cells.contains(w));
-    }
-    if wanted.is_empty() {
-        return Err(Failure::Input(format!(
-            "{}: the journal records no change{}",
-            args.journal.display(),
-            if args.target.cells.is_empty() {
-                ""
-            } else {
-                " in the cells named by --cell"
-            }
-        )));
+        if wanted.is_empty() {
+            return Err(Failure::Input(format!(
+                "{}: the journal records no change in the cells named by --cell",
+                args.journal.display()
+            )));
+        }
     }
     let timeouts = args.target.timeouts();
     let found = cells::discover(place, &wanted, timeouts).map_err(|e| match e {
