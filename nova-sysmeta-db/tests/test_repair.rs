@@ -902,6 +902,9 @@ fn tls_is_set_up_from_novas_ssl_options_as_pymysql_does() {
     let Some(server) = server_url() else {
         return;
     };
+    let _one = TLS_TESTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (_conn, url) = small_db(&server, "nova_tls", 3);
     let tls = tls_dir();
     let file = |name: &str| tls.join(name).display().to_string().replace(' ', "%20");
@@ -985,6 +988,121 @@ fn tls_is_set_up_from_novas_ssl_options_as_pymysql_does() {
     // No ssl_ca: encrypted, not verified (PyMySQL's CERT_NONE), so even the
     // other CA's world is accepted.
     assert_eq!(audit(&as_user("nova_x509", "127.0.0.1", &client)), Ok(()));
+}
+
+/// The TLS tests one at a time: one of them changes the server's certificate.
+static TLS_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The server presents the attacker's certificate (`FLUSH SSL` with its
+/// files in place) until dropped.
+struct ServerCert {
+    tls: PathBuf,
+    admin: Conn,
+}
+
+impl ServerCert {
+    fn present(server: &str, tls: &std::path::Path, name: &str) -> Self {
+        for (from, to) in [
+            ("server.pem", "server.pem.real"),
+            ("server-key.pem", "server-key.pem.real"),
+        ] {
+            if !tls.join(to).exists() {
+                std::fs::copy(tls.join(from), tls.join(to)).unwrap();
+            }
+        }
+        std::fs::copy(tls.join(format!("{name}.pem")), tls.join("server.pem")).unwrap();
+        std::fs::copy(tls.join(format!("{name}-key.pem")), tls.join("server-key.pem")).unwrap();
+        let mut admin = Conn::new(Opts::from_url(server).unwrap()).unwrap();
+        admin.query_drop("FLUSH SSL").unwrap();
+        Self {
+            tls: tls.to_owned(),
+            admin,
+        }
+    }
+}
+
+impl Drop for ServerCert {
+    fn drop(&mut self) {
+        for (real, to) in [
+            ("server.pem.real", "server.pem"),
+            ("server-key.pem.real", "server-key.pem"),
+        ] {
+            let _ = std::fs::copy(self.tls.join(real), self.tls.join(to));
+        }
+        let _ = self.admin.query_drop("FLUSH SSL");
+    }
+}
+
+/// The two attacks on a TLS that also trusted the public web roots: a
+/// certificate for the database's own names from another CA (standing in
+/// for a public one), and, with the host name check off, one for any name
+/// at all. With `ssl_ca`, only that CA is trusted: both are refused.
+#[test]
+fn tls_trusts_only_the_ca_given() {
+    let Some(server) = server_url() else { return };
+    let _one = TLS_TESTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (_conn, url) = small_db(&server, "nova_tls_attacks", 1);
+    let tls = tls_dir();
+    let file = |name: &str| tls.join(name).display().to_string();
+    let nova_url = |host: &str, query: &str| {
+        url.replacen(
+            "mysql://nova:nova@127.0.0.1",
+            &format!("mysql+pymysql://nova_tls:nova@{host}"),
+            1,
+        ) + "?charset=utf8"
+            + query
+    };
+    let audit = |connection: &str| {
+        let out = Command::new(example())
+            .args(["audit", "--url", connection])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let ca = format!("&ssl_ca={}", file("ca.pem"));
+    {
+        let _evil = ServerCert::present(&server, &tls, "evil");
+        // The attacker's certificate names the server: refused with ssl_ca.
+        let (code, err) = audit(&nova_url("localhost", &ca));
+        assert_eq!(code, Some(6), "{err}");
+        assert!(err.contains("UnknownIssuer"), "{err}");
+        let (code, err) = audit(&nova_url("127.0.0.1", &format!("{ca}&ssl_check_hostname=false")));
+        assert_eq!(code, Some(6), "{err}");
+        assert!(err.contains("UnknownIssuer"), "{err}");
+        let (code, err) = audit(&nova_url("localhost", &format!("{ca}&ssl_verify_cert=true")));
+        assert_eq!(code, Some(6), "{err}");
+        // Trusting the public roots (no ssl_ca, verified): not theirs either.
+        let (code, err) = audit(&nova_url("localhost", "&ssl_verify_cert=true"));
+        assert_eq!(code, Some(6), "{err}");
+        assert!(err.contains("UnknownIssuer"), "{err}");
+        // Its own CA given: accepted (the chain really is what is checked).
+        let (code, err) = audit(&nova_url(
+            "localhost",
+            &format!("&ssl_ca={}", file("other-ca.pem")),
+        ));
+        assert_eq!(code, Some(0), "{err}");
+    }
+    {
+        let _elsewhere = ServerCert::present(&server, &tls, "elsewhere");
+        // A certificate for another name, host name check off: refused.
+        let (code, err) = audit(&nova_url("localhost", &format!("{ca}&ssl_check_hostname=false")));
+        assert_eq!(code, Some(6), "{err}");
+        // With its CA and the check on: the name is wrong.
+        let (code, err) = audit(&nova_url(
+            "localhost",
+            &format!("&ssl_ca={}", file("other-ca.pem")),
+        ));
+        assert_eq!(code, Some(6), "{err}");
+        assert!(err.contains("not valid for name"), "{err}");
+    }
+    // The real certificate again.
+    let (code, err) = audit(&nova_url("localhost", &ca));
+    assert_eq!(code, Some(0), "{err}");
 }
 
 #[test]
