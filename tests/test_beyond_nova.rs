@@ -156,9 +156,11 @@ fn values_nova_keeps_are_never_reported_or_cut() {
     // Over the column: reported, and not cut (what to keep is not known).
     m.insert("owner_user_name", "u".repeat(256));
     let out = repair(&m, &InstanceFacts::default(), &NovaConfig::default());
-    assert!(audit(&m, &InstanceFacts::default(), &NovaConfig::default())
-        .iter()
-        .any(|f| f.kind == FindingKind::ValueTooLong && f.severity == Severity::Error));
+    assert!(
+        audit(&m, &InstanceFacts::default(), &NovaConfig::default())
+            .iter()
+            .any(|f| f.kind == FindingKind::ValueTooLong && f.severity == Severity::Error)
+    );
     assert!(out.changes.is_empty(), "{:?}", out.changes);
 }
 
