@@ -73,6 +73,9 @@ fn meta_rows(rows: Vec<mysql::Row>) -> Result<Vec<MetaRow>, WriteError> {
         .collect()
 }
 
+/// An instance locked, with its rows and its `updated_at`.
+type Locked = (InstanceRows, Option<String>);
+
 /// Locks the instance `id` and its metadata rows: `Ok(None)` when Nova
 /// holds them past the lock wait (only that statement is rolled back),
 /// `Ok(Some(None))` when the instance is gone or deleted.
@@ -80,19 +83,19 @@ fn lock(
     tx: &mut mysql::Transaction<'_>,
     id: u64,
     s: &Settings<'_>,
-) -> Result<Option<Option<InstanceRows>>, WriteError> {
-    let row: Option<(InstanceRow, Option<i64>)> = match tx.exec_first(
-        format!("SELECT {INSTANCE_COLUMNS}, deleted FROM instances WHERE id = ? FOR UPDATE"),
+) -> Result<Option<Option<Locked>>, WriteError> {
+    let row: Option<(InstanceRow, Option<i64>, Option<String>)> = match tx.exec_first(
+        format!("SELECT {INSTANCE_COLUMNS}, deleted, CAST(updated_at AS CHAR) FROM instances WHERE id = ? FOR UPDATE"),
         (id,),
     ) {
         Ok(row) => row.map(|r: mysql::Row| {
-            let (a, b, c, d, e, f) = mysql::from_row(r);
-            ((a, b, c, d, e), f)
+            let (a, b, c, d, e, f, g) = mysql::from_row(r);
+            ((a, b, c, d, e), f, g)
         }),
         Err(e) if is_lock_wait(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let Some((columns, deleted)) = row else {
+    let Some((columns, deleted, updated_at)) = row else {
         return Ok(Some(None));
     };
     if deleted.unwrap_or(0) != 0 {
@@ -108,7 +111,7 @@ fn lock(
         Err(e) => return Err(e.into()),
     };
     instance.rows = meta_rows(rows)?;
-    Ok(Some(Some(instance)))
+    Ok(Some(Some((instance, updated_at))))
 }
 
 /// Repairs the instances `ids` in one transaction, journal line `batch`.
@@ -125,13 +128,13 @@ pub fn apply(
     // Lines whose `after` is read back once the batch is written.
     let mut read_back: Vec<usize> = Vec::new();
     for &id in ids {
-        let instance = match lock(&mut tx, id, s)? {
+        let (instance, updated_at) = match lock(&mut tx, id, s)? {
             None => {
                 applied.locked.push(id);
                 continue;
             }
             Some(None) => continue,
-            Some(Some(instance)) => instance,
+            Some(Some(locked)) => locked,
         };
         let plan = plan(&instance, s);
         if plan.actions.is_empty() {
@@ -184,26 +187,15 @@ pub fn apply(
                 }
             }
         }
-        // As Nova's save() of system metadata: the instance's updated_at.
-        let before: Option<Option<String>> = tx.exec_first(
-            "SELECT CAST(updated_at AS CHAR) FROM instances WHERE id = ?",
-            (instance.id,),
-        )?;
-        tx.exec_drop(
-            "UPDATE instances SET updated_at = UTC_TIMESTAMP() WHERE id = ?",
-            (instance.id,),
-        )?;
-        let after: Option<Option<String>> = tx.exec_first(
-            "SELECT CAST(updated_at AS CHAR) FROM instances WHERE id = ?",
-            (instance.id,),
-        )?;
+        // As Nova's save() of system metadata: the instance's updated_at
+        // moves (set, and read back, for the whole batch below).
         lines.push(Line::Instance {
             cell: cell.name.clone(),
             batch,
             id: instance.id,
             uuid: instance.uuid.clone(),
-            updated_at_before: before.flatten(),
-            updated_at_after: after.flatten(),
+            updated_at_before: updated_at,
+            updated_at_after: None,
             max_row_id,
         });
         applied.repaired.push((instance.uuid, plan));
@@ -213,6 +205,7 @@ pub fn apply(
         return Ok(applied);
     }
     fill_after_images(&mut tx, &mut lines, &read_back)?;
+    touch_instances(&mut tx, &mut lines)?;
     let count = lines.len() as u64;
     if let Some(journal) = s.journal {
         let mut journal = journal
@@ -232,6 +225,42 @@ pub fn apply(
         return Err(WriteError::Journal(std::io::Error::other("no journal is open")));
     }
     Ok(applied)
+}
+
+/// Sets `updated_at` of the batch's repaired instances, as Nova's save()
+/// does, and reads it back for their journal lines, in two statements.
+fn touch_instances(tx: &mut mysql::Transaction<'_>, lines: &mut [Line]) -> Result<(), WriteError> {
+    let ids: Vec<Sql> = lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Instance { id, .. } => Some(Sql::from(*id)),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders = vec!["?"; ids.len()].join(", ");
+    tx.exec_drop(
+        format!("UPDATE instances SET updated_at = UTC_TIMESTAMP() WHERE id IN ({placeholders})"),
+        Params::Positional(ids.clone()),
+    )?;
+    let now: HashMap<u64, Option<String>> = tx
+        .exec::<(u64, Option<String>), _, _>(
+            format!("SELECT id, CAST(updated_at AS CHAR) FROM instances WHERE id IN ({placeholders})"),
+            Params::Positional(ids),
+        )?
+        .into_iter()
+        .collect();
+    for line in lines {
+        if let Line::Instance {
+            id, updated_at_after, ..
+        } = line
+        {
+            *updated_at_after = now.get(id).cloned().flatten();
+        }
+    }
+    Ok(())
 }
 
 /// A row to be replaced by what the database holds.
