@@ -194,6 +194,81 @@ fn cells_come_from_nova_manage_and_a_silent_one_fails_alone() {
         text(&out)
     );
 
+    // Undo needs the repair's cells: a journal of cell1 given the cell's
+    // bare URL is refused (it would have done nothing); a cut or edited
+    // journal is refused; with the configuration, it is undone.
+    let journal = common::tmp("cells.jsonl");
+    let out = run(
+        &[
+            "repair",
+            "--apply",
+            "--config-file",
+            conf,
+            "--cell",
+            "cell1",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let j = journal.to_str().unwrap();
+    let out = run(&["undo", "--url", &main.url, "--journal", j], &[]);
+    assert_eq!(code(&out), 127, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cell1"),
+        "{}",
+        text(&out)
+    );
+    let whole = std::fs::read_to_string(&journal).unwrap();
+    let cut = common::tmp("cells-cut.jsonl");
+    std::fs::write(&cut, &whole[..whole.len() - 20]).unwrap();
+    let out = run(
+        &["undo", "--config-file", conf, "--journal", cut.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code(&out), 127, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cut short"),
+        "{}",
+        text(&out)
+    );
+    let forged = common::tmp("cells-forged.jsonl");
+    std::fs::write(
+        &forged,
+        whole.replacen("\"value\":\"img-a\"", "\"value\":\"img-x\"", 1),
+    )
+    .unwrap();
+    assert_ne!(std::fs::read_to_string(&forged).unwrap(), whole);
+    let out = run(
+        &[
+            "undo",
+            "--config-file",
+            conf,
+            "--journal",
+            forged.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&out), 127, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("checksum"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["undo", "--config-file", conf, "--journal", j], &[]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let out = run(
+        &["audit", "--json", "--config-file", conf, "--cell", "cell1"],
+        &[],
+    );
+    assert_eq!(
+        cell_reports(&out)["cell1"]["to_repair"],
+        4,
+        "undone: {}",
+        text(&out)
+    );
+
     // The password off the command line: NOVA_DB_URL, or --url-file; and
     // NOVA_DB_URL set does not make --config-file a conflict.
     let out = run(&["audit", "--json"], &[("NOVA_DB_URL", &two.url)]);

@@ -260,6 +260,15 @@ fn nova_reads_back_every_repair() {
     );
     let out = db.tool(&["audit"]);
     assert_eq!(code(&out), 4, "{}", text(&out));
+    // A task on an instance that needs nothing changes nothing: still 4.
+    db.nova(
+        "save",
+        &json!({"uuid": uuids[0], "set": {}, "task_state": "image_snapshot"}),
+    );
+    let journal4 = common::tmp("readback-4.jsonl");
+    let out = db.tool(&["repair", "--apply", "--journal", journal4.to_str().unwrap()]);
+    assert_eq!(code(&out), 4, "{}", text(&out));
+    db.nova("save", &json!({"uuid": uuids[0], "set": {}, "task_state": null}));
 
     // Undo, newest first: every metadata row as it was before the repairs.
     let repaired = db.rows();
