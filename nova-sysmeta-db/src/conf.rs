@@ -810,4 +810,210 @@ mod tests {
         assert!(format_db_url("{scheme}://x", None).is_err());
         assert!(format_db_url("{nope}://x", db).is_err());
     }
+
+    /// A small deterministic generator (xorshift), so that a failing case
+    /// is the same on every run.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+
+        fn chance(&mut self, percent: u64) -> bool {
+            self.next() % 100 < percent
+        }
+    }
+
+    /// A nova.conf of random lines: sections in every case and spacing,
+    /// both separators, quotes (matched, mismatched, lone), `$` forms,
+    /// continuation lines, comments, blank lines, Unicode and ASCII
+    /// whitespace at line ends, CRLF, a BOM, duplicate keys.
+    fn random_conf(g: &mut Gen) -> String {
+        let mut text = String::new();
+        if g.chance(3) {
+            text.push('\u{feff}');
+        }
+        // Names Nova registers in [DEFAULT], for `$` to refer to.
+        if g.chance(80) {
+            text.push_str("[DEFAULT]\nmy_ip = 10.0.0.7\nhost = h7.example\nstate_path = /var/lib/nova\n");
+        }
+        let lines = 1 + g.next() % 9;
+        for _ in 0..lines {
+            let kind = g.next() % 10;
+            match kind {
+                0 | 1 => {
+                    let section = g.pick(&[
+                        "[database]",
+                        "[DATABASE]",
+                        "[Database]",
+                        "[api_database]",
+                        "[API_DATABASE]",
+                        "[ database]",
+                        "[other]",
+                        "[database",
+                        "[]",
+                        "[database] ",
+                    ]);
+                    text.push_str(section);
+                }
+                2 => text.push_str(g.pick(&[
+                    "# a comment",
+                    "; another",
+                    "#connection = mysql://x/y",
+                    "",
+                    "   ",
+                    "\t",
+                ])),
+                3 => text.push_str(g.pick(&["  continued", "\tcontinued", "  # indented", "  $my_ip"])),
+                _ => {
+                    let key = g.pick(&[
+                        "connection",
+                        "connection",
+                        "connection",
+                        " connection",
+                        "Connection",
+                        "max_retries",
+                        "conn ection",
+                        "",
+                    ]);
+                    let sep = g.pick(&["=", " = ", ":", " : ", "= ", ":=", "=:", " =\t"]);
+                    let host = g.pick(&[
+                        "db.example",
+                        "$my_ip",
+                        "${my_ip}",
+                        "$host",
+                        "${host}",
+                        "$$x",
+                        "\\$y",
+                        "$nosuch",
+                        "$MY_IP",
+                        "$my_ip.x",
+                        "${}",
+                        "$",
+                        "$1",
+                        "${state_path}",
+                        "d\u{e9}.example",
+                        "h\u{a0}x",
+                    ]);
+                    let mut value = format!(
+                        "mysql+pymysql://nova:p{}w@{host}/nova?charset=utf8",
+                        g.pick(&["", "$$", "%40", "#"])
+                    );
+                    match g.next() % 8 {
+                        0 => value = format!("\"{value}\""),
+                        1 => value = format!("'{value}'"),
+                        2 => value = format!("\"{value}'"),
+                        3 => value = "\"".to_owned(),
+                        4 => value = format!("{value} # inline"),
+                        5 => value.clear(),
+                        _ => {}
+                    }
+                    let end = g.pick(&["", " ", "\t", "\u{a0}", "\u{2028}", "\u{3000}", "\x0c", "\x1f"]);
+                    text.push_str(&format!("{key}{sep}{value}{end}"));
+                }
+            }
+            text.push_str(if g.chance(10) { "\r\n" } else { "\n" });
+        }
+        text
+    }
+
+    /// The generated files, each read by oslo.config itself (the Nova
+    /// venv's, tests/nova/nova_config.py) and by `NovaConf`: the same
+    /// `[database]` and `[api_database]` connections, or both refuse.
+    /// Skips loudly without the venv; fails under CI or
+    /// `NOVA_SYSMETA_REQUIRE_DB`.
+    #[test]
+    fn generated_files_read_as_oslo_config_reads_them() {
+        let venv = match std::env::var("NOVA_SYSMETA_NOVA_VENV") {
+            Ok(v) if !v.is_empty() => v,
+            _ if std::env::var_os("NOVA_SYSMETA_REQUIRE_DB").is_some()
+                || std::env::var_os("CI").is_some() =>
+            {
+                panic!("NOVA_SYSMETA_NOVA_VENV is not set, but this run requires the oslo.config parity test")
+            }
+            _ => {
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n*** SKIPPED: the oslo.config parity test did not run: NOVA_SYSMETA_NOVA_VENV is not set. ***\n"
+                );
+                return;
+            }
+        };
+        let dir = std::env::temp_dir().join(format!("nova-sysmeta-db-oslo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        let mut cases = Vec::new();
+        let mut sources = Vec::new();
+        for n in 0..600 {
+            let mut files = vec![dir.join(format!("{n}-a.conf"))];
+            if g.chance(20) {
+                files.push(dir.join(format!("{n}-b.conf")));
+            }
+            for f in &files {
+                std::fs::write(f, random_conf(&mut g)).unwrap();
+            }
+            cases.push(serde_json::json!({"conf": files.iter().map(|f| ["--config-file", f.to_str().unwrap()]).collect::<Vec<_>>()}));
+            sources.push(files.into_iter().map(Source::File).collect::<Vec<_>>());
+        }
+        let oracle = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/nova/nova_config.py");
+        let mut child = std::process::Command::new(format!("{venv}/bin/python"))
+            .arg(oracle)
+            .env("OS_NOVA_DISABLE_EVENTLET_PATCHING", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(
+            &mut child.stdin.take().unwrap(),
+            serde_json::Value::from(cases).to_string().as_bytes(),
+        )
+        .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let answers: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let (mut read, mut refused) = (0, 0);
+        for (n, (nova, sources)) in answers.iter().zip(&sources).enumerate() {
+            let texts: Vec<String> = sources
+                .iter()
+                .map(|s| match s {
+                    Source::File(f) | Source::Dir(f) => std::fs::read_to_string(f).unwrap_or_default(),
+                })
+                .collect();
+            let ours = NovaConf::load(sources).and_then(|c| {
+                Ok((
+                    c.get("database", "connection")?,
+                    c.get("api_database", "connection")?,
+                ))
+            });
+            match (nova.get("error"), ours) {
+                (Some(_), Err(_)) => refused += 1,
+                (None, Ok((db, api))) => {
+                    assert_eq!(nova["database"].as_str(), db.as_deref(), "case {n}: {texts:?}");
+                    assert_eq!(
+                        nova["api_database"].as_str(),
+                        api.as_deref(),
+                        "case {n}: {texts:?}"
+                    );
+                    read += 1;
+                }
+                (_, ours) => panic!("case {n}: Nova {nova} / tool {ours:?}: {texts:?}"),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("oslo.config parity: {read} files read alike, {refused} refused by both\n").as_bytes(),
+        );
+        assert!(read > 150 && refused > 50, "read {read}, refused {refused}");
+    }
 }
