@@ -7,27 +7,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
 /// Asks Nova's own libraries about `cases`.
 fn oracle(venv: &Path, cases: &[Value]) -> Vec<Value> {
-    let mut child = Command::new(venv.join("bin/python"))
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/nova/nova_config.py"))
-        .env("OS_NOVA_DISABLE_EVENTLET_PATCHING", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(Value::from(cases.to_vec()).to_string().as_bytes())
-        .unwrap();
+    let child = common::python(venv, "nova_config.py", &[], &Value::from(cases.to_vec()));
     let out = child.wait_with_output().unwrap();
     let answer = common::nova_answer("nova_config", &out);
     answer.as_array().unwrap().clone()

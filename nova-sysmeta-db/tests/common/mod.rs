@@ -227,24 +227,13 @@ impl NovaDb {
 
     /// The same, started in the background.
     pub fn nova_spawn(&self, command: &str, request: &Value) -> std::process::Child {
-        let mut child = Command::new(self.venv.join("bin/python"))
-            .arg(here().join("nova/nova_objects.py"))
-            .arg("--config-file")
-            .arg(&self.conf)
-            .arg(command)
-            .env("OS_NOVA_DISABLE_EVENTLET_PATCHING", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(request.to_string().as_bytes())
-            .unwrap();
-        child
+        let conf = self.conf.display().to_string();
+        python(
+            &self.venv,
+            "nova_objects.py",
+            &["--config-file", &conf, command],
+            request,
+        )
     }
 
     /// Every instance as Nova reads it (`Instance.get_by_uuid` with its
@@ -311,6 +300,27 @@ pub struct Rows {
     /// id, the columns, updated_at.
     pub instances: Vec<(u64, String, Option<String>)>,
     pub meta: Vec<(u64, String)>,
+}
+
+/// `tests/nova/SCRIPT ARGS` run by the Nova venv's Python, `request` on
+/// its standard input, started in the background.
+pub fn python(venv: &Path, script: &str, args: &[&str], request: &Value) -> std::process::Child {
+    let mut child = Command::new(venv.join("bin/python"))
+        .arg(here().join("nova").join(script))
+        .args(args)
+        .env("OS_NOVA_DISABLE_EVENTLET_PATCHING", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    child
 }
 
 pub fn nova_answer(command: &str, out: &Output) -> Value {
