@@ -66,12 +66,71 @@ pub fn run(input: impl Read, output: impl Write) -> io::Result<()> {
     out.flush()
 }
 
+std::thread_local! {
+    /// Where the last panic on this thread happened, as [`panic_hook`]
+    /// recorded it.
+    static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A panic hook that prints nothing and records where the panic happened,
+/// for the `internal` answer that reports it (`nova_meta` installs it;
+/// without it the answer still carries the panic's message).
+pub fn panic_hook() -> Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> {
+    Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        PANIC_AT.with(|p| *p.borrow_mut() = at);
+    })
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
+}
+
+/// The `internal` failure for a panic: its message and, with
+/// [`panic_hook`] installed, where it happened.
+fn internal(payload: &(dyn std::any::Any + Send)) -> Failure {
+    let at = PANIC_AT.with(|p| p.borrow_mut().take());
+    let at = at.map(|a| format!(" at {a}")).unwrap_or_default();
+    Failure::new(
+        "internal",
+        format!(
+            "the request made nova_meta fail ({}{at}); please report it with the request",
+            panic_message(payload)
+        ),
+    )
+}
+
 /// [`ops::write_answer`], with a panic (a bug in the crate) reported as an
-/// error line of kind `internal` instead of ending the stream.
+/// error line of kind `internal`, saying what and where, instead of ending
+/// the stream.
 fn write_answer_guarded(line: &[u8], answer: &mut Vec<u8>) {
-    if catch_unwind(AssertUnwindSafe(|| ops::write_answer(line, answer))).is_err() {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| ops::write_answer(line, answer))) {
         answer.clear();
-        let failure = Failure::new("internal", "the request made nova_meta fail; please report it");
-        answer.extend_from_slice(failure.to_line(None).as_bytes());
+        answer.extend_from_slice(internal(payload.as_ref()).to_line(None).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_answered_with_what_and_where() {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(panic_hook());
+        let payload = catch_unwind(|| panic!("boom {}", 7)).unwrap_err();
+        std::panic::set_hook(previous);
+        let failure = internal(payload.as_ref());
+        assert_eq!(failure.kind, "internal");
+        assert!(failure.message.contains("boom 7"), "{}", failure.message);
+        assert!(failure.message.contains("src/lib.rs:"), "{}", failure.message);
+        // Without the hook: the message, no place.
+        let failure = internal(&"plain");
+        assert!(failure.message.contains("(plain)"), "{}", failure.message);
     }
 }

@@ -28,8 +28,8 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     // A panic would be a bug in the crate; it is answered as an error line
-    // (kind `internal`), not printed.
-    std::panic::set_hook(Box::new(|_| {}));
+    // (kind `internal`, with its message and place), not printed.
+    std::panic::set_hook(nova_meta::panic_hook());
     let result = if args.files.is_empty() {
         nova_meta::run(io::stdin().lock(), io::stdout().lock())
     } else {
