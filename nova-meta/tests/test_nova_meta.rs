@@ -99,6 +99,31 @@ fn the_bundled_sample_runs() {
     );
 }
 
+/// The sample's answers, byte for byte, are `sample.answers.jsonl`: a
+/// change of any answer shows up here (and in review, as a diff of that
+/// file). `NOVA_META_BLESS=1` writes the file anew.
+#[test]
+fn the_bundled_sample_answers_as_its_golden_file() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let sample = std::fs::read(format!("{dir}/sample.jsonl")).unwrap();
+    let out = Command::new(nova_meta())
+        .arg(format!("{dir}/sample.jsonl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!sample.is_empty() && !out.stdout.is_empty());
+    let golden = format!("{dir}/sample.answers.jsonl");
+    if std::env::var_os("NOVA_META_BLESS").is_some() {
+        std::fs::write(&golden, &out.stdout).unwrap();
+    }
+    let want = std::fs::read(&golden).expect("sample.answers.jsonl (NOVA_META_BLESS=1 writes it)");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&want),
+        "the sample's answers changed; if on purpose, run with NOVA_META_BLESS=1 and review the diff"
+    );
+}
+
 #[test]
 fn deeply_nested_and_huge_inputs_are_answered_not_crashed() {
     let deep = format!(
