@@ -655,14 +655,23 @@ impl From<&Properties> for Value {
 }
 
 /// Map equality, as for Python dicts: the same keys with the same values,
-/// in any order.
+/// in any order. Not `Eq`: a value may be a float, and `NaN` is equal to
+/// nothing, so a map holding one is not equal to its own clone.
+///
+/// ```
+/// use nova_sysmeta::Properties;
+/// let mut props = Properties::new();
+/// props.insert("ratio", f64::NAN)?;
+/// assert!(props != props.clone());
+/// props.insert("ratio", 0.5)?;
+/// assert_eq!(props, props.clone());
+/// # Ok::<(), nova_sysmeta::Error>(())
+/// ```
 impl PartialEq for Properties {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
     }
 }
-
-impl Eq for Properties {}
 
 impl fmt::Debug for Properties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

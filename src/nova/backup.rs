@@ -36,8 +36,9 @@ pub fn backup_image_metadata(request: &SnapshotRequest<'_>, backup_type: &str) -
     )
 }
 
-/// An existing image, as backup rotation sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An existing image, as backup rotation sees it. Not `Eq`, as
+/// [`Properties`] is not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackupImage {
     /// The image's id.
     pub id: String,
