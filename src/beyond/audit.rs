@@ -342,7 +342,9 @@ fn value_findings(key: &str, name: &str, value: &str, findings: &mut Vec<Finding
 pub struct Change {
     /// The key changed.
     pub key: String,
-    /// Its value before (`None`: it was absent).
+    /// Its value before: `None` when the key was absent, and also when it
+    /// was present with a null value (a NULL row). A change that inserts
+    /// has `old: None` and the key absent from the map it was made from.
     pub old: Option<String>,
     /// Its value after (`None`: removed).
     pub new: Option<String>,
