@@ -325,7 +325,11 @@ fn backup_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(
 fn snapshot_volume_backed_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(), Failure> {
     let f = SnapshotFields::read(req, release)?;
     let mappings: Vec<nova_sysmeta::Value> = req.or_default("image_mappings")?;
-    emit(out, snapshot_volume_backed(&f.request(&f.sm), &mappings))
+    // The hardened profile too: Nova copies `password_0` into a
+    // volume-backed snapshot as into any other.
+    profiled(req, out, &f.sm, |sm| {
+        snapshot_volume_backed(&f.request(sm), &mappings)
+    })
 }
 
 /// The release with its defaults; `non_inheritable_image_properties`, when

@@ -163,13 +163,14 @@ fn every_snapshot_op_honours_the_hardened_profile() {
         r#""op": "create_image", "image_type": "snapshot", "name": "s""#,
         r#""op": "backup", "backup_type": "daily", "name": "s""#,
         r#""op": "shelve""#,
+        r#""op": "snapshot_volume_backed", "name": "s""#,
     ]
     .iter()
     .map(|op| format!("{{{op}, {}}}}}", common.replace('\n', " ")))
     .collect();
     let (answers, code) = run(lines.join("\n").as_bytes());
     assert_eq!(code, 0);
-    assert_eq!(answers.len(), 4);
+    assert_eq!(answers.len(), 5);
     for (line, answer) in lines.iter().zip(&answers) {
         assert_eq!(
             answer["ok"]["withheld"],
