@@ -343,6 +343,8 @@ fn scan_cell(cell: &Cell, s: &Settings<'_>, report: &mut Report) -> Result<(), S
     let mut conn = cells::connect(&cell.connection, s.timeouts, lock_wait)?;
     let mut last_id = 0;
     let mut locked: Vec<u64> = Vec::new();
+    // The UUIDs of the instances locked, for the report.
+    let mut locked_uuids: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
     // Each write transaction's number in the journal.
     let mut txn = 0;
     loop {
@@ -386,6 +388,11 @@ fn scan_cell(cell: &Cell, s: &Settings<'_>, report: &mut Report) -> Result<(), S
         if !candidates.is_empty() {
             let applied = apply_with_retries(&mut conn, cell, s, &candidates, report, &mut txn)?;
             locked.extend(applied.locked.iter().copied());
+            for id in &applied.locked {
+                if let Some(i) = instances.iter().find(|i| i.id == *id) {
+                    locked_uuids.insert(*id, i.uuid.clone());
+                }
+            }
             account(&applied, cell, s, report);
         }
         s.progress.batch(&cell.name, report.instances);
@@ -407,7 +414,10 @@ fn scan_cell(cell: &Cell, s: &Settings<'_>, report: &mut Report) -> Result<(), S
     report.skipped_locked += locked.len() as u64;
     if s.scan.verbose {
         for id in &locked {
-            let uuid = format!("(instance id {id})");
+            let uuid = locked_uuids
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| format!("(instance id {id})"));
             s.output
                 .instance(&Plan::default().line(&cell.name, &uuid, Some("locked")));
         }

@@ -791,7 +791,7 @@ fn an_instance_nova_holds_locked_is_skipped_and_retried() {
         .unwrap();
         let journal = journal_path(&format!("locked-{want_code}"));
         let started = std::time::Instant::now();
-        let repair = spawn_repair(&url, &journal, &["--lock-wait", "1"], Stdio::piped());
+        let repair = spawn_repair(&url, &journal, &["--lock-wait", "1", "-v"], Stdio::piped());
         std::thread::sleep(std::time::Duration::from_millis(hold_ms));
         // Meanwhile the other instances were repaired.
         assert!(live_rows(&mut conn, &uuid(1)).contains_key("image_base_image_ref"));
@@ -806,6 +806,11 @@ fn an_instance_nova_holds_locked_is_skipped_and_retried() {
         );
         assert!(
             report.contains(&format!("{want_skipped} skipped as locked")),
+            "{report}"
+        );
+        assert_eq!(
+            report.contains(&format!("{} skipped: Nova held its rows locked", uuid(0))),
+            want_skipped == 1,
             "{report}"
         );
         assert_eq!(
