@@ -73,17 +73,19 @@ fn meta_rows(rows: Vec<mysql::Row>) -> Result<Vec<MetaRow>, WriteError> {
         .collect()
 }
 
-/// An instance locked, with its rows and its `updated_at`.
-type Locked = (InstanceRows, Option<String>);
+/// What locking an instance found.
+enum Locked {
+    /// Nova holds its rows past the lock wait (only the statement that
+    /// waited was rolled back).
+    Held,
+    /// The instance is gone or deleted.
+    Gone,
+    /// Its rows, locked, and its `updated_at`.
+    Rows(InstanceRows, Option<String>),
+}
 
-/// Locks the instance `id` and its metadata rows: `Ok(None)` when Nova
-/// holds them past the lock wait (only that statement is rolled back),
-/// `Ok(Some(None))` when the instance is gone or deleted.
-fn lock(
-    tx: &mut mysql::Transaction<'_>,
-    id: u64,
-    s: &Settings<'_>,
-) -> Result<Option<Option<Locked>>, WriteError> {
+/// Locks the instance `id` (by primary key), then its metadata rows.
+fn lock(tx: &mut mysql::Transaction<'_>, id: u64, s: &Settings<'_>) -> Result<Locked, WriteError> {
     let row: Option<(InstanceRow, Option<i64>, Option<String>)> = match tx.exec_first(
         format!("SELECT {INSTANCE_COLUMNS}, deleted, CAST(updated_at AS CHAR) FROM instances WHERE id = ? FOR UPDATE"),
         (id,),
@@ -92,14 +94,14 @@ fn lock(
             let (a, b, c, d, e, f, g) = mysql::from_row(r);
             ((a, b, c, d, e), f, g)
         }),
-        Err(e) if is_lock_wait(&e) => return Ok(None),
+        Err(e) if is_lock_wait(&e) => return Ok(Locked::Held),
         Err(e) => return Err(e.into()),
     };
     let Some((columns, deleted, updated_at)) = row else {
-        return Ok(Some(None));
+        return Ok(Locked::Gone);
     };
     if deleted.unwrap_or(0) != 0 {
-        return Ok(Some(None));
+        return Ok(Locked::Gone);
     }
     let mut instance = InstanceRows::new(columns, &s.history);
     let rows: Vec<mysql::Row> = match tx.exec(
@@ -107,11 +109,11 @@ fn lock(
         (instance.uuid.as_str(),),
     ) {
         Ok(rows) => rows,
-        Err(e) if is_lock_wait(&e) => return Ok(None),
+        Err(e) if is_lock_wait(&e) => return Ok(Locked::Held),
         Err(e) => return Err(e.into()),
     };
     instance.rows = meta_rows(rows)?;
-    Ok(Some(Some((instance, updated_at))))
+    Ok(Locked::Rows(instance, updated_at))
 }
 
 /// Repairs the instances `ids` in one transaction, journal line `batch`.
@@ -129,12 +131,12 @@ pub fn apply(
     let mut read_back: Vec<usize> = Vec::new();
     for &id in ids {
         let (instance, updated_at) = match lock(&mut tx, id, s)? {
-            None => {
+            Locked::Held => {
                 applied.locked.push(id);
                 continue;
             }
-            Some(None) => continue,
-            Some(Some(locked)) => locked,
+            Locked::Gone => continue,
+            Locked::Rows(instance, updated_at) => (instance, updated_at),
         };
         let plan = plan(&instance, s);
         if plan.actions.is_empty() {
