@@ -7,6 +7,7 @@ mod common;
 use common::rebuild_with;
 
 use nova_sysmeta::audit::{Change, FindingKind, InstanceFacts, Severity, audit, repair};
+use nova_sysmeta::keys::SM_INHERITABLE_KEYS;
 use nova_sysmeta::{
     BaseImageRefPolicy, ImageMeta, ImageType, Instance, NovaConfig, RequestContext, SnapshotProfile,
     SnapshotRequest, SystemMetadata, create_image_metadata, populate_for_create,
@@ -101,9 +102,9 @@ proptest! {
             // property, and then only one over the column is reported.
             if finding.kind == FindingKind::ValueTooLong {
                 prop_assert!(finding.severity == Severity::Error, "{:?}", finding);
-                prop_assert!(!finding.key.as_deref().unwrap_or("").starts_with("image_")
-                    || finding.key.as_deref().is_some_and(|k| ["image_min_ram", "image_min_disk",
-                        "image_disk_format", "image_container_format"].contains(&k)), "{:?}", finding);
+                let key = finding.key.as_deref().unwrap_or("");
+                prop_assert!(key.strip_prefix("image_").is_none_or(|name| SM_INHERITABLE_KEYS.contains(&name)),
+                    "{:?}", finding);
             }
         }
         // Keys no finding named are untouched.

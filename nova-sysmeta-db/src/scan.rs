@@ -262,6 +262,11 @@ impl InstanceRows {
     }
 }
 
+/// `?, ?, ...`: `n` placeholders for an `IN (...)` list.
+pub fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
 /// A UUID as the database's collation compares it (case and trailing
 /// blanks ignored).
 pub fn uuid_key(uuid: &str) -> String {
@@ -279,10 +284,7 @@ fn read_batch(conn: &mut mysql::Conn, s: &Settings<'_>, last_id: u64) -> mysql::
         params.push(Sql::from(project.as_str()));
     }
     if !scan.instances.is_empty() {
-        conditions.push_str(&format!(
-            " AND uuid IN ({})",
-            vec!["?"; scan.instances.len()].join(", ")
-        ));
+        conditions.push_str(&format!(" AND uuid IN ({})", placeholders(scan.instances.len())));
         params.extend(scan.instances.iter().map(|u| Sql::from(u.to_string())));
     }
     params.push(Sql::from(u64::from(scan.batch_size)));
@@ -302,7 +304,7 @@ fn read_batch(conn: &mut mysql::Conn, s: &Settings<'_>, last_id: u64) -> mysql::
         .enumerate()
         .map(|(n, i)| (uuid_key(&i.uuid), n))
         .collect();
-    let placeholders = vec!["?"; instances.len()].join(", ");
+    let placeholders = placeholders(instances.len());
     let meta: Vec<mysql::Row> = conn.exec(
         format!("SELECT {META_COLUMNS} FROM instance_system_metadata WHERE instance_uuid IN ({placeholders}) ORDER BY id"),
         Params::Positional(instances.iter().map(|i| Sql::from(i.uuid.as_str())).collect()),

@@ -23,8 +23,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mysql::TxOpts;
 use mysql::prelude::Queryable;
-use mysql::{TxOpts, Value as Sql};
 use serde::Serialize;
 
 use crate::cells::Cell;
@@ -54,10 +54,6 @@ pub struct UndoReport {
     /// instance, since the repair.
     pub conflicts: Vec<Conflict>,
     pub error: Option<String>,
-}
-
-fn sql(v: &Option<String>) -> Sql {
-    v.as_deref().map_or(Sql::NULL, Sql::from)
 }
 
 fn current(tx: &mut mysql::Transaction<'_>, id: u64) -> mysql::Result<Option<MetaRow>> {
@@ -208,7 +204,7 @@ fn undo_batch(
                 if now.as_ref() == Some(a) {
                     tx.exec_drop(
                         "UPDATE instance_system_metadata SET value = ?, updated_at = ? WHERE id = ?",
-                        (sql(&b.value), sql(&b.updated_at), b.id),
+                        (b.value.as_deref(), b.updated_at.as_deref(), b.id),
                     )?;
                     r.restored += 1;
                     touched.insert(b.instance_uuid.clone());
@@ -274,11 +270,11 @@ fn undo_batch(
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         b.id,
-                        sql(&b.created_at),
-                        sql(&b.updated_at),
-                        sql(&b.deleted_at),
+                        b.created_at.as_deref(),
+                        b.updated_at.as_deref(),
+                        b.deleted_at.as_deref(),
                         b.key.as_str(),
-                        sql(&b.value),
+                        b.value.as_deref(),
                         b.instance_uuid.as_str(),
                         b.deleted,
                     ),

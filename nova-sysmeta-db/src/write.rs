@@ -21,7 +21,7 @@ use mysql::{Params, TxOpts, Value as Sql};
 
 use crate::cells::Cell;
 use crate::journal::{Line, META_COLUMNS, MetaRow, Op};
-use crate::scan::{Action, INSTANCE_COLUMNS, InstanceRow, InstanceRows, Plan, Settings, plan};
+use crate::scan::{Action, INSTANCE_COLUMNS, InstanceRow, InstanceRows, Plan, Settings, placeholders, plan};
 
 /// What a written batch did.
 #[derive(Debug, Default)]
@@ -242,7 +242,7 @@ fn touch_instances(tx: &mut mysql::Transaction<'_>, lines: &mut [Line]) -> Resul
     if ids.is_empty() {
         return Ok(());
     }
-    let placeholders = vec!["?"; ids.len()].join(", ");
+    let placeholders = placeholders(ids.len());
     tx.exec_drop(
         format!("UPDATE instances SET updated_at = UTC_TIMESTAMP() WHERE id IN ({placeholders})"),
         Params::Positional(ids.clone()),
@@ -297,7 +297,7 @@ fn fill_after_images(
             _ => None,
         })
         .collect();
-    let placeholders = vec!["?"; ids.len()].join(", ");
+    let placeholders = placeholders(ids.len());
     let rows: Vec<mysql::Row> = tx.exec(
         format!("SELECT {META_COLUMNS} FROM instance_system_metadata WHERE id IN ({placeholders})"),
         Params::Positional(ids.iter().map(|&id| Sql::from(id)).collect()),

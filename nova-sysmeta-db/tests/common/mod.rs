@@ -337,8 +337,7 @@ pub fn nova_answer(command: &str, out: &Output) -> Value {
     })
 }
 
-/// The exit code, asserting the run said nothing on stdout that looks
-/// like an error and printed its errors once.
+/// The exit code (-1 when the process was killed by a signal).
 pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
