@@ -1,7 +1,4 @@
 //! The JSON Lines decoder: any bytes as one request line.
 #![no_main]
 
-#[path = "harness.rs"]
-mod harness;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::check(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nova_sysmeta_fuzz::check(data));

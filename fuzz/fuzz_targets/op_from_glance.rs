@@ -1,7 +1,4 @@
 //! `from_glance`: fuzz bytes as the request's fields.
 #![no_main]
 
-#[path = "harness.rs"]
-mod harness;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::check_op("from_glance", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nova_sysmeta_fuzz::check_op("from_glance", data));

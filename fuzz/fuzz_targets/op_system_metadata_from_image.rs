@@ -1,7 +1,4 @@
 //! `system_metadata_from_image`: fuzz bytes as the request's fields.
 #![no_main]
 
-#[path = "harness.rs"]
-mod harness;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::check_op("system_metadata_from_image", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nova_sysmeta_fuzz::check_op("system_metadata_from_image", data));

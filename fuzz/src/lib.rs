@@ -1,8 +1,7 @@
-//! Shared by the fuzz targets: the check every target makes on nova_meta's
+//! The fuzz crate's library, shared by every target in `fuzz_targets/`: the check every target makes on nova_meta's
 //! own request handling (the `nova-meta` package's library): exactly one
 //! `ok` or `error` answer (with the request's `id`, when it has one), no
 //! panic.
-#![allow(dead_code)]
 
 use nova_meta::ops;
 use nova_sysmeta::Value as Exact;
