@@ -290,8 +290,18 @@ class Gen:
         if op == "reset_image_metadata":
             image = self.image()
             image_id = None if self.chance(0.03) else self.ref_of(image)
-            # Nova reads the rebuild image by its id: the two agree.
-            image["id"] = image_id
+            # Nova reads the rebuild image by its id, so the two mostly
+            # agree; its unit tests also rebuild with image_id None and an
+            # image that has an id, and Nova stores what image_id says.
+            c = self.r.random()
+            if c < 0.85:
+                image["id"] = image_id
+            elif c < 0.92:
+                image["id"] = self.uuid()
+            elif c < 0.96:
+                image.pop("id", None)
+            else:
+                image["id"] = None
             req = {"op": op, "system_metadata": self.system_metadata(), "image": image,
                    "image_id": image_id, "flavor": self.flavor()}
             if self.chance(0.2):
@@ -477,7 +487,16 @@ class LifecycleGen(Gen):
             rows = []
             for _ in range(self.r.randint(0, 10)):
                 key = self.r.choice(["image_" + self.key(), self.r.choice(UNPREFIXED_SM), "k%d" % self.r.randrange(4)])
-                rows.append({"key": key, "value": None if self.chance(0.1) else self.short_text(),
+                c = self.r.random()
+                if c < 0.1:
+                    value = None
+                elif c < 0.18:
+                    # Nova's own unit tests give integers; the field makes
+                    # them strings, as it does booleans and floats.
+                    value = self.r.choice([0, 7, -3, 10 ** 20, True, False, 1.5, 1e16])
+                else:
+                    value = self.short_text()
+                rows.append({"key": key, "value": value,
                              "deleted": self.r.choice([0, 0, 0, 1, self.r.randint(2, 99), True, False])})
             return {"op": op, "rows": rows, "include_deleted": self.r.choice([True, False, None])}
         if op == "image_from_volume":

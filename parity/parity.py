@@ -99,6 +99,23 @@ def reset_image_metadata(system_metadata, image, image_id, flavor):
     return instance.system_metadata, orig_sys_metadata
 
 
+def resize_healing(system_metadata, image_ref):
+    """The statements of the release's own API.resize that write
+    image_base_image_ref (23.0.0 on; none before), taken from its source and
+    run on an instance with this map and image_ref."""
+    import ast
+    import textwrap
+    resize = inspect.unwrap(compute_api.API.resize)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(resize)))
+    statements = [node for node in ast.walk(tree)
+                  if isinstance(node, ast.Expr) and "image_base_image_ref" in ast.unparse(node)]
+    instance = types.SimpleNamespace(system_metadata=dict(system_metadata), image_ref=image_ref)
+    for statement in statements:
+        code = compile(ast.Module(body=[statement], type_ignores=[]), "<API.resize>", "exec")
+        exec(code, dict(resize.__globals__, instance=instance))  # noqa: S102 - Nova's own statement
+    return instance.system_metadata
+
+
 class RecordingImageApi:
     """The image API as the compute API's methods use it: create records
     what Nova sends to Glance and answers with an id."""
@@ -260,9 +277,7 @@ def lifecycle_answer(req):
         compute_utils.remove_shelved_keys_from_system_metadata(instance)
         return instance.system_metadata
     if op == "ensure_base_image_ref":
-        system_metadata = dict(req["system_metadata"])
-        system_metadata.update({"image_base_image_ref": req["image_ref"]})
-        return system_metadata
+        return resize_healing(req["system_metadata"], req["image_ref"])
     if op == "snapshot_volume_backed":
         # API.snapshot_volume_backed up to the BDM loop, with the image
         # mappings that loop would build given in the request.
@@ -315,7 +330,8 @@ def lifecycle_answer(req):
         image_meta = glance._extract_attributes_v2(GlanceImage(req["image"]))
         return glance._convert_from_string(image_meta)
     if op == "from_rows":
-        return utils.metadata_to_dict(req["rows"], include_deleted=bool(req.get("include_deleted")))
+        # What the instance's field makes of the dict when it is stored.
+        return coerced(utils.metadata_to_dict(req["rows"], include_deleted=bool(req.get("include_deleted"))))
     if op == "image_from_volume":
         return image_metadata_from_volume(req["volume"])
     raise ValueError(op)

@@ -17,6 +17,7 @@
 
 pub mod ops;
 pub mod request;
+pub mod table;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -7,7 +7,7 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 /// Nova's system-metadata lifecycle as JSON Lines: one request object per
 /// input line, one answer line per request, in order.
@@ -16,7 +16,7 @@ use clap::Parser;
 /// TEXT}}, with the request's "id" echoed. A bad line gets an error line
 /// and the stream goes on. Every request may name the Nova "release" whose
 /// behaviour to compute ("16.1.8" to "34.x"; default "34.0.0"). The ops and
-/// their fields are listed in the README of nova-sysmeta.
+/// their fields follow (a field marked ? is optional).
 #[derive(Parser)]
 #[command(name = "nova_meta", version)]
 struct Args {
@@ -26,7 +26,12 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    // The ops come from the table the dispatcher reads.
+    let matches = Args::command().after_help(nova_meta::table::help()).get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     // A panic would be a bug in the crate; it is answered as an error line
     // (kind `internal`, with its message and place), not printed.
     std::panic::set_hook(nova_meta::panic_hook());

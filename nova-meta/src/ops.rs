@@ -1,47 +1,21 @@
 //! One function per op of the JSON Lines contract.
 
-use nova_sysmeta::audit::{Finding, InstanceFacts, audit, repair};
-use nova_sysmeta::glance::{from_glance, to_glance};
-use nova_sysmeta::lineage::{ImageRecord, lineage};
-use nova_sysmeta::rows::{MetadataRow, system_metadata_from_rows};
-use nova_sysmeta::value::Dict;
+use nova_sysmeta::audit::{Finding, InstanceFacts};
+use nova_sysmeta::lineage::ImageRecord;
+use nova_sysmeta::profile::SnapshotProfile;
+use nova_sysmeta::python::value::Dict;
+use nova_sysmeta::rebuild::BaseImageRefPolicy;
+use nova_sysmeta::rows::Row;
+use nova_sysmeta::volume::Volume;
 use nova_sysmeta::{
-    BackupImage, BaseImageRefPolicy, Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties,
-    RebuildOptions, Release, RequestContext, ShelveOptions, Shelved, SnapshotProfile, SnapshotRequest,
-    SystemMetadata, Volume, backup_image_metadata, create_image_metadata, ensure_base_image_ref,
-    finalize_snapshot_upload, image_from_system_metadata, image_from_volume, initialize_snapshot_metadata,
-    populate_for_create, record_shelved, remove_shelved_keys, rotate_backups, shelve, shelved_image_name,
-    snapshot_volume_backed, system_metadata_from_image,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, Release, RequestContext, SystemMetadata,
+    audit, backup, convert, create, glance, lineage, rebuild, resize, rows, shelve, snapshot, upload, volume,
 };
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::request::{Failure, Request};
-
-/// Every op, in the order of the contract's tables.
-pub const OPS: [&str; 21] = [
-    "system_metadata_from_image",
-    "image_from_system_metadata",
-    "populate_for_create",
-    "reset_image_metadata",
-    "initialize_snapshot_metadata",
-    "create_image",
-    "backup",
-    "rotate_backups",
-    "shelve",
-    "record_shelved",
-    "remove_shelved_keys",
-    "ensure_base_image_ref",
-    "snapshot_volume_backed",
-    "finalize_snapshot_upload",
-    "to_glance",
-    "from_glance",
-    "from_rows",
-    "image_from_volume",
-    "audit",
-    "repair",
-    "lineage",
-];
+pub use crate::table::OPS;
 
 /// Appends the result line for one request line to `out`: `{"ok": ...}`
 /// or `{"error": ...}`, as JSON text (without the newline). The result is
@@ -107,6 +81,10 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
         Ok(None) => return Err(Failure::new("missing_field", "field `op` is required")),
         Err(_) => return Err(Failure::new("invalid_value", "field `op` must be a string")),
     };
+    let Some(entry) = crate::table::op(&op) else {
+        return Err(Failure::new("unknown_op", format!("unknown op `{op}`")));
+    };
+    req.set_op(entry);
     // The Nova release whose behaviour to compute (34.0.0 by default).
     let release: Release = req.or_default("release")?;
     match op.as_str() {
@@ -125,31 +103,35 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
         "record_shelved" => record_shelved_op(req, out),
         "remove_shelved_keys" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
-            emit(out, remove_shelved_keys(&sm))
+            emit(out, shelve::remove_keys(&sm)?)
         }
         "ensure_base_image_ref" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let image_ref: String = req.field("image_ref")?;
-            emit(out, ensure_base_image_ref(&sm, &image_ref)?)
+            let config = NovaConfig::for_release(release);
+            emit(
+                out,
+                resize::ensure_base_image_ref(&resize::Request::new(&sm, &image_ref).config(&config))?,
+            )
         }
         "snapshot_volume_backed" => snapshot_volume_backed_op(req, out, release),
         "finalize_snapshot_upload" => finalize_snapshot_upload_op(req, out, release),
         "to_glance" => {
             let image: ImageMeta = req.field("image")?;
-            emit(out, to_glance(&image)?)
+            emit(out, glance::to_glance(&image)?)
         }
         "from_glance" => {
             let body: Dict = req.field("image")?;
-            emit(out, from_glance(&body)?)
+            emit(out, glance::from_glance(&body)?)
         }
         "from_rows" => {
-            let rows: Vec<MetadataRow> = req.field("rows")?;
+            let given: Vec<Row> = req.field("rows")?;
             let include_deleted: bool = req.or_default("include_deleted")?;
-            emit(out, system_metadata_from_rows(&rows, include_deleted))
+            emit(out, rows::to_system_metadata(&given, include_deleted))
         }
         "image_from_volume" => {
             let volume: Volume = req.field("volume")?;
-            emit(out, image_from_volume(&volume)?)
+            emit(out, volume::image_from_volume(&volume)?)
         }
         "audit" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
@@ -157,38 +139,37 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
             emit(
                 out,
                 Findings {
-                    findings: audit(&sm, &facts, &NovaConfig::for_release(release)),
+                    findings: audit::findings(&sm, &facts, &NovaConfig::for_release(release)),
                 },
             )
         }
         "repair" => {
             let sm: SystemMetadata = req.field("system_metadata")?;
             let facts: InstanceFacts = req.or_default("instance")?;
-            emit(out, repair(&sm, &facts, &NovaConfig::for_release(release)))
+            emit(out, audit::repair(&sm, &facts, &NovaConfig::for_release(release)))
         }
         "lineage" => {
-            let instance: Value = req.field("instance")?;
-            let Value::Object(instance) = instance else {
-                return Err(Failure::new(
-                    "invalid_value",
-                    "field `instance`: expected an object",
-                ));
-            };
-            let image_ref = match instance.get("image_ref") {
-                Some(Value::String(r)) => r.clone(),
-                Some(Value::Null) | None => String::new(),
-                Some(_) => {
-                    return Err(Failure::new(
-                        "invalid_value",
-                        "field `instance.image_ref` must be a string",
-                    ));
-                }
-            };
+            let instance: LineageInstance = req.field("instance")?;
+            let image_ref = instance.image_ref.unwrap_or_default();
             let images: Vec<ImageRecord> = req.field("images")?;
-            emit(out, lineage(&image_ref, &images))
+            emit(out, lineage::trace(&image_ref, &images))
         }
-        other => Err(Failure::new("unknown_op", format!("unknown op `{other}`"))),
+        other => Err(Failure::new(
+            "internal",
+            format!("op `{other}` is in the table but not dispatched"),
+        )),
     }
+}
+
+/// `lineage`'s instance: only these two fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineageInstance {
+    #[serde(default)]
+    #[allow(dead_code)]
+    uuid: Option<String>,
+    #[serde(default)]
+    image_ref: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -211,12 +192,12 @@ fn emit(out: &mut Vec<u8>, result: impl Serialize) -> Result<(), Failure> {
 fn system_metadata_from_image_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let image: ImageMeta = req.field("image")?;
     let flavor: Option<Flavor> = req.optional("flavor")?;
-    emit(out, system_metadata_from_image(&image, flavor.as_ref())?)
+    emit(out, convert::system_metadata_from_image(&image, flavor.as_ref())?)
 }
 
 fn image_from_system_metadata_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
-    emit(out, image_from_system_metadata(&sm))
+    emit(out, convert::image_from_system_metadata(&sm))
 }
 
 fn populate_for_create_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
@@ -225,37 +206,29 @@ fn populate_for_create_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Fa
     let flavor: Option<Flavor> = req.optional("flavor")?;
     let context: RequestContext = req.field("context")?;
     let existing: SystemMetadata = req.or_default("system_metadata")?;
-    emit(
-        out,
-        populate_for_create(&image, &image_ref, flavor.as_ref(), &context, &existing)?,
-    )
+    let mut request = create::Request::new(&image, &image_ref, &context).existing(&existing);
+    if let Some(flavor) = &flavor {
+        request = request.flavor(flavor);
+    }
+    emit(out, create::populate(&request)?)
 }
 
 fn reset_image_metadata_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(), Failure> {
     let sm: SystemMetadata = req.field("system_metadata")?;
-    let mut image: ImageMeta = req.field("image")?;
-    // A null image_id is stored as Nova stores it: a null value. The
-    // image's own id, when it has one, must be the same (Nova reads the
-    // image by that id).
+    let image: ImageMeta = req.field("image")?;
+    // Nova stores the image id it was given (a null too), whatever the
+    // image's own `id` says.
     let image_id: Option<String> = req.nullable("image_id")?;
-    let image_id = nova_sysmeta::Value::from(image_id);
-    match &image.id {
-        Some(id) if *id != image_id => {
-            return Err(Failure::new(
-                "invalid_value",
-                "field `image_id` disagrees with the image's `id`",
-            ));
-        }
-        _ => image.id = Some(image_id),
-    }
     let flavor: Option<Flavor> = req.optional("flavor")?;
     let policy: BaseImageRefPolicy = req.or_default("base_image_ref_policy")?;
-    let options = RebuildOptions {
-        flavor: flavor.as_ref(),
-        policy,
-        release,
-    };
-    let rebuilt = nova_sysmeta::reset_image_metadata(&sm, &image, &options)?;
+    let config = NovaConfig::for_release(release);
+    let mut request = rebuild::Request::new(&sm, &image, image_id.as_deref())
+        .policy(policy)
+        .config(&config);
+    if let Some(flavor) = &flavor {
+        request = request.flavor(flavor);
+    }
+    let rebuilt = rebuild::reset_image_metadata(&request)?;
     // Nova's compute manager keeps the map as it was (`orig_sys_metadata`).
     #[derive(Serialize)]
     struct Rebuilt<'a> {
@@ -294,8 +267,8 @@ impl SnapshotFields {
     }
 
     /// The snapshot request, reading `sm` (the fields' map, or a view of it).
-    fn request<'a>(&'a self, sm: &'a SystemMetadata) -> SnapshotRequest<'a> {
-        SnapshotRequest::new(&self.context, &self.instance, sm, &self.name)
+    fn request<'a>(&'a self, sm: &'a SystemMetadata) -> snapshot::Request<'a> {
+        snapshot::Request::new(&self.context, &self.instance, sm, &self.name)
             .extra_properties(&self.extra)
             .config(&self.config)
     }
@@ -309,8 +282,8 @@ fn snapshot_op(
 ) -> Result<(), Failure> {
     let f = SnapshotFields::read(req, release)?;
     profiled(req, out, &f.sm, |sm| match image_type {
-        Some(t) => create_image_metadata(&f.request(sm), t),
-        None => initialize_snapshot_metadata(&f.request(sm)),
+        Some(t) => snapshot::create_image(&f.request(sm), t),
+        None => snapshot::initialize_metadata(&f.request(sm)),
     })
 }
 
@@ -318,7 +291,7 @@ fn backup_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(
     let f = SnapshotFields::read(req, release)?;
     let backup_type: String = req.field("backup_type")?;
     profiled(req, out, &f.sm, |sm| {
-        backup_image_metadata(&f.request(sm), &backup_type)
+        backup::image_metadata(&f.request(sm), &backup_type)
     })
 }
 
@@ -328,7 +301,7 @@ fn snapshot_volume_backed_op(req: &mut Request, out: &mut Vec<u8>, release: Rele
     // The hardened profile too: Nova copies `password_0` into a
     // volume-backed snapshot as into any other.
     profiled(req, out, &f.sm, |sm| {
-        snapshot_volume_backed(&f.request(sm), &mappings)
+        snapshot::volume_backed(&f.request(sm), &mappings)
     })
 }
 
@@ -348,10 +321,10 @@ fn rotate_backups_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure
     let instance_uuid: uuid::Uuid = req.field("instance_uuid")?;
     let backup_type: String = req.field("backup_type")?;
     let rotation: usize = req.field("rotation")?;
-    let images: Vec<BackupImage> = req.field("images")?;
+    let images: Vec<backup::Image> = req.field("images")?;
     emit(
         out,
-        json!({"delete": rotate_backups(&instance_uuid, &backup_type, rotation, &images)}),
+        json!({"delete": backup::rotate(&instance_uuid, &backup_type, rotation, &images)}),
     )
 }
 
@@ -362,18 +335,18 @@ fn shelve_op(req: &mut Request, out: &mut Vec<u8>, release: Release) -> Result<(
     let volume_backed: bool = req.or_default("volume_backed")?;
     let profile = profile(req)?;
     let config = config(req, release)?;
-    let options = ShelveOptions {
-        volume_backed,
-        config: Some(&config),
-    };
-    let mut shelved = shelve(&context, &instance, &sm, &options)?;
+    let request = shelve::Request::new(&context, &instance, &sm)
+        .volume_backed(volume_backed)
+        .config(&config);
+    let mut shelved = shelve::start(&request)?;
     // The hardened profile: the snapshot reads the healed map's view.
     let mut withheld = None;
     if let (SnapshotProfile::Hardened { .. }, Some(image)) = (&profile, &mut shelved.image) {
         let view = profile.apply(&shelved.system_metadata);
-        let name = shelved_image_name(&instance);
-        let request = SnapshotRequest::new(&context, &instance, &view.system_metadata, &name).config(&config);
-        *image = create_image_metadata(&request, ImageType::Snapshot);
+        let name = shelve::image_name(&instance);
+        let request =
+            snapshot::Request::new(&context, &instance, &view.system_metadata, &name).config(&config);
+        *image = snapshot::create_image(&request, ImageType::Snapshot)?;
         withheld = Some(view.withheld);
     } else if matches!(profile, SnapshotProfile::Hardened { .. }) {
         withheld = Some(Vec::new());
@@ -400,12 +373,8 @@ fn record_shelved_op(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure
     let image_id: String = req.field("image_id")?;
     let host: String = req.field("host")?;
     let shelved_at: String = req.field("shelved_at")?;
-    let shelved = Shelved {
-        shelved_at: &shelved_at,
-        image_id: &image_id,
-        host: &host,
-    };
-    emit(out, record_shelved(&sm, &shelved)?)
+    let record = shelve::Record::new(&shelved_at, &image_id, &host);
+    emit(out, shelve::record(&sm, &record)?)
 }
 
 fn finalize_snapshot_upload_op(
@@ -417,10 +386,9 @@ fn finalize_snapshot_upload_op(
     let sm: SystemMetadata = req.field("system_metadata")?;
     let instance: Instance = req.field("instance")?;
     let disk_format: String = req.field("disk_format")?;
-    emit(
-        out,
-        finalize_snapshot_upload(&image, &sm, &instance, &disk_format, release)?,
-    )
+    let config = NovaConfig::for_release(release);
+    let request = upload::Request::new(&image, &sm, &instance, &disk_format).config(&config);
+    emit(out, upload::finalize(&request)?)
 }
 
 /// The snapshot profile: `profile` (`nova` or `hardened`) and `allow`.
@@ -443,11 +411,11 @@ fn profiled(
     req: &mut Request,
     out: &mut Vec<u8>,
     sm: &SystemMetadata,
-    make: impl FnOnce(&SystemMetadata) -> ImageMeta,
+    make: impl FnOnce(&SystemMetadata) -> nova_sysmeta::Result<ImageMeta>,
 ) -> Result<(), Failure> {
     let profile = profile(req)?;
     let view = profile.apply(sm);
-    let image = make(&view.system_metadata);
+    let image = make(&view.system_metadata)?;
     match profile {
         SnapshotProfile::Nova => emit(out, image),
         SnapshotProfile::Hardened { .. } => emit(

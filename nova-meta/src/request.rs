@@ -51,9 +51,15 @@ impl Failure {
     }
 }
 
+/// The contract's error kinds for the library's errors: the four it names,
+/// and `invalid_value` for every other value the library refuses.
 impl From<nova_sysmeta::Error> for Failure {
     fn from(e: nova_sysmeta::Error) -> Self {
-        Failure::new(e.kind(), e.to_string())
+        let kind = match e.kind() {
+            kind @ ("empty_key" | "key_too_long" | "value_too_long" | "not_an_integer") => kind,
+            _ => "invalid_value",
+        };
+        Failure::new(kind, e.to_string())
     }
 }
 
@@ -62,6 +68,9 @@ impl From<nova_sysmeta::Error> for Failure {
 /// taken, without a `Value` tree in between.
 pub struct Request<'a> {
     fields: Vec<(Cow<'a, str>, &'a RawValue)>,
+    /// The op's entry of the table, once known: a field it does not list
+    /// is never read.
+    op: Option<&'static crate::table::Op>,
 }
 
 /// Fields every op takes: the op itself, the echoed `id`, and `release`.
@@ -73,7 +82,7 @@ impl<'a> Request<'a> {
     /// JSON error is `invalid_json`, whatever the field it is in.
     pub fn parse(line: &'a [u8]) -> Result<Self, Failure> {
         match serde_json::from_slice(line) {
-            Ok(Fields(fields)) => Ok(Self { fields }),
+            Ok(Fields(fields)) => Ok(Self { fields, op: None }),
             Err(e) if e.is_data() => Err(Failure::new("invalid_request", "a request must be a JSON object")),
             Err(e) => Err(Failure::new("invalid_json", format!("line is not JSON: {e}"))),
         }
@@ -82,10 +91,19 @@ impl<'a> Request<'a> {
     /// Takes a field out; with duplicate names the last one counts, as in
     /// a JSON object read into a map (the others go too).
     fn take(&mut self, name: &str) -> Option<&'a RawValue> {
+        debug_assert!(
+            self.op.is_none_or(|op| op.field(name).is_some()) || COMMON_FIELDS.contains(&name),
+            "field `{name}` is read but not in the op table"
+        );
         let at = self.fields.iter().rposition(|(k, _)| k == name)?;
         let value = self.fields.remove(at).1;
         self.fields.retain(|(k, _)| k != name);
         Some(value)
+    }
+
+    /// Sets the op whose table entry lists the fields that may be read.
+    pub fn set_op(&mut self, op: &'static crate::table::Op) {
+        self.op = Some(op);
     }
 
     /// The request's `id`, as its JSON text, if it has one.
@@ -121,10 +139,14 @@ impl<'a> Request<'a> {
             None => Ok(None),
             Some(raw) if raw.get() == "null" => Ok(None),
             Some(raw) => serde_json::from_str(raw.get()).map(Some).map_err(|e| {
-                Failure::new(
-                    "invalid_value",
-                    format!("field `{name}`: {}", without_position(&e)),
-                )
+                let message = without_position(&e);
+                // A misspelt field inside an object the crate defines
+                // (`context`, `instance`, `flavor`) is a request mistake,
+                // named by its path.
+                match message.strip_prefix("unknown field `") {
+                    Some(rest) => Failure::new("invalid_request", format!("unknown field `{name}.{rest}")),
+                    None => Failure::new("invalid_value", format!("field `{name}`: {message}")),
+                }
             }),
         }
     }

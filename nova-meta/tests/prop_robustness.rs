@@ -9,53 +9,6 @@ use nova_meta::ops;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-/// The fields each op reads (from the JSON Lines contract).
-fn fields(op: &str) -> &'static [&'static str] {
-    const SNAPSHOT: &[&str] = &[
-        "system_metadata",
-        "instance",
-        "context",
-        "name",
-        "extra_properties",
-        "non_inheritable_image_properties",
-        "image_type",
-        "profile",
-        "allow",
-        "backup_type",
-        "image_mappings",
-    ];
-    match op {
-        "system_metadata_from_image" => &["image", "flavor"],
-        "image_from_system_metadata" | "remove_shelved_keys" => &["system_metadata"],
-        "populate_for_create" => &["image", "image_ref", "flavor", "context", "system_metadata"],
-        "reset_image_metadata" => &[
-            "system_metadata",
-            "image",
-            "image_id",
-            "flavor",
-            "base_image_ref_policy",
-        ],
-        "rotate_backups" => &["instance_uuid", "backup_type", "rotation", "images"],
-        "shelve" => &[
-            "system_metadata",
-            "instance",
-            "context",
-            "volume_backed",
-            "profile",
-            "allow",
-        ],
-        "record_shelved" => &["system_metadata", "image_id", "host", "shelved_at"],
-        "ensure_base_image_ref" => &["system_metadata", "image_ref"],
-        "finalize_snapshot_upload" => &["image", "system_metadata", "instance", "disk_format"],
-        "to_glance" | "from_glance" => &["image"],
-        "from_rows" => &["rows", "include_deleted"],
-        "image_from_volume" => &["volume"],
-        "audit" | "repair" => &["system_metadata", "instance"],
-        "lineage" => &["instance", "images"],
-        _ => SNAPSHOT,
-    }
-}
-
 fn odd_string() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z_]{0,8}",
@@ -132,8 +85,10 @@ fn release() -> impl Strategy<Value = Value> {
 }
 
 fn request() -> impl Strategy<Value = Value> {
-    prop::sample::select(ops::OPS.to_vec()).prop_flat_map(|op| {
-        let names = fields(op);
+    // The ops and their fields from the table the dispatcher reads.
+    prop::sample::select(ops::OPS.to_vec()).prop_flat_map(|entry| {
+        let op = entry.name;
+        let names: Vec<&'static str> = entry.fields.iter().map(|f| f.name).collect();
         (
             prop::collection::vec(prop::option::weighted(0.8, any_json()), names.len()),
             prop::option::weighted(0.5, release()),
@@ -227,7 +182,7 @@ fn duplicate_keys_and_deep_nesting_are_answered() {
             .contains("1000 levels"),
         "{answer}"
     );
-    let at_limit = read_answer(read(&nested(nova_sysmeta::value::MAX_DEPTH - 2)).as_bytes());
+    let at_limit = read_answer(read(&nested(nova_sysmeta::python::value::MAX_DEPTH - 2)).as_bytes());
     assert_eq!(
         at_limit["ok"]["image_a"].as_str().map(str::len),
         Some(255),

@@ -182,3 +182,35 @@ fn every_snapshot_op_honours_the_hardened_profile() {
         assert_eq!(props["owner_user_name"], "alice", "{line}");
     }
 }
+
+#[test]
+fn a_misspelt_field_inside_an_object_the_crate_defines_is_refused_by_its_path() {
+    let snapshot = r#""system_metadata": {}, "name": "s", "instance": {"uuid": "00000000-0000-0000-0000-000000000001", "project_id": "p"}"#;
+    let input = format!(
+        r#"{{"op": "initialize_snapshot_metadata", {snapshot}, "context": {{"user_idd": "u", "project_id": "p"}}}}
+{{"op": "initialize_snapshot_metadata", "system_metadata": {{}}, "name": "s", "context": {{"user_id": "u"}}, "instance": {{"uuid": "00000000-0000-0000-0000-000000000001", "project_id": "p", "displayname": "x"}}}}
+{{"op": "system_metadata_from_image", "image": {{}}, "flavor": {{"root_gbs": 20}}}}
+{{"op": "system_metadata_from_image", "image": {{}}, "flavor": {{"root_gb": 20, "name": "m1.small", "extra_specs": {{}}}}}}
+{{"op": "lineage", "instance": {{"uuid": "u", "image_ref": "i", "imageref": "j"}}, "images": []}}
+{{"op": "audit", "system_metadata": {{}}, "instance": {{"vmstate": "active"}}}}
+{{"op": "to_glance", "image": {{"id": "i", "status": "active", "anything": [1]}}}}
+"#
+    );
+    let (answers, code) = run(input.as_bytes());
+    assert_eq!(code, 0);
+    for (at, path) in [
+        (0, "context.user_idd"),
+        (1, "instance.displayname"),
+        (2, "flavor.root_gbs"),
+        (4, "instance.imageref"),
+        (5, "instance.vmstate"),
+    ] {
+        assert_eq!(kind(&answers[at]), "invalid_request", "{}", answers[at]);
+        let message = answers[at]["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{path}`")), "{message}");
+    }
+    // Nova's own flavor fields, and the image attributes Nova passes
+    // through, are accepted.
+    assert_eq!(answers[3]["ok"]["image_min_disk"], "20", "{}", answers[3]);
+    assert!(answers[6]["ok"].is_object(), "{}", answers[6]);
+}

@@ -179,7 +179,8 @@ fn every_modelled_release_is_computed_and_no_other() {
 "#,
     ]);
     assert_eq!(answers[0], r#"{"ok":{"image_base_image_ref":"b"}}"#);
-    assert_eq!(answers[1], r#"{"ok":{"image_base_image_ref":"b"}}"#);
+    // Pike's resize did not heal (from 23.0.0 it does).
+    assert_eq!(answers[1], r#"{"ok":{}}"#);
     for answer in &answers[2..6] {
         assert!(answer.contains(r#""kind":"invalid_value""#), "{answer}");
         assert!(answer.contains("release"), "{answer}");
