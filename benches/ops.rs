@@ -10,10 +10,11 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use nova_sysmeta::convert::system_metadata_from_image;
+use nova_sysmeta::profile::SnapshotProfile;
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RebuildOptions, RequestContext,
-    SnapshotProfile, SnapshotRequest, SystemMetadata, Value, create_image_metadata,
-    initialize_snapshot_metadata, populate_for_create, reset_image_metadata, system_metadata_from_image,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata, Value,
+    create, rebuild, snapshot,
 };
 use uuid::Uuid;
 
@@ -28,22 +29,18 @@ fn image(n: usize) -> ImageMeta {
         (format!("prop_{i:05}"), value)
     }))
     .expect("flat values");
-    ImageMeta {
-        id: Some(Value::from("bbbbbbbb-0000-4000-8000-00000000000b")),
-        min_ram: Some(Value::from(512)),
-        min_disk: Some(Value::from(10)),
-        disk_format: Some("qcow2".into()),
-        container_format: Some("bare".into()),
-        properties,
-        ..ImageMeta::default()
-    }
+    let mut image = ImageMeta::new()
+        .with_id("bbbbbbbb-0000-4000-8000-00000000000b")
+        .with_properties(properties);
+    image.min_ram = Some(Value::from(512));
+    image.min_disk = Some(Value::from(10));
+    image.disk_format = Some("qcow2".into());
+    image.container_format = Some("bare".into());
+    image
 }
 
-fn rebuild_options(flavor: &Flavor) -> RebuildOptions<'_> {
-    RebuildOptions {
-        flavor: Some(flavor),
-        ..RebuildOptions::default()
-    }
+fn rebuild_request<'a>(f: &'a Fixture, sysmeta: &'a SystemMetadata) -> rebuild::Request<'a> {
+    rebuild::Request::new(sysmeta, &f.image, f.image.id()).flavor(&f.flavor)
 }
 
 struct Fixture {
@@ -58,7 +55,7 @@ fn fixture(n: usize) -> Fixture {
     let ctx = RequestContext::new("user-1", "project-1").with_names("alice", "demo");
     let flavor = Flavor::new(20);
     let image = image(n);
-    let sysmeta = populate_for_create(&image, "aaaa", Some(&flavor), &ctx, &SystemMetadata::new()).unwrap();
+    let sysmeta = create::populate(&create::Request::new(&image, "aaaa", &ctx).flavor(&flavor)).unwrap();
     Fixture {
         image,
         sysmeta,
@@ -83,25 +80,17 @@ fn core_ops(c: &mut Criterion) {
         });
         g.bench_function("populate_for_create", |b| {
             b.iter(|| {
-                populate_for_create(
-                    black_box(&f.image),
-                    "aaaa",
-                    Some(&f.flavor),
-                    &f.ctx,
-                    &SystemMetadata::new(),
-                )
-                .unwrap()
+                create::populate(&create::Request::new(black_box(&f.image), "aaaa", &f.ctx).flavor(&f.flavor))
+                    .unwrap()
             })
         });
         g.bench_function("reset_image_metadata", |b| {
-            b.iter(|| {
-                reset_image_metadata(black_box(&f.sysmeta), &f.image, &rebuild_options(&f.flavor)).unwrap()
-            })
+            b.iter(|| rebuild::reset_image_metadata(&rebuild_request(&f, black_box(&f.sysmeta))).unwrap())
         });
         g.bench_function("initialize_snapshot_metadata", |b| {
             b.iter(|| {
-                initialize_snapshot_metadata(
-                    &SnapshotRequest::new(&f.ctx, &f.instance, black_box(&f.sysmeta), "snap")
+                snapshot::initialize_metadata(
+                    &snapshot::Request::new(&f.ctx, &f.instance, black_box(&f.sysmeta), "snap")
                         .extra_properties(&extra)
                         .config(&config),
                 )
@@ -109,8 +98,8 @@ fn core_ops(c: &mut Criterion) {
         });
         g.bench_function("create_image_metadata", |b| {
             b.iter(|| {
-                create_image_metadata(
-                    &SnapshotRequest::new(&f.ctx, &f.instance, black_box(&f.sysmeta), "snap")
+                snapshot::create_image(
+                    &snapshot::Request::new(&f.ctx, &f.instance, black_box(&f.sysmeta), "snap")
                         .extra_properties(&extra)
                         .config(&config),
                     ImageType::Snapshot,
@@ -129,12 +118,12 @@ fn scale(c: &mut Criterion) {
         let f = fixture(n);
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::new("reset_image_metadata", n), &f, |b, f| {
-            b.iter(|| reset_image_metadata(&f.sysmeta, &f.image, &rebuild_options(&f.flavor)).unwrap())
+            b.iter(|| rebuild::reset_image_metadata(&rebuild_request(f, &f.sysmeta)).unwrap())
         });
         g.bench_with_input(BenchmarkId::new("create_image_metadata", n), &f, |b, f| {
             b.iter(|| {
-                create_image_metadata(
-                    &SnapshotRequest::new(&f.ctx, &f.instance, &f.sysmeta, "s")
+                snapshot::create_image(
+                    &snapshot::Request::new(&f.ctx, &f.instance, &f.sysmeta, "s")
                         .extra_properties(&extra)
                         .config(&config),
                     ImageType::Snapshot,
@@ -166,8 +155,8 @@ fn large_lists(c: &mut Criterion) {
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("non_inheritable_100k", |b| {
         b.iter(|| {
-            initialize_snapshot_metadata(
-                &SnapshotRequest::new(&ctx, &instance, black_box(&image_keys), "s")
+            snapshot::initialize_metadata(
+                &snapshot::Request::new(&ctx, &instance, black_box(&image_keys), "s")
                     .extra_properties(&extra)
                     .config(&config),
             )

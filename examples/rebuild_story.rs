@@ -7,10 +7,10 @@
 //! cargo run --example rebuild_story
 //! ```
 
-use nova_sysmeta::audit::{InstanceFacts, Severity, audit, repair};
+use nova_sysmeta::audit::{self, InstanceFacts, Severity};
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, NovaConfig, RebuildOptions, Release, RequestContext,
-    SnapshotRequest, SystemMetadata, create_image_metadata, populate_for_create, reset_image_metadata,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Release, RequestContext, SystemMetadata, create,
+    rebuild, snapshot,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -34,54 +34,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let flavor = Flavor::new(20);
 
     println!("1. create from image A (Windows)");
-    let created = populate_for_create(
-        &image_a,
-        "aaaaaaaa-0000-4000-8000-00000000000a",
-        Some(&flavor),
-        &ctx,
-        &SystemMetadata::new(),
+    let created = create::populate(
+        &create::Request::new(&image_a, "aaaaaaaa-0000-4000-8000-00000000000a", &ctx).flavor(&flavor),
     )?;
     show(&created);
 
     println!("\n2. rebuild to image B (Linux)");
-    let options = RebuildOptions {
-        flavor: Some(&flavor),
-        ..RebuildOptions::default()
-    };
-    let rebuilt = reset_image_metadata(&created, &image_b, &options)?;
+    let request = rebuild::Request::new(&created, &image_b, image_b.id()).flavor(&flavor);
+    let rebuilt = rebuild::reset_image_metadata(&request)?;
     show(&rebuilt);
 
     println!("\n3. snapshot");
-    let request = SnapshotRequest::new(&ctx, &instance, &rebuilt, "after-rebuild");
-    let snap = create_image_metadata(&request, ImageType::Snapshot);
+    let snap = snapshot::create_image(
+        &snapshot::Request::new(&ctx, &instance, &rebuilt, "after-rebuild"),
+        ImageType::Snapshot,
+    )?;
     println!("{}", serde_json::to_string_pretty(&snap)?);
 
     println!("\nBefore the fix (Nova Pike, 16.1.8), nothing put it back:");
     let pike: Release = "16.1.8".parse()?;
-    let old = RebuildOptions {
-        release: pike,
-        ..options
-    };
-    let damaged = reset_image_metadata(&created, &image_b, &old)?;
     let pike_config = NovaConfig::for_release(pike);
-    let request = SnapshotRequest::new(&ctx, &instance, &damaged, "after-rebuild").config(&pike_config);
-    let snap = create_image_metadata(&request, ImageType::Snapshot);
-    println!(
-        "base_image_ref in the snapshot: {:?}",
-        snap.properties.get("base_image_ref")
-    );
+    let damaged = rebuild::reset_image_metadata(&request.config(&pike_config))?;
+    let request = snapshot::Request::new(&ctx, &instance, &damaged, "after-rebuild").config(&pike_config);
+    let snap = snapshot::create_image(&request, ImageType::Snapshot)?;
+    println!("base_image_ref in the snapshot: {:?}", snap.base_image_ref());
 
     println!("\nWhat an audit says of that instance, and what repair sets (as Nova's resize would):");
     let facts = InstanceFacts::new()
         .with_image_ref("bbbbbbbb-0000-4000-8000-00000000000b")
         .with_release_history([pike, Release::LATEST]);
-    for finding in audit(&damaged, &facts, &NovaConfig::default())
+    for finding in audit::findings(&damaged, &facts, &NovaConfig::default())
         .iter()
         .filter(|f| f.severity == Severity::Error)
     {
         println!("   {}: {}", finding.kind, finding.message);
     }
-    for change in repair(&damaged, &facts, &NovaConfig::default()).changes {
+    for change in audit::repair(&damaged, &facts, &NovaConfig::default()).changes {
         println!("   set {} = {:?}", change.key, change.new.unwrap_or_default());
     }
     Ok(())

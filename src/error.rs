@@ -4,9 +4,20 @@ use thiserror::Error;
 
 /// Everything that can go wrong in this crate.
 ///
-/// Each variant names the key (or field) involved, so a caller can report
-/// exactly which part of its input was rejected. No function of this crate
-/// panics on bad input: it returns one of these instead.
+/// Each variant names what was rejected (the key, field or text), so a
+/// caller can report exactly which part of its input was wrong, and match
+/// on the variant to decide what to do. No function of this crate panics
+/// on bad input: it returns one of these instead.
+///
+/// ```
+/// use nova_sysmeta::{Error, Release};
+///
+/// match "15.1.5".parse::<Release>() {
+///     Err(Error::UnsupportedRelease { version }) => assert_eq!(version, "15.1.5"),
+///     other => panic!("{other:?}"),
+/// }
+/// assert!(matches!("Pike".parse::<Release>(), Err(Error::InvalidRelease { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -51,13 +62,78 @@ pub enum Error {
         found: String,
     },
 
-    /// A list or object nested deeper than [`crate::value::MAX_DEPTH`] levels.
-    /// Python gives up near the same depth (its recursion limit), so Nova
-    /// never handles one.
+    /// An integer of more digits than Python reads
+    /// ([`MAX_INT_DIGITS`](crate::python::value::MAX_INT_DIGITS); CPython
+    /// raises `ValueError` past it).
+    #[error("an integer of {digits} digits exceeds Python's limit for reading integers")]
+    IntegerTooLong {
+        /// How many digits it has.
+        digits: usize,
+    },
+
+    /// A list or object nested deeper than
+    /// [`MAX_DEPTH`](crate::python::value::MAX_DEPTH) levels. Python gives
+    /// up near the same depth (its recursion limit), so Nova never handles
+    /// one.
     #[error("a value nests deeper than {limit} levels")]
     TooDeep {
-        /// The limit, [`crate::value::MAX_DEPTH`].
+        /// The limit, [`MAX_DEPTH`](crate::python::value::MAX_DEPTH).
         limit: usize,
+    },
+
+    /// Text that is not one JSON value as Python's `json` reads it: a
+    /// syntax error, or a `\u` escape of a lone surrogate (which Python
+    /// reads but no Rust string can hold).
+    #[error("not JSON: {reason} at byte {offset}")]
+    InvalidJson {
+        /// The byte offset of the problem in the text.
+        offset: usize,
+        /// What was wrong there.
+        reason: String,
+    },
+
+    /// Text that is not a version `major.minor.patch`.
+    #[error("expected a Nova version like \"34.0.0\", found {text:?}")]
+    InvalidRelease {
+        /// The text given.
+        text: String,
+    },
+
+    /// A well-formed version of a series the crate does not model (it
+    /// models Pike, 16, to 2026.2, 34).
+    #[error("Nova {version} is not modelled (series 16 to 34)")]
+    UnsupportedRelease {
+        /// The version given.
+        version: String,
+    },
+
+    /// Text that is not an ISO 8601 date-time as Nova's `timeutils` reads
+    /// it.
+    #[error("not an ISO 8601 date-time: {text:?}")]
+    InvalidTimestamp {
+        /// The text given.
+        text: String,
+    },
+
+    /// Something a flow needs to compute Nova's answer is absent (or null),
+    /// e.g. an instance's `image_ref` to shelve it. Nova fails there too.
+    #[error("`{field}` is required: {reason}")]
+    Missing {
+        /// The field, e.g. `instance.image_ref`.
+        field: &'static str,
+        /// Why the flow needs it, and what Nova does without it.
+        reason: &'static str,
+    },
+
+    /// A Glance v2 image body (properties at the top level) given where
+    /// Nova's image dict (properties under `properties`) was expected;
+    /// [`glance::from_glance`](crate::glance::from_glance) reads such a body.
+    #[error(
+        "`{attribute}` is an attribute of Glance v2 image bodies; read such a body with glance::from_glance"
+    )]
+    GlanceBody {
+        /// The Glance attribute that gave it away (e.g. `status`).
+        attribute: String,
     },
 
     /// A value of the wrong type or shape for its key.
@@ -71,13 +147,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// A stable, snake_case name for the variant, used by the `nova_meta`
-    /// example as its error `kind`.
+    /// A stable, snake_case name of the variant, one per variant (the
+    /// variant's name in snake case).
     ///
     /// ```
     /// use nova_sysmeta::Error;
     /// let e = Error::KeyTooLong { key: "k".repeat(300), chars: 300 };
     /// assert_eq!(e.kind(), "key_too_long");
+    /// assert_eq!(Error::TooDeep { limit: 1 }.kind(), "too_deep");
     /// ```
     #[must_use]
     pub fn kind(&self) -> &'static str {
@@ -86,7 +163,15 @@ impl Error {
             Error::KeyTooLong { .. } => "key_too_long",
             Error::ValueTooLong { .. } => "value_too_long",
             Error::NotAnInteger { .. } => "not_an_integer",
-            Error::TooDeep { .. } | Error::InvalidValue { .. } => "invalid_value",
+            Error::IntegerTooLong { .. } => "integer_too_long",
+            Error::TooDeep { .. } => "too_deep",
+            Error::InvalidJson { .. } => "invalid_json",
+            Error::InvalidRelease { .. } => "invalid_release",
+            Error::UnsupportedRelease { .. } => "unsupported_release",
+            Error::InvalidTimestamp { .. } => "invalid_timestamp",
+            Error::Missing { .. } => "missing",
+            Error::GlanceBody { .. } => "glance_body",
+            Error::InvalidValue { .. } => "invalid_value",
         }
     }
 

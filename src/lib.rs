@@ -17,7 +17,7 @@
 //! nothing of A.
 //!
 //! ```
-//! use nova_sysmeta::*;
+//! use nova_sysmeta::{Flavor, ImageMeta, ImageType, Instance, RequestContext, create, rebuild, snapshot};
 //! use uuid::Uuid;
 //!
 //! let image_a: ImageMeta = serde_json::from_str(r#"{
@@ -35,75 +35,92 @@
 //! let flavor = Flavor::new(20);
 //!
 //! // Create from A.
-//! let sm = populate_for_create(&image_a, "aaaaaaaa-0000-4000-8000-000000000001",
-//!                              Some(&flavor), &ctx, &SystemMetadata::new())?;
+//! let request = create::Request::new(&image_a, "aaaaaaaa-0000-4000-8000-000000000001", &ctx).flavor(&flavor);
+//! let sm = create::populate(&request)?;
 //! assert_eq!(sm.get("image_os_type"), Some("windows"));
 //! assert_eq!(sm.get("image_min_disk"), Some("40"));
 //!
 //! // Rebuild to B: every image_ key of A goes, B's come in, and the base
 //! // image ref is put back (the fix for bug 1893618).
-//! let options = RebuildOptions { flavor: Some(&flavor), ..RebuildOptions::default() };
-//! let sm = reset_image_metadata(&sm, &image_b, &options)?;
-//! assert_eq!(sm.get("image_base_image_ref"), Some("bbbbbbbb-0000-4000-8000-000000000002"));
+//! let request = rebuild::Request::new(&sm, &image_b, image_b.id()).flavor(&flavor);
+//! let sm = rebuild::reset_image_metadata(&request)?;
+//! assert_eq!(sm.base_image_ref(), Some("bbbbbbbb-0000-4000-8000-000000000002"));
 //! assert_eq!(sm.get("image_os_type"), None);
 //!
 //! // Snapshot.
-//! let snap = create_image_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "snap-1"), ImageType::Snapshot);
-//! assert_eq!(snap.properties.get("base_image_ref").unwrap(), "bbbbbbbb-0000-4000-8000-000000000002");
-//! assert_eq!(snap.properties.get("image_type").unwrap(), "snapshot");
-//! assert_eq!(snap.properties.get("instance_uuid").unwrap(), instance.uuid.to_string());
+//! let snap = snapshot::create_image(&snapshot::Request::new(&ctx, &instance, &sm, "snap-1"), ImageType::Snapshot)?;
+//! assert_eq!(snap.base_image_ref(), Some("bbbbbbbb-0000-4000-8000-000000000002"));
+//! assert_eq!(snap.properties.get_str("image_type"), Some("snapshot"));
+//! assert_eq!(snap.properties.get_str("instance_uuid"), Some(instance.uuid.to_string().as_str()));
 //! assert!(!snap.properties.contains_key("os_type"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Map to Nova
+//! # One shape for every flow
 //!
-//! | this crate | Nova 34.0.0 |
+//! Each of Nova's flows is a module named after it. Its function takes a
+//! `Request`: `Request::new` takes what Nova cannot do without, builder
+//! methods (`.flavor(..)`, `.policy(..)`, ...) the rest, and
+//! `.config(&NovaConfig)` the Nova release and `nova.conf` options, the
+//! one place a release is given. Every flow returns [`Result`]. The
+//! requests, like the model types documented as reduced to what the flows
+//! read, are `#[non_exhaustive]`: a field Nova adds later is not a breaking
+//! change.
+//!
+//! The one default that moves: a request without `.config(..)` computes
+//! [`Release::LATEST`], which becomes the newest modelled Nova in each
+//! release of this crate. To keep answers fixed across upgrades of the
+//! crate, pin the release: `.config(&NovaConfig::for_release(Release::new(34, 0, 0)?))`.
+//!
+//! # Where things are
+//!
+//! | module | Nova 34.0.0 |
 //! |---|---|
-//! | [`SystemMetadata`] | `instance.system_metadata` (`DictOfNullableStringsField`) |
-//! | [`ImageMeta`] | Nova's internal image dict |
-//! | [`Value`] | a JSON value as Python's `json` reads it |
-//! | [`system_metadata_from_image`] | `nova.utils.get_system_metadata_from_image` |
-//! | [`image_from_system_metadata`] | `nova.utils.get_image_from_system_metadata` |
-//! | [`safe_truncate`] | `nova.utils.safe_truncate` |
-//! | [`python::python_str`] | Python's `str()` of a property value |
-//! | [`populate_for_create`] | the system-metadata part of `API._populate_instance_for_create` |
-//! | [`reset_image_metadata`] | `_reset_image_metadata` inside `API.rebuild` |
-//! | [`initialize_snapshot_metadata`] | `nova.compute.utils.initialize_instance_snapshot_metadata` |
-//! | [`create_image_metadata`] | `nova.compute.utils.create_image` (the dict passed to Glance) |
-//! | [`backup_image_metadata`], [`rotate_backups`] | `API.backup`, `ComputeManager._rotate_backups` |
-//! | [`shelve`], [`record_shelved`], [`remove_shelved_keys`] | `API.shelve`, the manager's shelve, `remove_shelved_keys_from_system_metadata` |
-//! | [`ensure_base_image_ref`] | the healing line of `API.resize` and `API.shelve` |
-//! | [`snapshot_volume_backed`] | `API.snapshot_volume_backed` |
-//! | [`finalize_snapshot_upload`] | `LibvirtDriver._create_snapshot_metadata`, merged at upload |
-//! | [`glance::to_glance`], [`glance::from_glance`] | `nova.image.glance._translate_to_glance`, `_translate_from_glance` |
-//! | [`rows::system_metadata_from_rows`], [`rows::rows_from_system_metadata`] | `metadata_to_dict`, `dict_to_metadata` in `nova.utils` |
-//! | [`image_from_volume`] | `nova.block_device.get_image_metadata_from_volume` |
-//! | [`keys`] | `SM_IMAGE_PROP_PREFIX`, `SM_INHERITABLE_KEYS`, `SM_SKIP_KEYS` and the non-inheritable lists |
+//! | [`create::populate`] | the system-metadata part of `API._populate_instance_for_create` |
+//! | [`rebuild::reset_image_metadata`] | `_reset_image_metadata` inside `API.rebuild` |
+//! | [`snapshot::initialize_metadata`], [`snapshot::create_image`], [`snapshot::volume_backed`] | `initialize_instance_snapshot_metadata`, `create_image` (nova/compute/utils.py), `API.snapshot_volume_backed` |
+//! | [`backup::image_metadata`], [`backup::rotate`] | `API.backup`, `ComputeManager._rotate_backups` |
+//! | [`shelve::start`], [`shelve::record`], [`shelve::remove_keys`] | `API.shelve`, the manager's shelve, `remove_shelved_keys_from_system_metadata` |
+//! | [`resize::ensure_base_image_ref`] | the healing line of `API.resize` (from 23.0.0) |
+//! | [`upload::finalize`] | `LibvirtDriver._create_snapshot_metadata`, merged at upload |
+//! | [`convert`] | `get_system_metadata_from_image`, `get_image_from_system_metadata`, `safe_truncate` (nova/utils.py) |
+//! | [`glance`] | `_translate_to_glance`, `_translate_from_glance` (nova/image/glance.py) |
+//! | [`rows`] | `metadata_to_dict`, `dict_to_metadata` (nova/utils.py) |
+//! | [`volume`] | `get_image_metadata_from_volume` (nova/block_device.py) |
+//! | [`keys`] | `SM_IMAGE_PROP_PREFIX`, `SM_INHERITABLE_KEYS`, `SM_SKIP_KEYS`, the non-inheritable lists, [`keys::BASE_IMAGE_REF`] |
+//! | [`python`] | Python's `str()`, `repr()`, `int()`, `json.dumps`, and [`python::value`] |
 //! | [`Release`], [`NovaConfig::for_release`] | the release installed, with its `nova.conf` defaults |
+//!
+//! The root holds the core types: the two maps ([`SystemMetadata`],
+//! [`Properties`]; their companion types are in [`map`]), Nova's image
+//! dict ([`ImageMeta`]), the model ([`Instance`], [`RequestContext`],
+//! [`Flavor`], [`ImageType`]), the configuration ([`NovaConfig`],
+//! [`Release`]), JSON values as Python reads them ([`Value`]) and the error
+//! ([`Error`], [`Result`]).
 //!
 //! # Beyond Nova
 //!
 //! Opt-in, with Nova's behaviour as every default: a rebuild policy for
-//! the base image ref ([`BaseImageRefPolicy`]), a hardened snapshot profile
-//! that keeps server passwords and other unprefixed keys out of shared
-//! images ([`SnapshotProfile`]), [`audit`] and repair of damaged maps
-//! (bug 1893618 first among them), and image [`lineage`].
+//! the base image ref ([`rebuild::BaseImageRefPolicy`]), a hardened
+//! snapshot profile that keeps server passwords and other unprefixed keys
+//! out of shared images ([`profile`]), [`audit`] and repair of damaged
+//! maps (bug 1893618 first among them), and image [`lineage`].
 //!
 //! # Errors and limits
 //!
 //! Every function that can meet bad input returns [`Result`] with one
-//! [`Error`] enum; none panics. System-metadata keys and values must fit
-//! Nova's 255-character columns; property values are cut to 255 bytes as
-//! Nova cuts them ([`safe_truncate`]); lists and objects nest at most
-//! [`value::MAX_DEPTH`] deep.
+//! [`Error`] enum, one variant per kind of mistake; none panics.
+//! System-metadata keys and values must fit Nova's 255-character columns;
+//! property values are cut to 255 bytes as Nova cuts them
+//! ([`convert::safe_truncate`]); lists and objects nest at most
+//! [`python::value::MAX_DEPTH`] deep.
 //!
 //! # Layout
 //!
-//! The modules are layered, each using only those below it: `python`
-//! (Python's values and rules), `map` (the sealed storage of the two maps,
-//! and the key vocabulary), `model` (the domain types), `nova` (Nova's
-//! flows, one file each) and `beyond` (what the crate adds).
+//! The private modules are layered, each using only those below it:
+//! `python` (Python's values and rules), `storage` (the sealed storage of
+//! the two maps, and the key vocabulary), `model` (the domain types),
+//! `nova` (Nova's flows, one file each) and `beyond` (what the crate adds).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -112,20 +129,15 @@
 // those below it (`error` is shared by all).
 mod beyond;
 mod error;
-mod map;
 mod model;
 mod nova;
-/// Python's semantics: JSON values as Python reads them, `str()`, `repr()`,
-/// `int()`, truthiness, `json.dumps`.
+/// Python's semantics: JSON values as Python reads them ([`python::value`]),
+/// and `str()`, `repr()`, `int()` and `json.dumps` of them.
 pub mod python;
+mod storage;
 
-pub use python::value;
-
-// The root: the core types and Nova's flows.
-pub use beyond::profile::{ProfiledMetadata, SnapshotProfile};
+// The root: the core types.
 pub use error::{Error, Result};
-pub use map::properties::{Properties, PropertyValue};
-pub use map::system_metadata::{NullableStr, SystemMetadata};
 pub use model::config::NovaConfig;
 pub use model::context::RequestContext;
 pub use model::flavor::Flavor;
@@ -133,35 +145,18 @@ pub use model::image::ImageMeta;
 pub use model::image_type::ImageType;
 pub use model::instance::Instance;
 pub use model::release::Release;
-pub use model::timestamp::Timestamp;
-pub use nova::backup::{BackupImage, backup_image_metadata, rotate_backups};
-pub use nova::convert::{image_from_system_metadata, system_metadata_from_image};
-pub use nova::create::populate_for_create;
-pub use nova::rebuild::{BaseImageRefPolicy, RebuildOptions, reset_image_metadata};
-pub use nova::resize::{ensure_base_image_ref, ensure_base_image_ref_in};
-pub use nova::shelve::{
-    Shelve, ShelveOptions, Shelved, record_shelved, remove_shelved_keys, remove_shelved_keys_in, shelve,
-    shelved_image_name,
-};
-pub use nova::snapshot::{SnapshotRequest, create_image_metadata, initialize_snapshot_metadata};
-pub use nova::upload::finalize_snapshot_upload;
-pub use nova::volume::{Volume, image_from_volume, snapshot_volume_backed};
-pub use python::truncate::safe_truncate;
 pub use python::value::Value;
+pub use storage::properties::Properties;
+pub use storage::system_metadata::SystemMetadata;
 
-/// Audit and repair of damaged system metadata (beyond Nova): findings
-/// with a severity and the key involved, and repairs made the way Nova's
-/// own healing makes them.
-pub mod audit {
-    pub use crate::beyond::audit::{
-        Change, Finding, FindingKind, InstanceFacts, Repair, Severity, audit, repair,
-    };
-}
+// Nova's flows, one module per flow (see the crate docs' convention).
+pub use nova::{backup, create, rebuild, resize, shelve, snapshot, upload};
 
-/// Image lineage (beyond Nova): an instance's image back to its origin
-/// through `base_image_ref`, with cycles and missing links reported.
-pub mod lineage {
-    pub use crate::beyond::lineage::{ImageRecord, Lineage, LineageProblem, LineageProblemKind, lineage};
+/// Conversions Nova's flows are made of (nova/utils.py): an image's
+/// metadata to system metadata and back, and `safe_truncate`.
+pub mod convert {
+    pub use crate::nova::convert::{image_from_system_metadata, system_metadata_from_image};
+    pub use crate::python::truncate::safe_truncate;
 }
 
 /// Glance v2 interop: Nova's image dict to the flat Glance body and back
@@ -173,29 +168,54 @@ pub mod glance {
 /// Database rows of `instance_system_metadata` (`metadata_to_dict` and
 /// `dict_to_metadata` in nova/utils.py).
 pub mod rows {
-    pub use crate::nova::rows::{MetadataRow, rows_from_system_metadata, system_metadata_from_rows};
+    pub use crate::nova::rows::{Row, from_system_metadata, to_system_metadata};
 }
 
-/// Nova's key vocabulary (nova/utils.py, nova/compute/utils.py) and the
-/// database's limits.
+/// Booting from a Cinder volume: the image Nova sees in it
+/// (`get_image_metadata_from_volume` in nova/block_device.py).
+pub mod volume {
+    pub use crate::nova::volume::{VIM_IMAGE_ATTRIBUTES, Volume, image_from_volume};
+}
+
+/// Nova's key vocabulary (nova/utils.py, nova/compute/utils.py), the
+/// crate's headline keys, and the database's limits.
 pub mod keys {
-    pub use crate::map::keys::{
-        COLUMN_CHARS, IMAGE_BASE_IMAGE_REF, NON_INHERITABLE_IMAGE_NAMESPACES,
+    pub use crate::nova::shelve::KEYS as SHELVED_KEYS;
+    pub use crate::nova::volume::VIM_IMAGE_ATTRIBUTES;
+    pub use crate::storage::keys::{
+        BASE_IMAGE_REF, COLUMN_CHARS, IMAGE_BASE_IMAGE_REF, NON_INHERITABLE_IMAGE_NAMESPACES,
         NON_INHERITABLE_IMAGE_PROPERTIES, SM_IMAGE_PROP_PREFIX, SM_INHERITABLE_KEYS, SM_SKIP_KEYS,
         VALUE_BYTES, is_image_key, is_inheritable_key, is_skip_key,
     };
-    pub use crate::nova::shelve::SHELVED_KEYS;
-    pub use crate::nova::volume::VIM_IMAGE_ATTRIBUTES;
 }
 
-/// [`SystemMetadata`]'s iterator.
-pub mod system_metadata {
-    pub use crate::map::system_metadata::Iter;
+/// The two maps' companion types: their iterators, the value view of
+/// [`Properties`], and the values [`SystemMetadata::insert`] takes.
+pub mod map {
+    pub use crate::storage::properties::{Iter as PropertiesIter, PropertyValue};
+    pub use crate::storage::system_metadata::{Iter as SystemMetadataIter, NullableStr};
 }
 
-/// [`Properties`]' iterator.
-pub mod properties {
-    pub use crate::map::properties::Iter;
+/// Audit and repair of damaged system metadata (beyond Nova): findings
+/// with a severity and the key involved, and repairs made the way Nova's
+/// own healing makes them.
+pub mod audit {
+    pub use crate::beyond::audit::{
+        Change, Finding, FindingKind, InstanceFacts, Repair, Severity, findings, repair,
+    };
+}
+
+/// Image lineage (beyond Nova): an instance's image back to its origin
+/// through `base_image_ref`, with cycles and missing links reported.
+pub mod lineage {
+    pub use crate::beyond::lineage::{ImageRecord, Lineage, LineageProblem, LineageProblemKind, trace};
+}
+
+/// The hardened snapshot profile (beyond Nova): a view of an instance's
+/// system metadata that keeps server passwords and other unprefixed keys
+/// out of shared images.
+pub mod profile {
+    pub use crate::beyond::profile::{ProfiledMetadata, SnapshotProfile};
 }
 
 /// The README's examples, compiled and run as doc tests.

@@ -28,15 +28,21 @@ pub fn entries(sm: &SystemMetadata) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The rebuild of `sm` to `image` with the image's id set to `id` (Nova
-/// rebuilds from the image the href names), Nova's policy.
+/// The rebuild of `sm` to `image` whose id is `id` (Nova rebuilds from
+/// the image the href names), Nova's policy.
 pub fn rebuild(
     sm: &SystemMetadata,
     image: &ImageMeta,
     id: &str,
     flavor: Option<&nova_sysmeta::Flavor>,
 ) -> nova_sysmeta::Result<SystemMetadata> {
-    rebuild_with(sm, image, id, flavor, nova_sysmeta::BaseImageRefPolicy::Nova)
+    rebuild_with(
+        sm,
+        image,
+        id,
+        flavor,
+        nova_sysmeta::rebuild::BaseImageRefPolicy::Nova,
+    )
 }
 
 /// [`rebuild`] with a base-image-ref policy.
@@ -45,17 +51,11 @@ pub fn rebuild_with(
     image: &ImageMeta,
     id: &str,
     flavor: Option<&nova_sysmeta::Flavor>,
-    policy: nova_sysmeta::BaseImageRefPolicy,
+    policy: nova_sysmeta::rebuild::BaseImageRefPolicy,
 ) -> nova_sysmeta::Result<SystemMetadata> {
-    let mut image = image.clone();
-    image.id = Some(nova_sysmeta::Value::from(id));
-    nova_sysmeta::reset_image_metadata(
-        sm,
-        &image,
-        &nova_sysmeta::RebuildOptions {
-            flavor,
-            policy,
-            ..Default::default()
-        },
-    )
+    let mut request = nova_sysmeta::rebuild::Request::new(sm, image, Some(id)).policy(policy);
+    if let Some(flavor) = flavor {
+        request = request.flavor(flavor);
+    }
+    nova_sysmeta::rebuild::reset_image_metadata(&request)
 }

@@ -6,11 +6,11 @@ mod common;
 
 use common::rebuild_with;
 
-use nova_sysmeta::audit::{Change, FindingKind, InstanceFacts, Severity, audit, repair};
+use nova_sysmeta::audit::{Change, FindingKind, InstanceFacts, Severity};
 use nova_sysmeta::keys::SM_INHERITABLE_KEYS;
 use nova_sysmeta::{
-    BaseImageRefPolicy, ImageMeta, ImageType, Instance, NovaConfig, RequestContext, SnapshotProfile,
-    SnapshotRequest, SystemMetadata, create_image_metadata, populate_for_create,
+    ImageMeta, ImageType, Instance, NovaConfig, RequestContext, SystemMetadata, audit, create, profile,
+    rebuild, snapshot,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -78,8 +78,8 @@ proptest! {
     /// Repairing a repaired map changes nothing.
     #[test]
     fn repair_is_idempotent(sm in system_metadata(), facts in facts()) {
-        let once = repair(&sm, &facts, &NovaConfig::default());
-        let twice = repair(&once.system_metadata, &facts, &NovaConfig::default());
+        let once = audit::repair(&sm, &facts, &NovaConfig::default());
+        let twice = audit::repair(&once.system_metadata, &facts, &NovaConfig::default());
         prop_assert_eq!(&twice.changes, &Vec::<Change>::new());
         prop_assert_eq!(twice.system_metadata, once.system_metadata);
     }
@@ -88,14 +88,14 @@ proptest! {
     /// every change names a key a finding named.
     #[test]
     fn repaired_maps_keep_no_finding_that_repair_fixed(sm in system_metadata(), facts in facts()) {
-        let before = audit(&sm, &facts, &NovaConfig::default());
-        let out = repair(&sm, &facts, &NovaConfig::default());
+        let before = audit::findings(&sm, &facts, &NovaConfig::default());
+        let out = audit::repair(&sm, &facts, &NovaConfig::default());
         for change in &out.changes {
             prop_assert!(before.iter().any(|f| f.kind == change.fixes && f.key.as_deref() == Some(&change.key)),
                 "change to {} fixes no finding", change.key);
         }
         let fixed: Vec<(FindingKind, &str)> = out.changes.iter().map(|c| (c.fixes, c.key.as_str())).collect();
-        for finding in audit(&out.system_metadata, &facts, &NovaConfig::default()) {
+        for finding in audit::findings(&out.system_metadata, &facts, &NovaConfig::default()) {
             let pair = (finding.kind, finding.key.as_deref().unwrap_or(""));
             prop_assert!(!fixed.contains(&pair), "{:?} left after repair", finding);
             // A long value is left only where Nova keeps it: not an image
@@ -125,11 +125,11 @@ proptest! {
             image.properties.insert("base_image_ref", Value::from(base)).unwrap();
         }
         let ctx = RequestContext::new("u", "p").with_names("alice", "demo");
-        let created = populate_for_create(&image, &id, None, &ctx, &SystemMetadata::new()).unwrap();
+        let created = create::populate(&create::Request::new(&image, &id, &ctx)).unwrap();
         let valid_before: SystemMetadata = before.iter()
             .filter(|(k, v)| k.chars().count() <= 255 && v.unwrap_or_default().chars().count() <= 255)
             .collect();
-        let rebuilt = rebuild_with(&valid_before, &image, &id, None, BaseImageRefPolicy::Origin)
+        let rebuilt = rebuild_with(&valid_before, &image, &id, None, rebuild::BaseImageRefPolicy::Origin)
             .unwrap();
         prop_assert_eq!(rebuilt.get("image_base_image_ref"), created.get("image_base_image_ref"));
     }
@@ -138,9 +138,9 @@ proptest! {
     /// allowed or supplied it.
     #[test]
     fn hardened_snapshots_never_leak_passwords(sm in system_metadata(), backup in any::<bool>()) {
-        let view = SnapshotProfile::Hardened { allow: vec![] }.apply(&sm);
+        let view = profile::SnapshotProfile::Hardened { allow: vec![] }.apply(&sm);
         let kind = if backup { ImageType::Backup } else { ImageType::Snapshot };
-        let image = create_image_metadata(&SnapshotRequest::new(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"), &view.system_metadata, "s"), kind);
+        let image = snapshot::create_image(&snapshot::Request::new(&RequestContext::new("u", "p"), &Instance::new(Uuid::nil(), "p"), &view.system_metadata, "s"), kind).unwrap();
         for k in image.properties.keys() {
             prop_assert!(!k.starts_with("password_"), "{} leaked", k);
         }

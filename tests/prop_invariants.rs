@@ -6,16 +6,27 @@ use common::rebuild;
 
 use nova_sysmeta::keys::is_image_key;
 use nova_sysmeta::keys::{NON_INHERITABLE_IMAGE_PROPERTIES, SM_INHERITABLE_KEYS, SM_SKIP_KEYS};
-use nova_sysmeta::python::python_str;
+use nova_sysmeta::python::to_str;
 use nova_sysmeta::{
-    Flavor, ImageMeta, NovaConfig, Properties, PropertyValue, RequestContext, SnapshotRequest,
-    SystemMetadata, create_image_metadata, image_from_system_metadata, initialize_snapshot_metadata,
-    populate_for_create, safe_truncate, system_metadata_from_image,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata, convert,
+    create, map, snapshot,
 };
-use nova_sysmeta::{ImageType, Instance};
 use proptest::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
+
+/// A create of `img` as `img-ref` by `ctx`, with the flavor when given.
+fn create_request<'a>(
+    img: &'a ImageMeta,
+    ctx: &'a RequestContext,
+    flavor: Option<&'a Flavor>,
+) -> create::Request<'a> {
+    let request = create::Request::new(img, "img-ref", ctx);
+    match flavor {
+        Some(flavor) => request.flavor(flavor),
+        None => request,
+    }
+}
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -85,16 +96,14 @@ fn image() -> impl Strategy<Value = ImageMeta> {
         prop::option::of(prop::sample::select(vec!["qcow2", "raw", "vhd", "vmdk"])),
         prop::option::of(prop::sample::select(vec!["bare", "ovf"])),
     )
-        .prop_map(
-            |(properties, min_ram, min_disk, disk_format, container_format)| ImageMeta {
-                properties,
-                min_ram: min_ram.map(nova_sysmeta::Value::from),
-                min_disk: min_disk.map(nova_sysmeta::Value::from),
-                disk_format: disk_format.map(nova_sysmeta::Value::from),
-                container_format: container_format.map(nova_sysmeta::Value::from),
-                ..ImageMeta::default()
-            },
-        )
+        .prop_map(|(properties, min_ram, min_disk, disk_format, container_format)| {
+            let mut image = ImageMeta::new().with_properties(properties);
+            image.min_ram = min_ram.map(nova_sysmeta::Value::from);
+            image.min_disk = min_disk.map(nova_sysmeta::Value::from);
+            image.disk_format = disk_format.map(nova_sysmeta::Value::from);
+            image.container_format = container_format.map(nova_sysmeta::Value::from);
+            image
+        })
 }
 
 fn system_metadata() -> impl Strategy<Value = SystemMetadata> {
@@ -126,7 +135,7 @@ proptest! {
     /// After create, the instance always records a base image ref.
     #[test]
     fn create_always_records_a_base_image_ref(img in image(), existing in system_metadata(), f in flavor()) {
-        let out = populate_for_create(&img, "img-ref", f.as_ref(), &ctx(), &existing).unwrap();
+        let out = create::populate(&create_request(&img, &ctx(), f.as_ref()).existing(&existing)).unwrap();
         prop_assert!(out.contains_key("image_base_image_ref"));
     }
 
@@ -145,7 +154,7 @@ proptest! {
         let kept_before: Vec<_> = before.iter().filter(|(k, _)| !is_image_key(k)).collect();
         let kept_after: Vec<_> = out.iter().filter(|(k, _)| !is_image_key(k)).collect();
         prop_assert_eq!(kept_before, kept_after);
-        let written = system_metadata_from_image(&img, f.as_ref()).unwrap();
+        let written = convert::system_metadata_from_image(&img, f.as_ref()).unwrap();
         for (k, v) in out.image_entries() {
             if k == "image_base_image_ref" { continue; }
             prop_assert_eq!(written.get_nullable(k), Some(v), "key {} not from the new image", k);
@@ -164,7 +173,7 @@ proptest! {
     /// String, is valid UTF-8).
     #[test]
     fn stored_values_fit_255_bytes(img in image(), f in flavor()) {
-        let out = populate_for_create(&img, "img-ref", f.as_ref(), &ctx(), &SystemMetadata::new()).unwrap();
+        let out = create::populate(&create_request(&img, &ctx(), f.as_ref())).unwrap();
         for (k, v) in out.iter() {
             let v = v.unwrap_or_default();
             prop_assert!(v.len() <= 255, "{} is {} bytes", k, v.len());
@@ -175,21 +184,21 @@ proptest! {
     /// properties as truncated strings, and its inheritable attributes.
     #[test]
     fn round_trip_gives_back_properties_and_attributes(img in image()) {
-        let back = image_from_system_metadata(&system_metadata_from_image(&img, None).unwrap());
+        let back = convert::image_from_system_metadata(&convert::system_metadata_from_image(&img, None).unwrap());
         for (k, v) in &img.properties {
             if SM_SKIP_KEYS.contains(&k) || SM_INHERITABLE_KEYS.contains(&k) {
                 continue;
             }
-            let want = python_str(&v.to_value());
-            prop_assert_eq!(back.properties.get(k), Some(PropertyValue::Str(safe_truncate(&want, 255))));
+            let want = to_str(&v.to_value());
+            prop_assert_eq!(back.properties.get(k), Some(map::PropertyValue::Str(convert::safe_truncate(&want, 255))));
         }
         prop_assert_eq!(back.properties.len(),
             img.properties.keys().filter(|k| !SM_SKIP_KEYS.contains(k)
                 && !SM_INHERITABLE_KEYS.contains(k)).count());
         // Read back, every attribute is the str() of what was stored.
-        let as_text = |m: &Option<nova_sysmeta::Value>| m.as_ref().map(|m| nova_sysmeta::Value::from(python_str(m)));
+        let as_text = |m: &Option<nova_sysmeta::Value>| m.as_ref().map(|m| nova_sysmeta::Value::from(to_str(m)));
         let from_prop = |k: &str| img.properties.get(k)
-            .map(|v| nova_sysmeta::Value::from(safe_truncate(&python_str(&v.to_value()), 255)));
+            .map(|v| nova_sysmeta::Value::from(convert::safe_truncate(&to_str(&v.to_value()), 255)));
         prop_assert_eq!(&back.min_ram, &as_text(&img.min_ram).or(from_prop("min_ram")));
         prop_assert_eq!(&back.min_disk, &as_text(&img.min_disk).or(from_prop("min_disk")));
         prop_assert_eq!(&back.disk_format, &as_text(&img.disk_format).or(from_prop("disk_format")));
@@ -204,9 +213,9 @@ proptest! {
         let config = NovaConfig::default();
         let instance = Instance::new(Uuid::nil(), "p");
         let snap = if backup {
-            create_image_metadata(&SnapshotRequest::new(&ctx(), &instance, &sm, "s").extra_properties(&extra).config(&config), ImageType::Backup)
+            snapshot::create_image(&snapshot::Request::new(&ctx(), &instance, &sm, "s").extra_properties(&extra).config(&config), ImageType::Backup).unwrap()
         } else {
-            initialize_snapshot_metadata(&SnapshotRequest::new(&ctx(), &instance, &sm, "s").extra_properties(&extra).config(&config))
+            snapshot::initialize_metadata(&snapshot::Request::new(&ctx(), &instance, &sm, "s").extra_properties(&extra).config(&config)).unwrap()
         };
         for k in snap.properties.keys() {
             let blocked = config.non_inheritable_image_properties.iter().any(|c| c == k)

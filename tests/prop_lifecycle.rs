@@ -6,9 +6,8 @@ mod common;
 use common::rebuild;
 
 use nova_sysmeta::{
-    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, ShelveOptions, Shelved,
-    SnapshotRequest, SystemMetadata, backup_image_metadata, create_image_metadata, ensure_base_image_ref,
-    populate_for_create, record_shelved, remove_shelved_keys, shelve,
+    Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata, backup,
+    create, resize, shelve, snapshot,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -40,12 +39,10 @@ fn image() -> impl Strategy<Value = ImageMeta> {
             if let Some(base) = base {
                 properties.insert("base_image_ref", Value::from(base)).unwrap();
             }
-            ImageMeta {
-                properties,
-                min_disk: min_disk.map(nova_sysmeta::Value::from),
-                disk_format: Some("qcow2".into()),
-                ..ImageMeta::default()
-            }
+            let mut image = ImageMeta::new().with_properties(properties);
+            image.min_disk = min_disk.map(nova_sysmeta::Value::from);
+            image.disk_format = Some("qcow2".into());
+            image
         })
 }
 
@@ -82,7 +79,7 @@ proptest! {
         let mut instance = Instance::new(Uuid::from_u128(5), "p").with_image_ref("img-0").with_display_name("vm");
         let flavor = Flavor::new(20);
         let config = NovaConfig::default();
-        let mut sm = populate_for_create(&first, "img-0", Some(&flavor), &ctx, &SystemMetadata::new()).unwrap();
+        let mut sm = create::populate(&create::Request::new(&first, "img-0", &ctx).flavor(&flavor)).unwrap();
         healthy(&sm)?;
         for step in steps {
             match step {
@@ -92,18 +89,19 @@ proptest! {
                 }
                 Step::Snapshot | Step::Backup => {
                     let snap = if matches!(step, Step::Snapshot) {
-                        create_image_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "s").config(&config), ImageType::Snapshot)
+                        snapshot::create_image(&snapshot::Request::new(&ctx, &instance, &sm, "s").config(&config), ImageType::Snapshot).unwrap()
                     } else {
-                        backup_image_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "b").config(&config), "daily")
+                        backup::image_metadata(&snapshot::Request::new(&ctx, &instance, &sm, "b").config(&config), "daily").unwrap()
                     };
                     prop_assert!(snap.properties.contains_key("base_image_ref"));
                 }
                 Step::Shelve => {
-                    sm = shelve(&ctx, &instance, &sm, &ShelveOptions { volume_backed: false, config: Some(&config) }).unwrap().system_metadata;
-                    sm = record_shelved(&sm, &Shelved { image_id: "img-shelved", host: "compute-1", shelved_at: "2026-11-25T15:08:12.000001" }).unwrap();
+                    sm = shelve::start(&shelve::Request::new(&ctx, &instance, &sm).config(&config)).unwrap().system_metadata;
+                    let record = shelve::Record::new("2026-11-25T15:08:12.000001", "img-shelved", "compute-1");
+                    sm = shelve::record(&sm, &record).unwrap();
                 }
-                Step::Unshelve => sm = remove_shelved_keys(&sm),
-                Step::Resize => sm = ensure_base_image_ref(&sm, instance.image_ref.as_deref().unwrap()).unwrap(),
+                Step::Unshelve => sm = shelve::remove_keys(&sm).unwrap(),
+                Step::Resize => sm = resize::ensure_base_image_ref(&resize::Request::new(&sm, instance.image_ref.as_deref().unwrap())).unwrap(),
             }
             healthy(&sm)?;
         }

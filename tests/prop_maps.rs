@@ -6,8 +6,8 @@
 //! equal to the model, entry by entry and in order.
 
 use indexmap::IndexMap;
-use nova_sysmeta::value::Dict;
-use nova_sysmeta::{Properties, PropertyValue, SystemMetadata, Value};
+use nova_sysmeta::python::value::Dict;
+use nova_sysmeta::{Properties, SystemMetadata, Value, map};
 use proptest::prelude::*;
 
 /// A value from JSON text.
@@ -89,7 +89,7 @@ proptest! {
             match op {
                 Op::Insert(k, v) => {
                     let old = sm.insert(&k, v.as_deref());
-                    prop_assert_eq!(old, model.insert(k, v).is_some());
+                    prop_assert_eq!(old, model.insert(k, v));
                 }
                 Op::SetDefault(k, v) => {
                     let stored = sm.setdefault(&k, v.as_deref()).map(str::to_owned);
@@ -233,7 +233,7 @@ fn check_props(props: &Properties, model: &Dict) -> Result<(), TestCaseError> {
     prop_assert_eq!(&entries, &expected);
     prop_assert_eq!(props.len(), model.len());
     for (k, v) in model {
-        prop_assert_eq!(props.get(k), Some(PropertyValue::of(v)));
+        prop_assert_eq!(props.get(k), Some(map::PropertyValue::of(v)));
         prop_assert!(props.contains_key(k));
     }
     prop_assert_eq!(&props.to_dict(), model);
@@ -251,7 +251,7 @@ proptest! {
             match op {
                 PropOp::Insert(k, v) => {
                     let old = props.insert(&k, v.clone()).unwrap();
-                    prop_assert_eq!(old, model.insert(k, v).is_some());
+                    prop_assert_eq!(old, model.insert(k, v));
                 }
                 PropOp::Remove(k) => {
                     prop_assert_eq!(props.remove(&k), model.shift_remove(&k));
@@ -438,11 +438,9 @@ fn maps_are_send_and_sync_and_index_once_when_shared() {
 
     // Built by a flow, so without an index until the first lookup: the
     // threads race to build it.
-    let image = nova_sysmeta::ImageMeta {
-        properties: (0..100).map(|i| (format!("k{i}"), format!("v{i}"))).collect(),
-        ..Default::default()
-    };
-    let sm = nova_sysmeta::system_metadata_from_image(&image, None).unwrap();
+    let image = nova_sysmeta::ImageMeta::new()
+        .with_properties((0..100).map(|i| (format!("k{i}"), format!("v{i}"))).collect());
+    let sm = nova_sysmeta::convert::system_metadata_from_image(&image, None).unwrap();
     std::thread::scope(|s| {
         for t in 0..4 {
             let sm = &sm;
@@ -489,8 +487,8 @@ proptest! {
         let extra: Properties = extras.iter().map(|(k, v)| (k, v)).collect();
         let ctx = nova_sysmeta::RequestContext::new("u", if cross_project { "other" } else { "p" });
         let instance = nova_sysmeta::Instance::new(uuid::Uuid::nil(), "p");
-        let request = nova_sysmeta::SnapshotRequest::new(&ctx, &instance, &sm, "s").extra_properties(&extra);
-        let image = nova_sysmeta::create_image_metadata(&request, nova_sysmeta::ImageType::Snapshot);
+        let request = nova_sysmeta::snapshot::Request::new(&ctx, &instance, &sm, "s").extra_properties(&extra);
+        let image = nova_sysmeta::snapshot::create_image(&request, nova_sysmeta::ImageType::Snapshot).unwrap();
 
         let mut model: IndexMap<String, String> = IndexMap::new();
         for (key, value) in sm.iter() {

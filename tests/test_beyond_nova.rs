@@ -4,11 +4,11 @@
 mod common;
 
 use common::{entries, image, rebuild_with, sm};
-use nova_sysmeta::audit::{FindingKind, InstanceFacts, Severity, audit, repair};
-use nova_sysmeta::lineage::{ImageRecord, LineageProblemKind, lineage};
+use nova_sysmeta::audit::{FindingKind, InstanceFacts, Severity};
+use nova_sysmeta::lineage::{ImageRecord, LineageProblemKind};
 use nova_sysmeta::{
-    BaseImageRefPolicy, Instance, NovaConfig, Properties, RequestContext, SnapshotProfile, SnapshotRequest,
-    SystemMetadata, initialize_snapshot_metadata,
+    Instance, NovaConfig, Properties, RequestContext, SystemMetadata, audit, lineage, profile, rebuild,
+    snapshot,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ fn facts(image_ref: Option<&str>, vm_state: Option<&str>) -> InstanceFacts {
 }
 
 fn kinds(sm: &SystemMetadata, facts: &InstanceFacts) -> Vec<(FindingKind, Option<String>)> {
-    audit(sm, facts, &NovaConfig::default())
+    audit::findings(sm, facts, &NovaConfig::default())
         .into_iter()
         .map(|f| (f.kind, f.key))
         .collect()
@@ -34,17 +34,31 @@ const HEALTHY: &[(&str, &str)] = &[("image_base_image_ref", "img"), ("image_os_t
 #[test]
 fn origin_policy_keeps_a_snapshots_recorded_origin_and_falls_back_to_the_id() {
     let snap = image(json!({"properties": {"base_image_ref": "debian"}}));
-    let out = rebuild_with(&sm(&[]), &snap, "snap-1", None, BaseImageRefPolicy::Origin).unwrap();
+    let out = rebuild_with(
+        &sm(&[]),
+        &snap,
+        "snap-1",
+        None,
+        rebuild::BaseImageRefPolicy::Origin,
+    )
+    .unwrap();
     assert_eq!(out.get("image_base_image_ref"), Some("debian"));
     let plain = image(json!({}));
-    let out = rebuild_with(&sm(&[]), &plain, "img", None, BaseImageRefPolicy::Origin).unwrap();
+    let out = rebuild_with(&sm(&[]), &plain, "img", None, rebuild::BaseImageRefPolicy::Origin).unwrap();
     assert_eq!(out.get("image_base_image_ref"), Some("img"));
 }
 
 #[test]
 fn legacy_policy_reproduces_bug_1893618() {
     let before = sm(&[("image_base_image_ref", "a"), ("image_os_type", "windows")]);
-    let out = rebuild_with(&before, &image(json!({})), "b", None, BaseImageRefPolicy::Legacy).unwrap();
+    let out = rebuild_with(
+        &before,
+        &image(json!({})),
+        "b",
+        None,
+        rebuild::BaseImageRefPolicy::Legacy,
+    )
+    .unwrap();
     assert!(out.is_empty());
     assert_eq!(
         kinds(&out, &facts(None, None))[0].0,
@@ -66,7 +80,7 @@ fn hardened_profile_withholds_unprefixed_keys_but_keeps_extra_and_allowed_ones()
         ("image_mappings", "x"),
         ("mappings", "y"),
     ]);
-    let profile = SnapshotProfile::Hardened {
+    let profile = profile::SnapshotProfile::Hardened {
         allow: vec!["owner_user_name".into()],
     };
     let view = profile.apply(&meta);
@@ -75,15 +89,16 @@ fn hardened_profile_withholds_unprefixed_keys_but_keeps_extra_and_allowed_ones()
         ["password_0", "password_1", "shelved_host", "boot_roles"]
     );
     let extra: Properties = serde_json::from_value(json!({"boot_roles": "asked-for"})).unwrap();
-    let img = initialize_snapshot_metadata(
-        &SnapshotRequest::new(
+    let img = snapshot::initialize_metadata(
+        &snapshot::Request::new(
             &RequestContext::new("u", "p"),
             &Instance::new(Uuid::nil(), "p"),
             &view.system_metadata,
             "s",
         )
         .extra_properties(&extra),
-    );
+    )
+    .unwrap();
     assert_eq!(
         serde_json::to_value(&img.properties).unwrap(),
         json!({"os_type": "linux", "owner_user_name": "alice", "boot_roles": "asked-for"})
@@ -93,7 +108,7 @@ fn hardened_profile_withholds_unprefixed_keys_but_keeps_extra_and_allowed_ones()
 #[test]
 fn nova_profile_withholds_nothing() {
     let meta = sm(&[("password_0", "x")]);
-    let view = SnapshotProfile::Nova.apply(&meta);
+    let view = profile::SnapshotProfile::Nova.apply(&meta);
     assert_eq!(*view.system_metadata, meta);
     assert!(view.withheld.is_empty());
 }
@@ -103,7 +118,7 @@ fn nova_profile_withholds_nothing() {
 #[test]
 fn a_healthy_map_has_no_findings() {
     assert!(
-        audit(
+        audit::findings(
             &sm(HEALTHY),
             &facts(Some("img"), Some("active")),
             &NovaConfig::default()
@@ -114,7 +129,7 @@ fn a_healthy_map_has_no_findings() {
 
 #[test]
 fn finds_a_missing_base_image_ref() {
-    let f = audit(
+    let f = audit::findings(
         &sm(&[("image_os_type", "linux")]),
         &facts(Some("img-b"), None),
         &NovaConfig::default(),
@@ -131,7 +146,7 @@ fn finds_values_over_255_bytes_and_over_the_column() {
     let mut m = sm(HEALTHY);
     m.insert("image_a", two_byte);
     m.insert("image_b", long);
-    let f = audit(&m, &InstanceFacts::default(), &NovaConfig::default());
+    let f = audit::findings(&m, &InstanceFacts::default(), &NovaConfig::default());
     let severities: Vec<_> = f
         .iter()
         .filter(|f| f.kind == FindingKind::ValueTooLong)
@@ -148,16 +163,16 @@ fn values_nova_keeps_are_never_reported_or_cut() {
     let mut m = sm(HEALTHY);
     m.insert("owner_project_name", name.clone());
     m.insert("image_min_ram", "1".repeat(256 / 2)); // inheritable: not cut by Nova
-    let f = audit(&m, &InstanceFacts::default(), &NovaConfig::default());
+    let f = audit::findings(&m, &InstanceFacts::default(), &NovaConfig::default());
     assert!(!f.iter().any(|f| f.kind == FindingKind::ValueTooLong), "{f:?}");
-    let out = repair(&m, &InstanceFacts::default(), &NovaConfig::default());
+    let out = audit::repair(&m, &InstanceFacts::default(), &NovaConfig::default());
     assert_eq!(out.system_metadata.get("owner_project_name"), Some(name.as_str()));
     assert!(out.changes.is_empty(), "{:?}", out.changes);
     // Over the column: reported, and not cut (what to keep is not known).
     m.insert("owner_user_name", "u".repeat(256));
-    let out = repair(&m, &InstanceFacts::default(), &NovaConfig::default());
+    let out = audit::repair(&m, &InstanceFacts::default(), &NovaConfig::default());
     assert!(
-        audit(&m, &InstanceFacts::default(), &NovaConfig::default())
+        audit::findings(&m, &InstanceFacts::default(), &NovaConfig::default())
             .iter()
             .any(|f| f.kind == FindingKind::ValueTooLong && f.severity == Severity::Error)
     );
@@ -206,7 +221,7 @@ fn finds_keys_that_would_leak_with_passwords_as_warnings() {
     m.insert("password_2", "x");
     m.insert("owner_project_name", "demo");
     m.insert("cache_in_nova", "True"); // dropped by Nova's default configuration
-    let f = audit(&m, &InstanceFacts::default(), &NovaConfig::default());
+    let f = audit::findings(&m, &InstanceFacts::default(), &NovaConfig::default());
     let leaks: Vec<_> = f
         .iter()
         .map(|f| (f.kind, f.key.clone().unwrap(), f.severity))
@@ -242,7 +257,7 @@ fn finds_shelved_keys_only_on_instances_known_not_to_be_shelved() {
 
 #[test]
 fn finds_a_base_image_ref_that_differs_from_the_image_ref() {
-    let f = audit(&sm(HEALTHY), &facts(Some("other"), None), &NovaConfig::default());
+    let f = audit::findings(&sm(HEALTHY), &facts(Some("other"), None), &NovaConfig::default());
     assert_eq!(f[0].kind, FindingKind::ImageRefMismatch);
     assert_eq!(f[0].severity, Severity::Info);
 }
@@ -251,7 +266,7 @@ fn finds_a_base_image_ref_that_differs_from_the_image_ref() {
 
 #[test]
 fn repair_sets_the_base_image_ref_as_nova_heals_it() {
-    let out = repair(
+    let out = audit::repair(
         &sm(&[("image_os_type", "linux")]),
         &facts(Some("img-b"), None),
         &NovaConfig::default(),
@@ -263,7 +278,7 @@ fn repair_sets_the_base_image_ref_as_nova_heals_it() {
 
 #[test]
 fn repair_cannot_invent_an_unknown_base_image_ref() {
-    let out = repair(
+    let out = audit::repair(
         &sm(&[("image_os_type", "linux")]),
         &InstanceFacts::default(),
         &NovaConfig::default(),
@@ -275,7 +290,7 @@ fn repair_cannot_invent_an_unknown_base_image_ref() {
 fn repair_cuts_long_values_like_nova() {
     let mut m = sm(HEALTHY);
     m.insert("image_a", "é".repeat(200));
-    let out = repair(&m, &InstanceFacts::default(), &NovaConfig::default());
+    let out = audit::repair(&m, &InstanceFacts::default(), &NovaConfig::default());
     assert_eq!(out.system_metadata.get("image_a").map(str::len), Some(254));
     assert_eq!(out.changes[0].fixes, FindingKind::ValueTooLong);
 }
@@ -288,7 +303,7 @@ fn repair_removes_what_nova_cannot_store_read_or_keep() {
     m.insert("image_mappings", "[]");
     m.insert("shelved_at", "2026-01-01");
     m.insert("password_0", "kept: leaks are not repaired");
-    let out = repair(&m, &facts(Some("img"), Some("active")), &NovaConfig::default());
+    let out = audit::repair(&m, &facts(Some("img"), Some("active")), &NovaConfig::default());
     assert_eq!(
         entries(&out.system_metadata),
         [
@@ -321,23 +336,26 @@ fn lineage_reports_cycles_without_looping() {
         {"id": "a", "properties": {"base_image_ref": "b"}},
         {"id": "b", "properties": {"base_image_ref": "a"}},
     ]));
-    let out = lineage("a", &images);
+    let out = lineage::trace("a", &images);
     assert_eq!(out.chain, ["a", "b"]);
     assert_eq!(out.problems[0].kind, LineageProblemKind::Cycle);
     assert_eq!(out.problems[0].image_id, "a");
     let selfish = records(json!([{"id": "s", "properties": {"base_image_ref": "s"}}]));
-    assert_eq!(lineage("s", &selfish).problems[0].kind, LineageProblemKind::Cycle);
+    assert_eq!(
+        lineage::trace("s", &selfish).problems[0].kind,
+        LineageProblemKind::Cycle
+    );
 }
 
 #[test]
 fn lineage_reports_a_missing_link_and_keeps_its_id() {
     let images = records(json!([{"id": "snap", "properties": {"base_image_ref": "deleted-base"}}]));
-    let out = lineage("snap", &images);
+    let out = lineage::trace("snap", &images);
     assert_eq!(out.chain, ["snap", "deleted-base"]);
     assert_eq!(out.problems[0].kind, LineageProblemKind::Missing);
 }
 
 #[test]
 fn lineage_of_a_boot_from_volume_instance_is_empty() {
-    assert_eq!(lineage("", &[]).chain, Vec::<String>::new());
+    assert_eq!(lineage::trace("", &[]).chain, Vec::<String>::new());
 }

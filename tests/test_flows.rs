@@ -4,8 +4,8 @@ mod common;
 
 use common::{entries, image, rebuild, sm};
 use nova_sysmeta::{
-    Error, Flavor, ImageType, Instance, NovaConfig, Properties, RequestContext, SnapshotRequest,
-    SystemMetadata, create_image_metadata, initialize_snapshot_metadata, populate_for_create,
+    Error, Flavor, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata, create,
+    snapshot,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,9 +27,10 @@ fn props(v: serde_json::Value) -> Properties {
 
 /// A snapshot by the instance's owner, with Nova's default configuration.
 fn own_snapshot(meta: &SystemMetadata, extra: &Properties) -> nova_sysmeta::ImageMeta {
-    initialize_snapshot_metadata(
-        &SnapshotRequest::new(&ctx(), &instance(), meta, "s").extra_properties(extra),
+    snapshot::initialize_metadata(
+        &snapshot::Request::new(&ctx(), &instance(), meta, "s").extra_properties(extra),
     )
+    .unwrap()
 }
 
 // ---- create ---------------------------------------------------------------
@@ -37,7 +38,7 @@ fn own_snapshot(meta: &SystemMetadata, extra: &Properties) -> nova_sysmeta::Imag
 #[test]
 fn create_records_the_image_ref_and_the_owner_names() {
     let img = image(json!({"properties": {"os_type": "linux"}}));
-    let out = populate_for_create(&img, "img-1", None, &ctx(), &SystemMetadata::new()).unwrap();
+    let out = create::populate(&create::Request::new(&img, "img-1", &ctx())).unwrap();
     assert_eq!(
         entries(&out),
         [
@@ -52,14 +53,15 @@ fn create_records_the_image_ref_and_the_owner_names() {
 #[test]
 fn create_from_a_snapshot_keeps_the_recorded_base_image_ref() {
     let img = image(json!({"properties": {"base_image_ref": "origin"}}));
-    let out = populate_for_create(&img, "snapshot-id", None, &ctx(), &SystemMetadata::new()).unwrap();
+    let out = create::populate(&create::Request::new(&img, "snapshot-id", &ctx())).unwrap();
     assert_eq!(out.get("image_base_image_ref"), Some("origin"));
 }
 
 #[test]
 fn create_updates_existing_metadata_in_place() {
     let existing = sm(&[("owner_user_name", "old"), ("keep", "me")]);
-    let out = populate_for_create(&image(json!({})), "i", None, &ctx(), &existing).unwrap();
+    let out =
+        create::populate(&create::Request::new(&image(json!({})), "i", &ctx()).existing(&existing)).unwrap();
     assert_eq!(
         entries(&out),
         [
@@ -75,13 +77,11 @@ fn create_updates_existing_metadata_in_place() {
 fn create_stores_null_names_for_a_context_without_them() {
     // Service and admin contexts often have no user or project name; Nova
     // stores None (a NULL row).
-    let sm = populate_for_create(
+    let sm = create::populate(&create::Request::new(
         &image(json!({})),
         "i",
-        None,
         &RequestContext::new("u", "p"),
-        &SystemMetadata::new(),
-    )
+    ))
     .unwrap();
     assert_eq!(sm.get_nullable("owner_user_name"), Some(None));
     assert_eq!(sm.get_nullable("owner_project_name"), Some(None));
@@ -91,8 +91,7 @@ fn create_stores_null_names_for_a_context_without_them() {
 #[test]
 fn create_refuses_an_image_ref_longer_than_the_column() {
     let long = "r".repeat(256);
-    let err =
-        populate_for_create(&image(json!({})), &long, None, &ctx(), &SystemMetadata::new()).unwrap_err();
+    let err = create::populate(&create::Request::new(&image(json!({})), &long, &ctx())).unwrap_err();
     assert!(matches!(err, Error::ValueTooLong { ref key, chars: 256 } if key == "image_base_image_ref"));
 }
 
@@ -156,12 +155,13 @@ fn rebuild_errors_leave_nothing_half_done() {
 
 #[test]
 fn snapshot_of_own_instance_is_private_and_named() {
-    let img = initialize_snapshot_metadata(&SnapshotRequest::new(
+    let img = snapshot::initialize_metadata(&snapshot::Request::new(
         &ctx(),
         &instance(),
         &sm(&[("image_os_type", "linux")]),
         "my-snap",
-    ));
+    ))
+    .unwrap();
     assert_eq!(img.visibility(), Some("private"));
     assert_eq!(img.name(), Some("my-snap"));
     assert!(!img.properties.contains_key("instance_owner"));
@@ -170,10 +170,11 @@ fn snapshot_of_own_instance_is_private_and_named() {
 #[test]
 fn cross_project_snapshot_is_shared_with_the_owner() {
     let admin = RequestContext::new("admin", "p-admin");
-    let img = initialize_snapshot_metadata(
-        &SnapshotRequest::new(&admin, &instance(), &SystemMetadata::new(), "s")
+    let img = snapshot::initialize_metadata(
+        &snapshot::Request::new(&admin, &instance(), &SystemMetadata::new(), "s")
             .extra_properties(&props(json!({"instance_owner": "spoofed"}))),
-    );
+    )
+    .unwrap();
     assert_eq!(img.visibility(), Some("shared"));
     assert_eq!(img.properties.get("instance_owner").unwrap(), "p-1");
 }
@@ -191,8 +192,10 @@ fn snapshot_drops_non_inheritable_properties() {
         ("image_os_type", "linux"),
     ]);
     let config = NovaConfig::default().with_non_inheritable_image_properties(["custom"]);
-    let img =
-        initialize_snapshot_metadata(&SnapshotRequest::new(&ctx(), &instance(), &meta, "s").config(&config));
+    let img = snapshot::initialize_metadata(
+        &snapshot::Request::new(&ctx(), &instance(), &meta, "s").config(&config),
+    )
+    .unwrap();
     // The configured list replaces Nova's default one: cache_in_nova and
     // bittorrent stay; the built-in names and os_glance* always go.
     assert_eq!(
@@ -234,10 +237,11 @@ fn create_image_adds_the_identity_properties_and_drops_formats_for_snapshots() {
         ("image_container_format", "bare"),
         ("image_min_ram", "1"),
     ]);
-    let snap = create_image_metadata(
-        &SnapshotRequest::new(&ctx(), &instance(), &meta, "s"),
+    let snap = snapshot::create_image(
+        &snapshot::Request::new(&ctx(), &instance(), &meta, "s"),
         ImageType::Snapshot,
-    );
+    )
+    .unwrap();
     assert_eq!(
         serde_json::to_value(&snap).unwrap(),
         json!({
@@ -248,11 +252,12 @@ fn create_image_adds_the_identity_properties_and_drops_formats_for_snapshots() {
             },
         })
     );
-    let backup = create_image_metadata(
-        &SnapshotRequest::new(&ctx(), &instance(), &meta, "b")
+    let backup = snapshot::create_image(
+        &snapshot::Request::new(&ctx(), &instance(), &meta, "b")
             .extra_properties(&props(json!({"backup_type": "daily"}))),
         ImageType::Backup,
-    );
+    )
+    .unwrap();
     assert_eq!(
         backup.disk_format.as_ref().and_then(|v| v.as_str()),
         Some("qcow2")
@@ -267,23 +272,23 @@ fn create_image_adds_the_identity_properties_and_drops_formats_for_snapshots() {
 
 #[test]
 fn create_image_writes_none_for_a_missing_user_id_as_python_str_does() {
-    let ctx = RequestContext {
-        project_id: Some("p-1".into()),
-        ..RequestContext::default()
-    };
-    let img = create_image_metadata(
-        &SnapshotRequest::new(&ctx, &instance(), &SystemMetadata::new(), "s"),
+    let mut ctx = RequestContext::default();
+    ctx.project_id = Some("p-1".into());
+    let img = snapshot::create_image(
+        &snapshot::Request::new(&ctx, &instance(), &SystemMetadata::new(), "s"),
         ImageType::Snapshot,
-    );
+    )
+    .unwrap();
     assert_eq!(img.properties.get("user_id").unwrap(), "None");
 }
 
 #[test]
 fn extra_properties_override_the_identity_properties() {
-    let img = create_image_metadata(
-        &SnapshotRequest::new(&ctx(), &instance(), &SystemMetadata::new(), "s")
+    let img = snapshot::create_image(
+        &snapshot::Request::new(&ctx(), &instance(), &SystemMetadata::new(), "s")
             .extra_properties(&props(json!({"image_type": "custom"}))),
         ImageType::Snapshot,
-    );
+    )
+    .unwrap();
     assert_eq!(img.properties.get("image_type").unwrap(), "custom");
 }

@@ -5,12 +5,9 @@ mod common;
 
 use common::{entries, image, rebuild, sm};
 use nova_sysmeta::glance::{from_glance, to_glance};
-use nova_sysmeta::rows::{MetadataRow, rows_from_system_metadata, system_metadata_from_rows};
 use nova_sysmeta::{
-    BackupImage, Error, ImageType, Instance, NovaConfig, Properties, Release, RequestContext, ShelveOptions,
-    Shelved, SnapshotRequest, SystemMetadata, Volume, backup_image_metadata, create_image_metadata,
-    ensure_base_image_ref, finalize_snapshot_upload, image_from_volume, populate_for_create, record_shelved,
-    remove_shelved_keys, rotate_backups, shelve, snapshot_volume_backed,
+    Error, ImageType, Instance, Properties, RequestContext, SystemMetadata, backup, create, resize, rows,
+    shelve, snapshot, upload, volume,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -33,10 +30,11 @@ fn obj(v: Value) -> serde_json::Map<String, Value> {
 #[test]
 fn backup_type_wins_over_the_callers_in_place() {
     let extra = serde_json::from_value::<Properties>(json!({"backup_type": "mine", "note": "x"})).unwrap();
-    let img = backup_image_metadata(
-        &SnapshotRequest::new(&ctx(), &instance(), &SystemMetadata::new(), "b").extra_properties(&extra),
+    let img = backup::image_metadata(
+        &snapshot::Request::new(&ctx(), &instance(), &SystemMetadata::new(), "b").extra_properties(&extra),
         "weekly",
-    );
+    )
+    .unwrap();
     assert_eq!(
         img.properties.keys().collect::<Vec<_>>(),
         ["instance_uuid", "user_id", "image_type", "backup_type", "note"]
@@ -44,7 +42,7 @@ fn backup_type_wins_over_the_callers_in_place() {
     assert_eq!(img.properties.get("backup_type").unwrap(), "weekly");
 }
 
-fn backup(id: &str, at: &str, kind: &str, uuid: &Uuid) -> BackupImage {
+fn backup(id: &str, at: &str, kind: &str, uuid: &Uuid) -> backup::Image {
     serde_json::from_value(json!({
         "id": id, "created_at": at,
         "properties": {"image_type": "backup", "backup_type": kind, "instance_uuid": uuid.to_string()},
@@ -63,9 +61,9 @@ fn rotation_deletes_the_oldest_backups_of_this_instance_and_type_only() {
         backup("w1", "2026-01-01T00:00:00Z", "weekly", &me),
         backup("o1", "2020-01-01T00:00:00Z", "daily", &other),
     ];
-    assert_eq!(rotate_backups(&me, "daily", 1, &images), ["d1", "d2"]);
-    assert_eq!(rotate_backups(&me, "daily", 3, &images), Vec::<&str>::new());
-    assert_eq!(rotate_backups(&me, "daily", 0, &images), ["d1", "d2", "d3"]);
+    assert_eq!(backup::rotate(&me, "daily", 1, &images), ["d1", "d2"]);
+    assert_eq!(backup::rotate(&me, "daily", 3, &images), Vec::<&str>::new());
+    assert_eq!(backup::rotate(&me, "daily", 0, &images), ["d1", "d2", "d3"]);
 }
 
 #[test]
@@ -75,7 +73,7 @@ fn rotation_breaks_created_at_ties_by_id() {
         backup("b", "2026-11-01T00:00:00Z", "daily", &me),
         backup("a", "2026-11-01T00:00:00Z", "daily", &me),
     ];
-    assert_eq!(rotate_backups(&me, "daily", 1, &images), ["a"]);
+    assert_eq!(backup::rotate(&me, "daily", 1, &images), ["a"]);
 }
 
 #[test]
@@ -83,30 +81,34 @@ fn a_snapshot_is_never_rotated_as_a_backup() {
     let me = Uuid::from_u128(1);
     let mut snap = backup("s", "2020-01-01T00:00:00Z", "daily", &me);
     snap.properties.insert("image_type", json!("snapshot")).unwrap();
-    assert!(rotate_backups(&me, "daily", 0, &[snap]).is_empty());
+    assert!(backup::rotate(&me, "daily", 0, &[snap]).is_empty());
 }
 
 #[test]
 fn unparseable_created_at_is_a_typed_error() {
     let err =
-        serde_json::from_value::<BackupImage>(json!({"id": "x", "created_at": "yesterday"})).unwrap_err();
-    assert!(err.to_string().contains("created_at"), "{err}");
+        serde_json::from_value::<backup::Image>(json!({"id": "x", "created_at": "yesterday"})).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not an ISO 8601 date-time: \"yesterday\""),
+        "{err}"
+    );
+    // The error names the text, not a field: a timestamp is not always a
+    // `created_at`.
+    let err = "yesterday".parse::<backup::Timestamp>().unwrap_err();
+    assert_eq!(
+        err,
+        nova_sysmeta::Error::InvalidTimestamp {
+            text: "yesterday".into()
+        }
+    );
 }
 
 #[test]
 fn shelve_heals_the_base_image_ref_and_names_the_snapshot() {
     let damaged = sm(&[("image_os_type", "linux"), ("owner_user_name", "alice")]);
     let inst = instance().with_image_ref("img-b").with_display_name("web");
-    let out = shelve(
-        &ctx(),
-        &inst,
-        &damaged,
-        &ShelveOptions {
-            volume_backed: false,
-            config: Some(&NovaConfig::default()),
-        },
-    )
-    .unwrap();
+    let out = shelve::start(&shelve::Request::new(&ctx(), &inst, &damaged).volume_backed(false)).unwrap();
     assert_eq!(out.system_metadata.get("image_base_image_ref"), Some("img-b"));
     let img = out.image.unwrap();
     assert_eq!(img.name(), Some("web-shelved"));
@@ -117,45 +119,36 @@ fn shelve_heals_the_base_image_ref_and_names_the_snapshot() {
 #[test]
 fn shelving_a_volume_backed_instance_makes_no_image() {
     let inst = instance().with_image_ref("");
-    let out = shelve(
-        &ctx(),
-        &inst,
-        &SystemMetadata::new(),
-        &ShelveOptions {
-            volume_backed: true,
-            config: Some(&NovaConfig::default()),
-        },
-    )
-    .unwrap();
+    let out = shelve::start(&shelve::Request::new(&ctx(), &inst, &SystemMetadata::new()).volume_backed(true))
+        .unwrap();
     assert!(out.image.is_none());
     assert_eq!(out.system_metadata.get("image_base_image_ref"), Some(""));
 }
 
 #[test]
 fn shelve_without_an_image_ref_is_a_typed_error() {
-    let err = shelve(
-        &ctx(),
-        &instance(),
-        &SystemMetadata::new(),
-        &ShelveOptions {
-            volume_backed: false,
-            config: Some(&NovaConfig::default()),
-        },
+    let err = shelve::start(
+        &shelve::Request::new(&ctx(), &instance(), &SystemMetadata::new()).volume_backed(false),
     )
     .unwrap_err();
-    assert!(matches!(err, Error::InvalidValue { ref key, .. } if key == "instance.image_ref"));
+    assert!(
+        matches!(
+            err,
+            Error::Missing {
+                field: "instance.image_ref",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn shelved_keys_come_and_go() {
     let base = sm(&[("keep", "1")]);
-    let shelved = record_shelved(
+    let shelved = shelve::record(
         &base,
-        &Shelved {
-            image_id: "img-s",
-            host: "compute-1",
-            shelved_at: "2026-11-25T15:08:12",
-        },
+        &shelve::Record::new("2026-11-25T15:08:12", "img-s", "compute-1"),
     )
     .unwrap();
     assert_eq!(
@@ -167,24 +160,14 @@ fn shelved_keys_come_and_go() {
             ("shelved_host", "compute-1")
         ]
     );
-    assert_eq!(remove_shelved_keys(&shelved), base);
-    assert!(
-        record_shelved(
-            &base,
-            &Shelved {
-                image_id: "img",
-                host: &"h".repeat(256),
-                shelved_at: "t"
-            }
-        )
-        .is_err()
-    );
+    assert_eq!(shelve::remove_keys(&shelved).unwrap(), base);
+    assert!(shelve::record(&base, &shelve::Record::new("t", "img", &"h".repeat(256))).is_err());
 }
 
 #[test]
 fn resize_overwrites_the_base_image_ref_in_place() {
     let before = sm(&[("image_base_image_ref", "old"), ("x", "1")]);
-    let out = ensure_base_image_ref(&before, "new").unwrap();
+    let out = resize::ensure_base_image_ref(&resize::Request::new(&before, "new")).unwrap();
     assert_eq!(entries(&out), [("image_base_image_ref", "new"), ("x", "1")]);
 }
 
@@ -196,7 +179,7 @@ fn volume_backed_snapshot_cleans_then_refills_its_mapping_properties() {
         ("image_container_format", "bare"),
         ("image_os_type", "linux"),
     ]);
-    let img = snapshot_volume_backed(&SnapshotRequest::new(&ctx(), &instance(), &meta, "s"), &[]);
+    let img = snapshot::volume_backed(&snapshot::Request::new(&ctx(), &instance(), &meta, "s"), &[]).unwrap();
     // No root device name on the instance and no mappings: nothing refilled.
     assert_eq!(
         serde_json::to_value(&img.properties).unwrap(),
@@ -210,15 +193,16 @@ fn volume_backed_snapshot_cleans_then_refills_its_mapping_properties() {
 fn finished_snapshot_shows_the_four_properties_of_the_mission_table() {
     let a = image(json!({"id": "img-a", "container_format": "ovf", "properties": {"os_type": "windows"}}));
     let b = image(json!({"id": "img-b", "container_format": "bare", "properties": {"os_type": "linux"}}));
-    let sm = populate_for_create(&a, "img-a", None, &ctx(), &SystemMetadata::new()).unwrap();
+    let sm = create::populate(&create::Request::new(&a, "img-a", &ctx())).unwrap();
     let sm = rebuild(&sm, &b, "img-b", None).unwrap();
-    let created = create_image_metadata(
-        &SnapshotRequest::new(&ctx(), &instance(), &sm, "snap"),
+    let created = snapshot::create_image(
+        &snapshot::Request::new(&ctx(), &instance(), &sm, "snap"),
         ImageType::Snapshot,
-    );
+    )
+    .unwrap();
     let mut inst = instance();
     inst.os_type = Some("linux".into());
-    let done = finalize_snapshot_upload(&created, &sm, &inst, "qcow2", Release::LATEST).unwrap();
+    let done = upload::finalize(&upload::Request::new(&created, &sm, &inst, "qcow2")).unwrap();
     for (key, want) in [
         ("image_type", json!("snapshot")),
         ("instance_uuid", json!(inst.uuid.to_string())),
@@ -281,52 +265,52 @@ fn to_glance_refuses_what_python_int_refuses() {
 
 #[test]
 fn rows_respect_soft_deletion_and_order() {
-    let rows: Vec<MetadataRow> = serde_json::from_value(json!([
+    let rows: Vec<rows::Row> = serde_json::from_value(json!([
         {"key": "a", "value": "1", "deleted": 0},
         {"key": "b", "value": "old", "deleted": 17},
         {"key": "a", "value": "2", "deleted": false},
         {"key": "b", "value": "gone", "deleted": true},
     ]))
     .unwrap();
-    assert_eq!(entries(&system_metadata_from_rows(&rows, false)), [("a", "2")]);
+    assert_eq!(entries(&rows::to_system_metadata(&rows, false)), [("a", "2")]);
     assert_eq!(
-        entries(&system_metadata_from_rows(&rows, true)),
+        entries(&rows::to_system_metadata(&rows, true)),
         [("a", "2"), ("b", "gone")]
     );
     let sm = sm(&[("x", "1")]);
     assert_eq!(
-        system_metadata_from_rows(&rows_from_system_metadata(&sm), false),
+        rows::to_system_metadata(&rows::from_system_metadata(&sm), false),
         sm
     );
 }
 
 #[test]
 fn a_null_value_row_is_a_null_entry() {
-    let rows: Vec<MetadataRow> = serde_json::from_value(json!([
+    let rows: Vec<rows::Row> = serde_json::from_value(json!([
         {"key": "k", "value": null, "deleted": 0},
         {"key": "gone", "value": null, "deleted": 1},
     ]))
     .unwrap();
-    let sm = system_metadata_from_rows(&rows, false);
+    let sm = rows::to_system_metadata(&rows, false);
     assert_eq!(sm.iter().collect::<Vec<_>>(), [("k", None)]);
     assert_eq!(
-        system_metadata_from_rows(&rows_from_system_metadata(&sm), false),
+        rows::to_system_metadata(&rows::from_system_metadata(&sm), false),
         sm
     );
-    assert_eq!(system_metadata_from_rows(&rows, true).len(), 2);
+    assert_eq!(rows::to_system_metadata(&rows, true).len(), 2);
 }
 
 #[test]
 fn boot_from_volume_image_feeds_create() {
-    let volume: Volume = serde_json::from_value(json!({
+    let volume: volume::Volume = serde_json::from_value(json!({
         "size": 20,
         "volume_image_metadata": {"image_id": "img-v", "min_disk": "10", "container_format": "bare",
                                   "hw_disk_bus": "scsi"},
     }))
     .unwrap();
-    let img = image_from_volume(&volume).unwrap();
+    let img = volume::image_from_volume(&volume).unwrap();
     assert_eq!(img.other["status"], "active");
-    let sm = populate_for_create(&img, "", None, &ctx(), &SystemMetadata::new()).unwrap();
+    let sm = create::populate(&create::Request::new(&img, "", &ctx())).unwrap();
     assert_eq!(
         entries(&sm),
         [
@@ -338,6 +322,10 @@ fn boot_from_volume_image_feeds_create() {
             ("owner_project_name", "demo"),
         ]
     );
-    let bad: Volume = serde_json::from_value(json!({"volume_image_metadata": {"min_ram": "lots"}})).unwrap();
-    assert_eq!(image_from_volume(&bad).unwrap_err().kind(), "not_an_integer");
+    let bad: volume::Volume =
+        serde_json::from_value(json!({"volume_image_metadata": {"min_ram": "lots"}})).unwrap();
+    assert_eq!(
+        volume::image_from_volume(&bad).unwrap_err().kind(),
+        "not_an_integer"
+    );
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{entries, image, image_text, sm};
-use nova_sysmeta::{Error, Flavor, Value, image_from_system_metadata, system_metadata_from_image};
+use nova_sysmeta::{Error, Flavor, Value, convert};
 use serde_json::json;
 
 #[test]
@@ -12,7 +12,7 @@ fn properties_are_prefixed_in_order_then_inheritable_attributes_follow() {
         r#"{"container_format": "bare", "disk_format": "qcow2", "min_disk": 5, "min_ram": 256,
             "properties": {"b": "2", "a": "1"}}"#,
     );
-    let out = system_metadata_from_image(&img, None).unwrap();
+    let out = convert::system_metadata_from_image(&img, None).unwrap();
     assert_eq!(
         entries(&out),
         [
@@ -32,7 +32,7 @@ fn skip_keys_are_never_stored() {
         "mappings": [], "block_device_mapping": [], "img_mappings": [], "img_block_device_mapping": [],
         "image_mappings": "kept: only the bare names are skipped",
     }}));
-    let out = system_metadata_from_image(&img, None).unwrap();
+    let out = convert::system_metadata_from_image(&img, None).unwrap();
     assert_eq!(
         entries(&out),
         [("image_image_mappings", "kept: only the bare names are skipped")]
@@ -46,7 +46,7 @@ fn non_string_values_are_stored_as_python_prints_them() {
             "t": true, "f": false, "n": null, "i": -3, "x": 1.0, "big": 1e16, "small": 0.00001,
             "l": [1, "a", null], "d": {"k": [true, 2.5]}}}"#,
     );
-    let out = system_metadata_from_image(&img, None).unwrap();
+    let out = convert::system_metadata_from_image(&img, None).unwrap();
     assert_eq!(
         entries(&out),
         [
@@ -70,7 +70,7 @@ fn long_property_values_are_cut_to_255_bytes_on_a_character_boundary() {
             // The multi-byte character starts `offset` bytes before byte 255.
             let value = format!("{}{}", "a".repeat(255 - offset), ch.to_string().repeat(3));
             let img = image(json!({"properties": {"p": value}}));
-            let out = system_metadata_from_image(&img, None).unwrap();
+            let out = convert::system_metadata_from_image(&img, None).unwrap();
             // Every cut lands inside the character, which is dropped whole.
             assert_eq!(
                 out.get("image_p"),
@@ -80,7 +80,8 @@ fn long_property_values_are_cut_to_255_bytes_on_a_character_boundary() {
         }
         // A character that ends exactly at byte 255 is kept.
         let value = format!("{}{}", "a".repeat(255 - width), ch.to_string().repeat(3));
-        let out = system_metadata_from_image(&image(json!({"properties": {"p": value}})), None).unwrap();
+        let out =
+            convert::system_metadata_from_image(&image(json!({"properties": {"p": value}})), None).unwrap();
         assert_eq!(
             out.get("image_p"),
             Some(format!("{}{ch}", "a".repeat(255 - width)).as_str())
@@ -91,7 +92,7 @@ fn long_property_values_are_cut_to_255_bytes_on_a_character_boundary() {
 #[test]
 fn inheritable_values_are_neither_stringified_by_python_nor_truncated() {
     let img = image(json!({"min_ram": "512", "disk_format": "d".repeat(200)}));
-    let out = system_metadata_from_image(&img, None).unwrap();
+    let out = convert::system_metadata_from_image(&img, None).unwrap();
     assert_eq!(out.get("image_min_ram"), Some("512"));
     assert_eq!(out.get("image_disk_format").map(str::len), Some(200));
 }
@@ -99,13 +100,17 @@ fn inheritable_values_are_neither_stringified_by_python_nor_truncated() {
 #[test]
 fn null_inheritable_attributes_are_not_stored() {
     let img = image(json!({"min_ram": null, "disk_format": null, "properties": {}}));
-    assert!(system_metadata_from_image(&img, None).unwrap().is_empty());
+    assert!(
+        convert::system_metadata_from_image(&img, None)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
 fn property_named_like_an_inheritable_key_is_overwritten_in_place_by_the_attribute() {
     let img = image(json!({"min_ram": 64, "properties": {"min_ram": "from-props", "z": 1}}));
-    let out = system_metadata_from_image(&img, None).unwrap();
+    let out = convert::system_metadata_from_image(&img, None).unwrap();
     assert_eq!(entries(&out), [("image_min_ram", "64"), ("image_z", "1")]);
 }
 
@@ -122,7 +127,7 @@ fn flavor_raises_min_disk_to_root_gb() {
     ];
     for (min_disk, want) in cases {
         let img = image(json!({"min_disk": min_disk, "disk_format": "qcow2"}));
-        let out = system_metadata_from_image(&img, Some(&flavor)).unwrap();
+        let out = convert::system_metadata_from_image(&img, Some(&flavor)).unwrap();
         assert_eq!(out.get("image_min_disk"), Some(want), "min_disk {min_disk}");
     }
 }
@@ -130,14 +135,14 @@ fn flavor_raises_min_disk_to_root_gb() {
 #[test]
 fn vhd_images_take_root_gb_even_when_min_disk_is_larger() {
     let img = image(json!({"min_disk": 80, "disk_format": "vhd"}));
-    let out = system_metadata_from_image(&img, Some(&Flavor::new(20))).unwrap();
+    let out = convert::system_metadata_from_image(&img, Some(&Flavor::new(20))).unwrap();
     assert_eq!(out.get("image_min_disk"), Some("20"));
 }
 
 #[test]
 fn string_min_disk_with_a_flavor_is_a_typed_error_naming_the_key() {
     let img = image(json!({"min_disk": "10"}));
-    let err = system_metadata_from_image(&img, Some(&Flavor::new(20))).unwrap_err();
+    let err = convert::system_metadata_from_image(&img, Some(&Flavor::new(20))).unwrap_err();
     assert_eq!(
         err,
         Error::NotAnInteger {
@@ -147,7 +152,7 @@ fn string_min_disk_with_a_flavor_is_a_typed_error_naming_the_key() {
     );
     // Without a flavor Nova stores it as it is.
     assert_eq!(
-        system_metadata_from_image(&img, None)
+        convert::system_metadata_from_image(&img, None)
             .unwrap()
             .get("image_min_disk"),
         Some("10")
@@ -158,7 +163,7 @@ fn string_min_disk_with_a_flavor_is_a_typed_error_naming_the_key() {
 fn a_float_min_ram_is_stored_as_python_prints_it() {
     // Nova stores the value as it is; the database stores its str().
     let img = image(json!({"min_ram": 1.5, "disk_format": 5}));
-    let sm = system_metadata_from_image(&img, None).unwrap();
+    let sm = convert::system_metadata_from_image(&img, None).unwrap();
     assert_eq!(sm.get("image_min_ram"), Some("1.5"));
     assert_eq!(sm.get("image_disk_format"), Some("5"));
 }
@@ -166,9 +171,10 @@ fn a_float_min_ram_is_stored_as_python_prints_it() {
 #[test]
 fn over_long_keys_and_empty_keys_are_refused() {
     let fits = "k".repeat(249);
-    assert!(system_metadata_from_image(&image(json!({"properties": {fits: 1}})), None).is_ok());
+    assert!(convert::system_metadata_from_image(&image(json!({"properties": {fits: 1}})), None).is_ok());
     let long = "k".repeat(250);
-    let err = system_metadata_from_image(&image(json!({"properties": {long.clone(): 1}})), None).unwrap_err();
+    let err = convert::system_metadata_from_image(&image(json!({"properties": {long.clone(): 1}})), None)
+        .unwrap_err();
     assert_eq!(
         err,
         Error::KeyTooLong {
@@ -176,14 +182,14 @@ fn over_long_keys_and_empty_keys_are_refused() {
             chars: 256
         }
     );
-    let err = system_metadata_from_image(&image(json!({"properties": {"": 1}})), None).unwrap_err();
+    let err = convert::system_metadata_from_image(&image(json!({"properties": {"": 1}})), None).unwrap_err();
     assert_eq!(err.kind(), "empty_key");
 }
 
 #[test]
 fn over_long_inheritable_value_is_refused_not_cut() {
     let img = image(json!({"container_format": "c".repeat(256)}));
-    let err = system_metadata_from_image(&img, None).unwrap_err();
+    let err = convert::system_metadata_from_image(&img, None).unwrap_err();
     assert_eq!(
         err,
         Error::ValueTooLong {
@@ -202,7 +208,7 @@ fn reading_back_strips_the_prefix_only_when_present() {
         ("password_0", "secret"),
         ("disk_format", "raw"),
     ]);
-    let img = image_from_system_metadata(&meta);
+    let img = convert::image_from_system_metadata(&meta);
     assert_eq!(img.min_ram, Some(Value::from("512")));
     assert_eq!(img.disk_format.as_ref().and_then(|v| v.as_str()), Some("raw"));
     assert_eq!(
@@ -218,14 +224,14 @@ fn reading_back_skips_skip_keys_with_and_without_prefix() {
         ("block_device_mapping", "y"),
         ("image_img_mappings", "z"),
     ]);
-    let img = image_from_system_metadata(&meta);
+    let img = convert::image_from_system_metadata(&meta);
     assert!(img.properties.is_empty());
 }
 
 #[test]
 fn keys_differing_only_in_prefix_collapse_with_the_later_value_at_the_first_position() {
     let meta = sm(&[("image_foo", "first"), ("bar", "b"), ("foo", "second")]);
-    let img = image_from_system_metadata(&meta);
+    let img = convert::image_from_system_metadata(&meta);
     assert_eq!(
         serde_json::to_string(&img.properties).unwrap(),
         r#"{"foo":"second","bar":"b"}"#
@@ -234,7 +240,7 @@ fn keys_differing_only_in_prefix_collapse_with_the_later_value_at_the_first_posi
 
 #[test]
 fn reading_back_always_has_properties() {
-    let img = image_from_system_metadata(&sm(&[]));
+    let img = convert::image_from_system_metadata(&sm(&[]));
     assert_eq!(serde_json::to_value(&img).unwrap(), json!({"properties": {}}));
 }
 

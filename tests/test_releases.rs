@@ -3,9 +3,8 @@
 //! own code: `parity/run --ci-releases`).
 
 use nova_sysmeta::{
-    BaseImageRefPolicy, ImageMeta, Instance, NovaConfig, RebuildOptions, Release, RequestContext,
-    ShelveOptions, SnapshotRequest, SystemMetadata, finalize_snapshot_upload, initialize_snapshot_metadata,
-    reset_image_metadata, shelve,
+    ImageMeta, Instance, NovaConfig, Release, RequestContext, SystemMetadata, audit, rebuild, resize, shelve,
+    snapshot, upload,
 };
 use uuid::Uuid;
 
@@ -24,13 +23,11 @@ fn rebuild_puts_the_base_image_ref_back_from_21_2_1() {
         .collect();
     let new = image(r#"{"id": "img-b", "properties": {}}"#);
     let base = |text: &str| {
-        let options = RebuildOptions {
-            release: release(text),
-            ..RebuildOptions::default()
-        };
-        reset_image_metadata(&current, &new, &options)
+        let config = NovaConfig::for_release(release(text));
+        let request = rebuild::Request::new(&current, &new, new.id()).config(&config);
+        rebuild::reset_image_metadata(&request)
             .unwrap()
-            .get("image_base_image_ref")
+            .base_image_ref()
             .map(str::to_owned)
     };
     assert_eq!(base("16.1.8"), None);
@@ -38,16 +35,29 @@ fn rebuild_puts_the_base_image_ref_back_from_21_2_1() {
     assert_eq!(base("21.2.1").as_deref(), Some("img-b"));
     assert_eq!(base("22.0.0").as_deref(), Some("img-b"));
     // Legacy is the old rebuild whatever the release.
-    let legacy = RebuildOptions {
-        policy: BaseImageRefPolicy::Legacy,
-        ..RebuildOptions::default()
-    };
+    let legacy = rebuild::Request::new(&current, &new, new.id()).policy(rebuild::BaseImageRefPolicy::Legacy);
     assert_eq!(
-        reset_image_metadata(&current, &new, &legacy)
-            .unwrap()
-            .get("image_base_image_ref"),
+        rebuild::reset_image_metadata(&legacy).unwrap().base_image_ref(),
         None
     );
+}
+
+#[test]
+fn resize_heals_the_base_image_ref_from_23_0_0() {
+    let damaged: SystemMetadata = [("image_os_type", "linux")].into_iter().collect();
+    for (text, healed) in [
+        ("16.1.8", false),
+        ("21.2.4", false),
+        ("22.4.0", false),
+        ("23.0.0", true),
+        ("34.0.0", true),
+    ] {
+        let config = NovaConfig::for_release(release(text));
+        let out =
+            resize::ensure_base_image_ref(&resize::Request::new(&damaged, "img-b").config(&config)).unwrap();
+        assert_eq!(out.base_image_ref().is_some(), healed, "{text}");
+        assert_eq!(release(text).resize_keeps_base_image_ref(), healed, "{text}");
+    }
 }
 
 #[test]
@@ -62,11 +72,7 @@ fn shelve_heals_the_base_image_ref_from_21_2_1() {
         ("34.0.0", true),
     ] {
         let config = NovaConfig::for_release(release(text));
-        let options = ShelveOptions {
-            volume_backed: false,
-            config: Some(&config),
-        };
-        let out = shelve(&ctx, &instance, &damaged, &options).unwrap();
+        let out = shelve::start(&shelve::Request::new(&ctx, &instance, &damaged).config(&config)).unwrap();
         assert_eq!(
             out.system_metadata.contains_key("image_base_image_ref"),
             healed,
@@ -84,9 +90,12 @@ fn snapshots_are_is_public_false_before_18_2_2() {
     let sm = SystemMetadata::new();
     let snapshot = |text: &str| {
         let config = NovaConfig::for_release(release(text));
-        serde_json::to_value(initialize_snapshot_metadata(
-            &SnapshotRequest::new(&admin, &instance, &sm, "snap").config(&config),
-        ))
+        serde_json::to_value(
+            snapshot::initialize_metadata(
+                &snapshot::Request::new(&admin, &instance, &sm, "snap").config(&config),
+            )
+            .unwrap(),
+        )
         .unwrap()
     };
     let old = snapshot("18.2.1");
@@ -113,7 +122,8 @@ fn built_in_names_from_21_and_os_glance_from_23() {
     let kept = |text: &str| {
         let config = NovaConfig::for_release(release(text));
         let image =
-            initialize_snapshot_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "s").config(&config));
+            snapshot::initialize_metadata(&snapshot::Request::new(&ctx, &instance, &sm, "s").config(&config))
+                .unwrap();
         let mut keys: Vec<String> = image.properties.keys().map(str::to_owned).collect();
         keys.sort();
         keys
@@ -131,7 +141,8 @@ fn built_in_names_from_21_and_os_glance_from_23() {
     let config = NovaConfig::for_release(release("20.6.1"))
         .with_non_inheritable_image_properties(Vec::<String>::new());
     let image =
-        initialize_snapshot_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "s").config(&config));
+        snapshot::initialize_metadata(&snapshot::Request::new(&ctx, &instance, &sm, "s").config(&config))
+            .unwrap();
     assert_eq!(image.properties.len(), 3);
 }
 
@@ -141,8 +152,11 @@ fn the_upload_forces_ami_until_the_fix() {
     let instance = Instance::new(Uuid::nil(), "p");
     let ami: SystemMetadata = [("image_disk_format", "ami")].into_iter().collect();
     let format = |sm: &SystemMetadata, text: &str| {
-        finalize_snapshot_upload(&created, sm, &instance, "qcow2", release(text))
-            .map(|image| image.disk_format.unwrap().as_str().unwrap().to_owned())
+        upload::finalize(
+            &upload::Request::new(&created, sm, &instance, "qcow2")
+                .config(&NovaConfig::for_release(release(text))),
+        )
+        .map(|image| image.disk_format.unwrap().as_str().unwrap().to_owned())
     };
     assert_eq!(format(&ami, "27.4.0").unwrap(), "ami");
     assert_eq!(format(&ami, "27.5.0").unwrap(), "qcow2");
@@ -151,12 +165,29 @@ fn the_upload_forces_ami_until_the_fix() {
     // The releases that read the source's format fail without one, as
     // Nova's driver does; later ones do not read it.
     let err = format(&SystemMetadata::new(), "22.4.0").unwrap_err();
-    assert_eq!(err.kind(), "invalid_value");
+    assert!(
+        matches!(
+            err,
+            nova_sysmeta::Error::Missing {
+                field: "system_metadata.image_disk_format",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(format(&SystemMetadata::new(), "30.0.0").unwrap(), "qcow2");
     // Before 18.2.2 the upload also makes the image private.
-    let old = finalize_snapshot_upload(&created, &ami, &instance, "qcow2", release("18.2.1")).unwrap();
+    let old = upload::finalize(
+        &upload::Request::new(&created, &ami, &instance, "qcow2")
+            .config(&NovaConfig::for_release(release("18.2.1"))),
+    )
+    .unwrap();
     assert_eq!(old.visibility(), Some("private"));
-    let new = finalize_snapshot_upload(&created, &ami, &instance, "qcow2", release("18.2.2")).unwrap();
+    let new = upload::finalize(
+        &upload::Request::new(&created, &ami, &instance, "qcow2")
+            .config(&NovaConfig::for_release(release("18.2.2"))),
+    )
+    .unwrap();
     assert_eq!(new.visibility(), Some("shared"));
 }
 
@@ -182,11 +213,11 @@ fn a_config_read_with_serde_takes_its_release_defaults() {
 
 #[test]
 fn the_audit_explains_a_missing_base_image_ref_from_the_release_history() {
-    use nova_sysmeta::audit::{FindingKind, InstanceFacts, audit};
+    use nova_sysmeta::audit::{FindingKind, InstanceFacts};
     let sm: SystemMetadata = [("image_os_type", "linux")].into_iter().collect();
     let message = |history: &[&str]| {
         let facts = InstanceFacts::new().with_release_history(history.iter().map(|r| release(r)));
-        let findings = audit(&sm, &facts, &NovaConfig::default());
+        let findings = audit::findings(&sm, &facts, &NovaConfig::default());
         assert_eq!(findings[0].kind, FindingKind::MissingBaseImageRef);
         findings[0].message.clone()
     };

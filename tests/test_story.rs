@@ -4,10 +4,7 @@
 mod common;
 
 use common::{image, rebuild};
-use nova_sysmeta::{
-    Flavor, ImageType, Instance, RequestContext, SnapshotRequest, SystemMetadata, create_image_metadata,
-    populate_for_create, system_metadata_from_image,
-};
+use nova_sysmeta::{Flavor, ImageType, Instance, RequestContext, convert, create, snapshot};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -28,14 +25,14 @@ fn snapshot_after_rebuild_descends_from_the_rebuild_image_and_forgets_the_first(
     let instance = Instance::new(Uuid::from_u128(42), "project-1");
     let flavor = Flavor::new(20);
 
-    let created = populate_for_create(&image_a, A, Some(&flavor), &ctx, &SystemMetadata::new()).unwrap();
+    let created = create::populate(&create::Request::new(&image_a, A, &ctx).flavor(&flavor)).unwrap();
     assert_eq!(created.get("image_base_image_ref"), Some(A));
     assert_eq!(created.get("image_os_type"), Some("windows"));
 
     let sm = rebuild(&created, &image_b, B, Some(&flavor)).unwrap();
 
     // Nothing of A's image metadata survives: every image_ key is B's.
-    let from_b = system_metadata_from_image(&image_b, Some(&flavor)).unwrap();
+    let from_b = convert::system_metadata_from_image(&image_b, Some(&flavor)).unwrap();
     for (k, v) in sm.image_entries() {
         if k != "image_base_image_ref" {
             assert_eq!(from_b.get_nullable(k), Some(v), "{k} does not come from B");
@@ -43,10 +40,11 @@ fn snapshot_after_rebuild_descends_from_the_rebuild_image_and_forgets_the_first(
     }
     assert_eq!(sm.get("image_min_ram"), None);
 
-    let snap = create_image_metadata(
-        &SnapshotRequest::new(&ctx, &instance, &sm, "snap"),
+    let snap = snapshot::create_image(
+        &snapshot::Request::new(&ctx, &instance, &sm, "snap"),
         ImageType::Snapshot,
-    );
+    )
+    .unwrap();
     assert_eq!(snap.properties.get("base_image_ref").unwrap(), B);
     assert_eq!(snap.properties.get("image_type").unwrap(), "snapshot");
     assert_eq!(

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use mysql::prelude::Queryable;
 use mysql::{Params, Value as Sql};
-use nova_sysmeta::audit::{InstanceFacts, Severity, audit, repair};
+use nova_sysmeta::audit::{self, InstanceFacts, Severity};
 use nova_sysmeta::{NovaConfig, Release, SystemMetadata};
 
 use crate::cells::{self, Cell};
@@ -203,7 +203,7 @@ pub fn plan(instance: &InstanceRows, s: &Settings<'_>) -> Plan {
         .iter()
         .map(|r| (r.key.as_str(), r.value.as_deref()))
         .collect();
-    for f in audit(&map, &instance.facts, &s.config) {
+    for f in audit::findings(&map, &instance.facts, &s.config) {
         let kind = f.kind.as_str();
         if s.wants(kind) {
             plan.findings.push(Finding {
@@ -214,7 +214,7 @@ pub fn plan(instance: &InstanceRows, s: &Settings<'_>) -> Plan {
             });
         }
     }
-    for change in repair(&map, &instance.facts, &s.config).changes {
+    for change in audit::repair(&map, &instance.facts, &s.config).changes {
         let fixes = change.fixes.as_str();
         if !s.wants(fixes) {
             continue;

@@ -18,11 +18,8 @@ use std::process::{Command, Stdio};
 
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts};
-use nova_sysmeta::audit::{InstanceFacts, audit, repair};
-use nova_sysmeta::{
-    BaseImageRefPolicy, Flavor, ImageMeta, NovaConfig, RebuildOptions, Release, RequestContext,
-    SystemMetadata, populate_for_create, reset_image_metadata,
-};
+use nova_sysmeta::audit::{InstanceFacts, findings, repair};
+use nova_sysmeta::{Flavor, ImageMeta, NovaConfig, Release, RequestContext, SystemMetadata, create, rebuild};
 use serde_json::json;
 
 const INSTANCES: u64 = 3000;
@@ -81,7 +78,7 @@ fn seed(conn: &mut Conn) -> Vec<Seeded> {
         let first = image(i, json!({"os_type": "windows", "hw_firmware_type": "uefi"}));
         let first_ref = format!("img-{}", i % 40);
         let mut sm =
-            populate_for_create(&first, &first_ref, Some(&flavor), &ctx, &SystemMetadata::new()).unwrap();
+            create::populate(&create::Request::new(&first, &first_ref, &ctx).flavor(&flavor)).unwrap();
         let mut image_ref = first_ref;
         let mut vm_state = "active".to_owned();
         let mut deleted = false;
@@ -98,12 +95,11 @@ fn seed(conn: &mut Conn) -> Vec<Seeded> {
                 image_ref = format!("img-r{}", i % 13);
                 let mut b = image(i + 1, json!({"os_type": "linux"}));
                 b.id = Some(nova_sysmeta::Value::from(image_ref.as_str()));
-                let options = RebuildOptions {
-                    flavor: Some(&flavor),
-                    policy: BaseImageRefPolicy::Nova,
-                    release,
-                };
-                sm = reset_image_metadata(&sm, &b, &options).unwrap();
+                let config = NovaConfig::for_release(release);
+                let request = rebuild::Request::new(&sm, &b, Some(&image_ref))
+                    .flavor(&flavor)
+                    .config(&config);
+                sm = rebuild::reset_image_metadata(&request).unwrap();
                 if i % 20 == 4 {
                     meta_rows.push((
                         uuid.clone(),
@@ -355,7 +351,7 @@ fn check_repaired(conn: &mut Conn, seeded: &[Seeded], before: &[Row]) {
             }
         }
         assert!(
-            audit(&want, &facts(s), &NovaConfig::default())
+            findings(&want, &facts(s), &NovaConfig::default())
                 .iter()
                 .all(|f| !matches!(
                     f.kind,
@@ -375,7 +371,7 @@ fn check_repaired(conn: &mut Conn, seeded: &[Seeded], before: &[Row]) {
 fn expected_counts(seeded: &[Seeded]) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for s in seeded.iter().filter(|s| !s.deleted) {
-        for f in audit(&s.live, &facts(s), &NovaConfig::default()) {
+        for f in findings(&s.live, &facts(s), &NovaConfig::default()) {
             *counts.entry(f.kind.to_string()).or_default() += 1;
         }
         if s.soft > 0 {

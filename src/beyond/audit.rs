@@ -5,17 +5,17 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::map::keys::{
+use crate::model::config::NovaConfig;
+use crate::model::release::Release;
+use crate::nova::shelve::KEYS as SHELVED_KEYS;
+use crate::nova::snapshot::is_non_inheritable;
+use crate::python::int;
+use crate::python::truncate::safe_truncate;
+use crate::storage::keys::{
     IMAGE_BASE_IMAGE_REF, NameSet, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key,
     strip_image_prefix,
 };
-use crate::map::system_metadata::{SystemMetadata, chars_over_column};
-use crate::model::config::NovaConfig;
-use crate::model::release::Release;
-use crate::nova::shelve::SHELVED_KEYS;
-use crate::nova::snapshot::is_non_inheritable;
-use crate::python::python_int;
-use crate::python::truncate::safe_truncate;
+use crate::storage::system_metadata::{SystemMetadata, chars_over_column};
 
 /// What the audit knows about the instance besides its system metadata.
 /// Every fact is optional; findings that need a missing fact are skipped.
@@ -28,7 +28,7 @@ use crate::python::truncate::safe_truncate;
 /// assert_eq!(facts.image_ref.as_deref(), Some("img-b"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct InstanceFacts {
     /// The instance's UUID (for reports).
@@ -192,24 +192,28 @@ impl Finding {
 /// which properties snapshots drop anyway).
 ///
 /// ```
-/// use nova_sysmeta::audit::{audit, FindingKind, InstanceFacts};
+/// use nova_sysmeta::audit::{findings, FindingKind, InstanceFacts};
 /// use nova_sysmeta::{NovaConfig, SystemMetadata};
 ///
 /// // Rebuilt before the fix: the base image ref is gone.
 /// let sm: SystemMetadata = [("image_os_type", "linux"), ("password_0", "c2VjcmV0")].into_iter().collect();
-/// let findings = audit(&sm, &InstanceFacts::new(), &NovaConfig::default());
-/// let kinds: Vec<_> = findings.iter().map(|f| f.kind).collect();
+/// let found = findings(&sm, &InstanceFacts::new(), &NovaConfig::default());
+/// let kinds: Vec<_> = found.iter().map(|f| f.kind).collect();
 /// assert_eq!(kinds, [FindingKind::MissingBaseImageRef, FindingKind::WouldLeak]);
 ///
 /// // With the releases the cloud ran, the finding says why.
 /// let facts = InstanceFacts::new().with_release_history(["16.1.8".parse()?, "21.2.4".parse()?]);
-/// let findings = audit(&sm, &facts, &NovaConfig::default());
-/// assert!(findings[0].message.contains("lost by a rebuild before 21.2.1"), "{}", findings[0].message);
-/// assert!(findings[0].message.contains("Nova 16.1.8"));
+/// let found = findings(&sm, &facts, &NovaConfig::default());
+/// assert!(found[0].message.contains("lost by a rebuild before 21.2.1"), "{}", found[0].message);
+/// assert!(found[0].message.contains("Nova 16.1.8"));
 /// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
 #[must_use]
-pub fn audit(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &NovaConfig) -> Vec<Finding> {
+pub fn findings(
+    system_metadata: &SystemMetadata,
+    facts: &InstanceFacts,
+    config: &NovaConfig,
+) -> Vec<Finding> {
     use FindingKind::*;
     let mut findings = Vec::new();
     match (
@@ -327,7 +331,7 @@ fn value_findings(key: &str, name: &str, value: &str, findings: &mut Vec<Finding
             ),
         ));
     }
-    if matches!(name, "min_ram" | "min_disk") && python_int(value).is_none() {
+    if matches!(name, "min_ram" | "min_disk") && int(value).is_none() {
         findings.push(Finding::new(
             NonIntegerInheritable,
             Severity::Error,
@@ -362,7 +366,7 @@ pub struct Repair {
     pub changes: Vec<Change>,
 }
 
-/// Repairs what [`audit`] finds, where a fix is known:
+/// Repairs what [`findings`] finds, where a fix is known:
 ///
 /// | finding | repair |
 /// |---|---|
@@ -393,7 +397,7 @@ pub struct Repair {
 #[must_use]
 pub fn repair(system_metadata: &SystemMetadata, facts: &InstanceFacts, config: &NovaConfig) -> Repair {
     use FindingKind::*;
-    let findings = audit(system_metadata, facts, config);
+    let findings = findings(system_metadata, facts, config);
     let mut out = system_metadata.clone();
     let mut changes = Vec::new();
     // Removals first, so that a key about to go is not cut first; one

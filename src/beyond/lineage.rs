@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
-use crate::map::properties::{Properties, PropertyValue};
+use crate::storage::properties::{Properties, PropertyValue};
 
 /// An image as lineage sees it: its id and properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ pub struct Lineage {
 /// When `images` holds an id twice, the first record counts.
 ///
 /// ```
-/// use nova_sysmeta::lineage::{ImageRecord, LineageProblemKind, lineage};
+/// use nova_sysmeta::lineage::{ImageRecord, LineageProblemKind, trace};
 /// use serde_json::json;
 ///
 /// let images: Vec<ImageRecord> = serde_json::from_value(json!([
@@ -61,12 +61,12 @@ pub struct Lineage {
 ///     {"id": "snap-1", "properties": {"base_image_ref": "debian"}},
 ///     {"id": "debian", "properties": {}},
 /// ])).unwrap();
-/// assert_eq!(lineage("snap-2", &images).chain, ["snap-2", "snap-1", "debian"]);
-/// let gone = lineage("snap-3", &images);
+/// assert_eq!(trace("snap-2", &images).chain, ["snap-2", "snap-1", "debian"]);
+/// let gone = trace("snap-3", &images);
 /// assert_eq!(gone.problems[0].kind, LineageProblemKind::Missing);
 /// ```
 #[must_use]
-pub fn lineage(image_ref: &str, images: &[ImageRecord]) -> Lineage {
+pub fn trace(image_ref: &str, images: &[ImageRecord]) -> Lineage {
     let mut by_id: HashMap<&str, &ImageRecord> = HashMap::with_capacity(images.len());
     for image in images {
         by_id.entry(image.id.as_str()).or_insert(image);

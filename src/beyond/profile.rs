@@ -4,8 +4,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::map::keys::{NameSet, is_image_key, is_skip_key};
-use crate::map::system_metadata::SystemMetadata;
+use crate::storage::keys::{NameSet, is_image_key, is_skip_key};
+use crate::storage::system_metadata::SystemMetadata;
 
 /// Which system-metadata keys a snapshot may copy into its properties.
 ///
@@ -21,8 +21,8 @@ use crate::map::system_metadata::SystemMetadata;
 /// Use it by filtering the map the snapshot flows read:
 ///
 /// ```
-/// use nova_sysmeta::{create_image_metadata, ImageType, Instance, RequestContext, SnapshotProfile,
-///                    SnapshotRequest, SystemMetadata};
+/// use nova_sysmeta::profile::SnapshotProfile;
+/// use nova_sysmeta::{ImageType, Instance, RequestContext, SystemMetadata, snapshot};
 /// use uuid::Uuid;
 ///
 /// let sm: SystemMetadata = [("image_os_type", "linux"), ("password_0", "c2VjcmV0"),
@@ -31,10 +31,11 @@ use crate::map::system_metadata::SystemMetadata;
 /// let view = profile.apply(&sm);
 /// assert_eq!(view.withheld, ["password_0"]);
 /// let (ctx, instance) = (RequestContext::new("u", "p"), Instance::new(Uuid::nil(), "p"));
-/// let request = SnapshotRequest::new(&ctx, &instance, &view.system_metadata, "s");
-/// let image = create_image_metadata(&request, ImageType::Snapshot);
+/// let request = snapshot::Request::new(&ctx, &instance, &view.system_metadata, "s");
+/// let image = snapshot::create_image(&request, ImageType::Snapshot)?;
 /// assert!(!image.properties.contains_key("password_0"));
-/// assert_eq!(image.properties.get("owner_user_name").unwrap(), "alice");
+/// assert_eq!(image.properties.get_str("owner_user_name"), Some("alice"));
+/// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "profile", rename_all = "lowercase")]

@@ -59,6 +59,14 @@ impl<'de> Deserialize<'de> for NovaConfig {
 }
 
 impl NovaConfig {
+    /// Nova's default configuration ([`Release::LATEST`]), built once: what
+    /// a flow request without [`config`](crate::snapshot::Request::config)
+    /// computes.
+    pub(crate) fn latest() -> &'static NovaConfig {
+        static DEFAULT: std::sync::LazyLock<NovaConfig> = std::sync::LazyLock::new(NovaConfig::default);
+        &DEFAULT
+    }
+
     /// `release` with its defaults.
     #[must_use]
     pub fn for_release(release: Release) -> Self {

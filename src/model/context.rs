@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(ctx.user_name.as_deref(), Some("alice"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RequestContext {
     /// Keystone user id (snapshots record it as `user_id`).
     pub user_id: Option<String>,

@@ -7,10 +7,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::map::properties::{Properties, PropertiesIn};
-use crate::python::python_repr;
+use crate::python::repr;
 use crate::python::value::Text;
 use crate::python::value::{Dict, Value};
+use crate::storage::properties::{Properties, PropertiesIn};
 
 /// Nova's internal image dict: top-level attributes plus a nested
 /// `properties` map (Glance v2 itself is flat; `nova/image/glance.py`
@@ -50,6 +50,7 @@ use crate::python::value::{Dict, Value};
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ImageMeta {
     /// The image's id (a UUID in Glance).
     pub id: Option<Value>,
@@ -108,10 +109,44 @@ impl ImageMeta {
         self.name.as_ref().and_then(Value::as_str)
     }
 
+    /// An image with no attributes and no properties (as `Default`).
+    ///
+    /// ```
+    /// use nova_sysmeta::{ImageMeta, Properties};
+    /// let image = ImageMeta::new().with_id("img-a").with_properties([("os_distro", "debian")].into_iter().collect());
+    /// assert_eq!(image.id(), Some("img-a"));
+    /// assert_eq!(image.properties.get_str("os_distro"), Some("debian"));
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The same image with this `id`.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(Value::Str(id.into()));
+        self
+    }
+
+    /// The same image with these properties.
+    #[must_use]
+    pub fn with_properties(mut self, properties: Properties) -> Self {
+        self.properties = properties;
+        self
+    }
+
     /// The `visibility` attribute, when it is a string.
     #[must_use]
     pub fn visibility(&self) -> Option<&str> {
         self.visibility.as_ref().and_then(Value::as_str)
+    }
+
+    /// The `base_image_ref` property, when it is a string: the image this
+    /// one descends from ([`keys::BASE_IMAGE_REF`](crate::keys::BASE_IMAGE_REF)).
+    #[must_use]
+    pub fn base_image_ref(&self) -> Option<&str> {
+        self.properties.get_str(crate::storage::keys::BASE_IMAGE_REF)
     }
 
     /// The fields, in order, with their attribute names.
@@ -201,13 +236,7 @@ impl ImageParts {
     fn into_image(self) -> Result<ImageMeta> {
         let mut image = self.image;
         if let Some(key) = self.glance_key {
-            return Err(Error::invalid(
-                "image",
-                format!(
-                    "`{key}` is an attribute of Glance v2 image bodies, whose properties are \
-                     top-level keys; read such a body with from_glance"
-                ),
-            ));
+            return Err(Error::GlanceBody { attribute: key });
         }
         image.properties = match self.properties {
             None => Properties::new(),
@@ -215,7 +244,7 @@ impl ImageParts {
             Some(PropertiesIn::Other(other)) => {
                 return Err(Error::invalid(
                     "properties",
-                    format!("expected an object, found {}", python_repr(&other)),
+                    format!("expected an object, found {}", repr(&other)),
                 ));
             }
         };
@@ -248,7 +277,7 @@ impl TryFrom<Value> for ImageMeta {
             Value::Dict(map) => ImageMeta::try_from(map),
             other => Err(Error::invalid(
                 "image",
-                format!("expected an object, found {}", python_repr(&other)),
+                format!("expected an object, found {}", repr(&other)),
             )),
         }
     }

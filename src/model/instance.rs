@@ -16,6 +16,8 @@ use uuid::Uuid;
 /// assert_eq!(inst.image_ref.as_deref(), Some("img-1"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Instance {
     /// The instance's UUID (snapshots record it as `instance_uuid`).
     pub uuid: Uuid,
@@ -64,6 +66,34 @@ impl Instance {
     #[must_use]
     pub fn with_display_name(mut self, display_name: impl Into<String>) -> Self {
         self.display_name = Some(display_name.into());
+        self
+    }
+
+    /// The same instance with `root_device_name` (a volume-backed snapshot records it).
+    #[must_use]
+    pub fn with_root_device_name(mut self, root_device_name: impl Into<String>) -> Self {
+        self.root_device_name = Some(root_device_name.into());
+        self
+    }
+
+    /// The same instance with `kernel_id` (the driver's upload sends it).
+    #[must_use]
+    pub fn with_kernel_id(mut self, kernel_id: impl Into<String>) -> Self {
+        self.kernel_id = Some(kernel_id.into());
+        self
+    }
+
+    /// The same instance with `ramdisk_id` (the driver's upload sends it).
+    #[must_use]
+    pub fn with_ramdisk_id(mut self, ramdisk_id: impl Into<String>) -> Self {
+        self.ramdisk_id = Some(ramdisk_id.into());
+        self
+    }
+
+    /// The same instance with `os_type` (the driver's upload sends it).
+    #[must_use]
+    pub fn with_os_type(mut self, os_type: impl Into<String>) -> Self {
+        self.os_type = Some(os_type.into());
         self
     }
 }

@@ -100,18 +100,13 @@ impl Release {
     /// The release `major.minor.patch`.
     ///
     /// # Errors
-    /// [`Error::InvalidValue`] when `major` is not a modelled series (16
-    /// to 34).
+    /// [`Error::UnsupportedRelease`] when `major` is not a modelled series
+    /// (16 to 34).
     pub fn new(major: u16, minor: u16, patch: u16) -> Result<Self, Error> {
         if !SERIES.contains(&major) {
-            return Err(Error::invalid(
-                "release",
-                format!(
-                    "Nova {major}.{minor}.{patch} is not modelled (series {} to {})",
-                    SERIES.start(),
-                    SERIES.end()
-                ),
-            ));
+            return Err(Error::UnsupportedRelease {
+                version: format!("{major}.{minor}.{patch}"),
+            });
         }
         Ok(Self { major, minor, patch })
     }
@@ -220,11 +215,8 @@ impl FromStr for Release {
     /// Reads `major.minor.patch` (ASCII digits, no sign or padding beyond
     /// what fits in 16 bits).
     fn from_str(text: &str) -> Result<Self, Error> {
-        let refuse = || {
-            Error::invalid(
-                "release",
-                format!("expected a version like \"34.0.0\", found {text:?}"),
-            )
+        let refuse = || Error::InvalidRelease {
+            text: text.to_owned(),
         };
         let mut parts = text.split('.').map(|part| {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
@@ -308,7 +300,13 @@ mod tests {
             " 34.0.0",
         ] {
             let err = text.parse::<Release>().unwrap_err();
-            assert_eq!(err.kind(), "invalid_value", "{text}");
+            let unmodelled = ["15.1.5", "35.0.0"].contains(&text);
+            let want = if unmodelled {
+                "unsupported_release"
+            } else {
+                "invalid_release"
+            };
+            assert_eq!(err.kind(), want, "{text}");
         }
         assert_eq!("016.01.8".parse::<Release>().unwrap().to_string(), "16.1.8");
     }

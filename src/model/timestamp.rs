@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// times).
 ///
 /// ```
-/// use nova_sysmeta::Timestamp;
+/// use nova_sysmeta::backup::Timestamp;
 /// let a: Timestamp = "2026-01-01T10:00:00+02:00".parse().unwrap();
 /// let b: Timestamp = "2026-01-01T09:00:00Z".parse().unwrap();
 /// assert!(a < b);
@@ -75,7 +75,7 @@ impl std::str::FromStr for Timestamp {
                 text: s.to_owned(),
                 instant,
             })
-            .ok_or_else(|| Error::invalid("created_at", format!("not an ISO 8601 date-time: {s:?}")))
+            .ok_or_else(|| Error::InvalidTimestamp { text: s.to_owned() })
     }
 }
 

@@ -6,12 +6,12 @@ use crate::error::{Error, Result};
 use crate::model::flavor::Flavor;
 use std::borrow::Cow;
 
-use crate::map::keys::{COLUMN_CHARS, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
-use crate::map::properties::{Properties, PropertyValue, SmEntry};
-use crate::map::system_metadata::{SystemMetadata, chars_over_column};
 use crate::model::image::{ImageMeta, given};
 use crate::python::value::Value;
-use crate::python::{python_repr, python_str, python_truthy};
+use crate::python::{python_truthy, repr, to_str};
+use crate::storage::keys::{COLUMN_CHARS, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
+use crate::storage::properties::{Properties, PropertyValue, SmEntry};
+use crate::storage::system_metadata::{SystemMetadata, chars_over_column};
 
 /// What Nova stores in system metadata for `image`
 /// (`get_system_metadata_from_image`).
@@ -32,7 +32,8 @@ use crate::python::{python_repr, python_str, python_truthy};
 ///   characters (Nova does not truncate those, the database would refuse).
 ///
 /// ```
-/// use nova_sysmeta::{Flavor, ImageMeta, system_metadata_from_image};
+/// use nova_sysmeta::{Flavor, ImageMeta};
+/// use nova_sysmeta::convert::system_metadata_from_image;
 ///
 /// let image: ImageMeta = serde_json::from_str(r#"{
 ///     "min_disk": 10, "disk_format": "qcow2",
@@ -126,7 +127,7 @@ pub(crate) fn room_for_image(image: &ImageMeta) -> (usize, usize) {
 fn attribute_text(value: &Value) -> Cow<'_, str> {
     match value {
         Value::Str(s) => Cow::Borrowed(s),
-        other => Cow::Owned(python_str(other)),
+        other => Cow::Owned(to_str(other)),
     }
 }
 
@@ -154,7 +155,7 @@ fn min_disk_for_flavor<'a>(image: &'a ImageMeta, flavor: &Flavor) -> Result<Cow<
         other => {
             return Err(Error::NotAnInteger {
                 key: "min_disk".to_owned(),
-                found: python_repr(other),
+                found: repr(other),
             });
         }
     };
@@ -197,7 +198,8 @@ fn prefixed(key: &str) -> String {
 /// position, as in Python.
 ///
 /// ```
-/// use nova_sysmeta::{SystemMetadata, Value, image_from_system_metadata};
+/// use nova_sysmeta::{SystemMetadata, Value};
+/// use nova_sysmeta::convert::image_from_system_metadata;
 ///
 /// let sm: SystemMetadata = [
 ///     ("image_min_ram", "512"),

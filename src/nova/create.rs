@@ -1,48 +1,120 @@
-//! Create: `_populate_instance_for_create` (nova/compute/api.py).
+//! Create: the system-metadata part of `API._populate_instance_for_create`
+//! (nova/compute/api.py).
+//!
+//! ```
+//! use nova_sysmeta::{ImageMeta, RequestContext, create};
+//!
+//! let image: ImageMeta = serde_json::from_str(r#"{
+//!     "id": "img-a", "properties": {"os_type": "windows"}
+//! }"#)?;
+//! let ctx = RequestContext::new("u-1", "p-1").with_names("alice", "demo");
+//! let sm = create::populate(&create::Request::new(&image, "img-a", &ctx))?;
+//! assert_eq!(sm.get("image_base_image_ref"), Some("img-a"));
+//! assert_eq!(sm.get("owner_user_name"), Some("alice"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use crate::error::{Error, Result};
-use crate::map::keys::IMAGE_BASE_IMAGE_REF;
-use crate::map::system_metadata::SystemMetadata;
+use crate::model::config::NovaConfig;
 use crate::model::context::RequestContext;
 use crate::model::flavor::Flavor;
 use crate::model::image::ImageMeta;
 use crate::nova::convert::system_metadata_from_image;
 use crate::python::value::Value;
+use crate::storage::keys::IMAGE_BASE_IMAGE_REF;
+use crate::storage::system_metadata::SystemMetadata;
 
-/// The system metadata of an instance being created from `image`.
+/// What [`populate`] reads: the boot image, the image ref the user asked
+/// for, the caller, and optionally the flavor, the instance's existing
+/// system metadata and the Nova configuration.
 ///
-/// Nova stores the image's metadata ([`system_metadata_from_image`]), then
-/// `image_base_image_ref = image_ref` **unless** the image carries a
+/// Build it with [`Request::new`] and the builder methods; its fields are
+/// public to read. No release differs in this flow, so
+/// [`config`](Request::config) is accepted for uniformity with the other
+/// flows and changes nothing.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Request<'a> {
+    /// The boot image (Nova's image dict).
+    pub image: &'a ImageMeta,
+    /// The image ref the server is created from (stored as
+    /// `image_base_image_ref` unless the image records its own origin).
+    pub image_ref: &'a str,
+    /// The caller; its names are stored as `owner_user_name` and
+    /// `owner_project_name`.
+    pub context: &'a RequestContext,
+    /// The flavor, whose root disk raises `min_disk`.
+    pub flavor: Option<&'a Flavor>,
+    /// System metadata the instance already has (default: none).
+    pub existing: Option<&'a SystemMetadata>,
+    /// The Nova configuration (default: [`NovaConfig::default`]).
+    pub config: &'a NovaConfig,
+}
+
+impl<'a> Request<'a> {
+    /// A create from `image`, asked for as `image_ref`, by `context`; no
+    /// flavor, no existing system metadata, Nova 34.0.0.
+    #[must_use]
+    pub fn new(image: &'a ImageMeta, image_ref: &'a str, context: &'a RequestContext) -> Self {
+        Self {
+            image,
+            image_ref,
+            context,
+            flavor: None,
+            existing: None,
+            config: NovaConfig::latest(),
+        }
+    }
+
+    /// With the instance's flavor.
+    #[must_use]
+    pub fn flavor(mut self, flavor: &'a Flavor) -> Self {
+        self.flavor = Some(flavor);
+        self
+    }
+
+    /// With the system metadata the instance already has.
+    #[must_use]
+    pub fn existing(mut self, existing: &'a SystemMetadata) -> Self {
+        self.existing = Some(existing);
+        self
+    }
+
+    /// With this Nova configuration (its release among it).
+    #[must_use]
+    pub fn config(mut self, config: &'a NovaConfig) -> Self {
+        self.config = config;
+        self
+    }
+}
+
+/// The system metadata of an instance being created.
+///
+/// Nova stores the image's metadata
+/// ([`system_metadata_from_image`]),
+/// then `image_base_image_ref = image_ref` **unless** the image carries a
 /// `base_image_ref` property (a snapshot used as a boot image records its
 /// origin, which wins), then `owner_user_name` and `owner_project_name`
 /// from the context (null when the context has none, as for many service
-/// and admin contexts). The result is `existing` updated with all of that:
-/// existing keys are overwritten in place, others kept.
+/// and admin contexts). The result is the existing map updated with all of
+/// that: existing keys are overwritten in place, others kept.
 ///
 /// # Errors
-/// Those of [`system_metadata_from_image`]; [`Error::InvalidValue`] for an
-/// inheritable attribute that is a list or an object (the instance's
-/// `DictOfNullableStringsField` refuses it); and any entry of the result
-/// that breaks the database columns ([`SystemMetadata::validate`]).
-///
-/// ```
-/// use nova_sysmeta::{ImageMeta, RequestContext, SystemMetadata, populate_for_create};
-///
-/// let image: ImageMeta = serde_json::from_str(r#"{
-///     "id": "img-a", "properties": {"os_type": "windows"}
-/// }"#).unwrap();
-/// let ctx = RequestContext::new("u-1", "p-1").with_names("alice", "demo");
-/// let sm = populate_for_create(&image, "img-a", None, &ctx, &SystemMetadata::new()).unwrap();
-/// assert_eq!(sm.get("image_base_image_ref"), Some("img-a"));
-/// assert_eq!(sm.get("owner_user_name"), Some("alice"));
-/// ```
-pub fn populate_for_create(
-    image: &ImageMeta,
-    image_ref: &str,
-    flavor: Option<&Flavor>,
-    context: &RequestContext,
-    existing: &SystemMetadata,
-) -> Result<SystemMetadata> {
+/// Those of
+/// [`system_metadata_from_image`];
+/// [`Error::InvalidValue`] for an inheritable attribute that is a list or
+/// an object (the instance's `DictOfNullableStringsField` refuses it); and
+/// any entry of the result that breaks the database columns
+/// ([`SystemMetadata::validate`]).
+pub fn populate(request: &Request<'_>) -> Result<SystemMetadata> {
+    let Request {
+        image,
+        image_ref,
+        context,
+        flavor,
+        existing,
+        ..
+    } = *request;
     // Service and admin contexts may have no names: Nova stores them as
     // null values.
     let user_name = context.user_name.as_deref();
@@ -50,17 +122,18 @@ pub fn populate_for_create(
 
     check_coercible(image, flavor.is_some())?;
     let mut system_meta = system_metadata_from_image(image, flavor)?;
-    system_meta.set_default(IMAGE_BASE_IMAGE_REF, Some(image_ref));
+    system_meta.put_if_absent(IMAGE_BASE_IMAGE_REF, Some(image_ref));
     system_meta.put("owner_user_name", user_name);
     system_meta.put("owner_project_name", project_name);
 
     // `existing.update(system_meta)`, slot by slot.
-    let out = if existing.is_empty() {
-        system_meta
-    } else {
-        let mut out = existing.clone();
-        out.update(&system_meta);
-        out
+    let out = match existing {
+        Some(existing) if !existing.is_empty() => {
+            let mut out = existing.clone();
+            out.update(&system_meta);
+            out
+        }
+        _ => system_meta,
     };
     out.validate()?;
     Ok(out)

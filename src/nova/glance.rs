@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::model::image::ImageMeta;
 use crate::nova::upload::is_unset_kernel_or_ramdisk;
 use crate::python::value::{Dict, Value};
-use crate::python::{python_int_of_value, python_json_dumps, python_repr, python_str, python_truthy};
+use crate::python::{json_dumps, python_int_of_value, python_truthy, repr, to_str};
 
 /// Properties Nova stores in Glance as JSON text (`_CONVERT_PROPS`).
 pub const JSON_PROPERTIES: [&str; 2] = ["block_device_mapping", "mappings"];
@@ -130,7 +130,7 @@ fn put_property(out: &mut Dict, key: String, value: Value) -> Result<()> {
     if matches!(key.as_str(), "kernel_id" | "ramdisk_id") && !matches!(value, Value::Str(_) | Value::Null) {
         return Err(Error::invalid(
             key,
-            format!("expected a string, found {}", python_repr(&value)),
+            format!("expected a string, found {}", repr(&value)),
         ));
     }
     if is_unset_kernel_or_ramdisk(&key, &value) {
@@ -140,9 +140,9 @@ fn put_property(out: &mut Dict, key: String, value: Value) -> Result<()> {
         // _convert_to_string: mappings that are not text travel as JSON
         // text, null included ("null").
         Value::Str(_) => value,
-        other if JSON_PROPERTIES.contains(&key.as_str()) => Value::from(python_json_dumps(&other)),
+        other if JSON_PROPERTIES.contains(&key.as_str()) => Value::from(json_dumps(&other)),
         Value::Null => Value::Null,
-        other => Value::from(python_str(&other)),
+        other => Value::from(to_str(&other)),
     };
     out.insert(key, value);
     Ok(())
@@ -152,7 +152,7 @@ fn put_property(out: &mut Dict, key: String, value: Value) -> Result<()> {
 fn python_int_of(key: &str, value: &Value) -> Result<crate::python::value::Int> {
     python_int_of_value(value).ok_or_else(|| Error::NotAnInteger {
         key: key.to_owned(),
-        found: python_repr(value),
+        found: repr(value),
     })
 }
 
@@ -174,7 +174,7 @@ fn python_int_of(key: &str, value: &Value) -> Result<crate::python::value::Int> 
 /// [`ImageMeta`]).
 ///
 /// ```
-/// use nova_sysmeta::{Value, value::Dict};
+/// use nova_sysmeta::{Value, python::value::Dict};
 /// use nova_sysmeta::glance::from_glance;
 ///
 /// let body: Dict = serde_json::from_str(r#"{"id": "i-1", "name": "cirros", "visibility": "public",

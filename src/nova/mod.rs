@@ -1,13 +1,13 @@
 //! Nova's flows, one file each, as Nova 34.0.0 computes them.
 
-pub(crate) mod backup;
+pub mod backup;
 pub(crate) mod convert;
-pub(crate) mod create;
+pub mod create;
 pub(crate) mod glance;
-pub(crate) mod rebuild;
-pub(crate) mod resize;
+pub mod rebuild;
+pub mod resize;
 pub(crate) mod rows;
-pub(crate) mod shelve;
-pub(crate) mod snapshot;
-pub(crate) mod upload;
+pub mod shelve;
+pub mod snapshot;
+pub mod upload;
 pub(crate) mod volume;

@@ -1,17 +1,30 @@
 //! Rebuild: `_reset_image_metadata` inside `API.rebuild`
 //! (nova/compute/api.py).
+//!
+//! ```
+//! use nova_sysmeta::{ImageMeta, SystemMetadata, rebuild};
+//!
+//! let before: SystemMetadata = [
+//!     ("image_os_type", "windows"), ("image_base_image_ref", "img-a"), ("owner_user_name", "alice"),
+//! ].into_iter().collect();
+//! let image_b: ImageMeta = serde_json::from_str(r#"{"id": "img-b", "properties": {"os_distro": "debian"}}"#)?;
+//! let after = rebuild::reset_image_metadata(&rebuild::Request::new(&before, &image_b, Some("img-b")))?;
+//! assert_eq!(after.iter().collect::<Vec<_>>(), [
+//!     ("owner_user_name", Some("alice")), ("image_os_distro", Some("debian")),
+//!     ("image_base_image_ref", Some("img-b")),
+//! ]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::map::keys::IMAGE_BASE_IMAGE_REF;
-use crate::map::system_metadata::SystemMetadata;
+use crate::error::Result;
+use crate::model::config::NovaConfig;
 use crate::model::flavor::Flavor;
 use crate::model::image::ImageMeta;
-use crate::model::release::Release;
 use crate::nova::convert::{room_for_image, write_system_metadata_from_image};
-use crate::python::python_repr;
-use crate::python::value::Value;
+use crate::storage::keys::IMAGE_BASE_IMAGE_REF;
+use crate::storage::system_metadata::SystemMetadata;
 
 /// What a rebuild records as `image_base_image_ref`.
 ///
@@ -19,17 +32,17 @@ use crate::python::value::Value;
 /// two are this crate's additions.
 ///
 /// ```
-/// use nova_sysmeta::BaseImageRefPolicy;
+/// use nova_sysmeta::rebuild::BaseImageRefPolicy;
 /// assert_eq!(BaseImageRefPolicy::default(), BaseImageRefPolicy::Nova);
 /// assert_eq!(serde_json::to_string(&BaseImageRefPolicy::Origin).unwrap(), "\"origin\"");
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BaseImageRefPolicy {
-    /// What the release in [`RebuildOptions::release`] does. Since the fix
-    /// for bug 1893618 (21.2.1 and 22.0.0): the rebuild image's id, even
-    /// when that image is a snapshot recording its own `base_image_ref`.
-    /// Before: as [`BaseImageRefPolicy::Legacy`].
+    /// What the configured release does. Since the fix for bug 1893618
+    /// (21.2.1 and 22.0.0): the rebuild image's id, even when that image is
+    /// a snapshot recording its own `base_image_ref`. Before: as
+    /// [`BaseImageRefPolicy::Legacy`].
     #[default]
     Nova,
     /// Like create: when the rebuild image is a snapshot that records a
@@ -37,107 +50,139 @@ pub enum BaseImageRefPolicy {
     /// Removes Nova's create/rebuild asymmetry, so lineage survives
     /// rebuilding to a snapshot.
     Origin,
-    /// Every release before 21.2.1, whatever [`RebuildOptions::release`]
-    /// says: nothing puts the key back (it stays only when the rebuild
-    /// image itself carries `base_image_ref`). This is bug 1893618.
+    /// Every release before 21.2.1, whatever the configured release:
+    /// nothing puts the key back (it stays only when the rebuild image
+    /// itself carries `base_image_ref`). This is bug 1893618.
     Legacy,
 }
 
-/// How a rebuild resets system metadata: the flavor (`min_disk` is raised
-/// to its root disk, as at create), what to record as the base image ref,
-/// and the Nova release. `Default` is Nova 34.0.0's: no flavor,
-/// [`BaseImageRefPolicy::Nova`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RebuildOptions<'a> {
-    /// The instance's flavor.
-    pub flavor: Option<&'a Flavor>,
-    /// What to record as `image_base_image_ref`.
-    pub policy: BaseImageRefPolicy,
-    /// The release whose rebuild [`BaseImageRefPolicy::Nova`] computes.
-    pub release: Release,
-}
-
-/// The system metadata of an instance rebuilt to `image`, from its
-/// `current` map (Nova's `orig_sys_metadata`, which the caller keeps).
-///
-/// Every `image_` key is deleted, the new image's metadata added
-/// ([`system_metadata_from_image`](crate::system_metadata_from_image)), and
-/// `image_base_image_ref` set to the image's id: the fix for Nova bug
-/// 1893618 (21.2.1 and 22.0.0), without which the key was lost and later
-/// snapshots had no `base_image_ref` ([`RebuildOptions::release`] gives an
-/// older release's rebuild). Keys without the prefix survive untouched. Unlike
-/// create, a `base_image_ref` property of the rebuild image does not win:
-/// Nova records the rebuild image's own id (an `id` given as `null` is
-/// stored as a null value). [`RebuildOptions::policy`] changes what is
-/// recorded.
-///
-/// # Errors
-/// [`Error::InvalidValue`] when `image` has no `id`, or one that is
-/// neither a string nor `null` (Nova rebuilds from an image href); those of
-/// [`system_metadata_from_image`](crate::system_metadata_from_image); and
-/// any entry of the result that breaks the database columns
-/// ([`SystemMetadata::validate`]).
+/// What [`reset_image_metadata`] reads: the instance's current system
+/// metadata (Nova's `orig_sys_metadata`, which the caller keeps), the
+/// rebuild image and its id, and optionally the flavor, the base image ref
+/// policy and the Nova configuration.
 ///
 /// ```
-/// use nova_sysmeta::{BaseImageRefPolicy, ImageMeta, RebuildOptions, SystemMetadata, reset_image_metadata};
-///
-/// let before: SystemMetadata = [
-///     ("image_os_type", "windows"), ("image_base_image_ref", "img-a"), ("owner_user_name", "alice"),
-/// ].into_iter().collect();
-/// let image_b: ImageMeta = serde_json::from_str(r#"{"id": "img-b", "properties": {"os_distro": "debian"}}"#)?;
-/// let after = reset_image_metadata(&before, &image_b, &RebuildOptions::default())?;
-/// assert_eq!(after.iter().collect::<Vec<_>>(), [
-///     ("owner_user_name", Some("alice")), ("image_os_distro", Some("debian")),
-///     ("image_base_image_ref", Some("img-b")),
-/// ]);
+/// use nova_sysmeta::rebuild::{BaseImageRefPolicy, Request, reset_image_metadata};
+/// use nova_sysmeta::{ImageMeta, NovaConfig, Release, SystemMetadata};
 ///
 /// // A snapshot used as the rebuild image: Nova records the snapshot; the
 /// // Origin policy keeps the origin it records; Legacy is bug 1893618.
 /// let snapshot: ImageMeta = serde_json::from_str(r#"{"id": "snap", "properties": {"base_image_ref": "origin"}}"#)?;
-/// let base = |policy| {
-///     let options = RebuildOptions { policy, ..RebuildOptions::default() };
-///     let sm = reset_image_metadata(&SystemMetadata::new(), &snapshot, &options).unwrap();
-///     sm.get("image_base_image_ref").map(str::to_owned)
+/// let empty = SystemMetadata::new();
+/// let base = |request: Request<'_>| {
+///     reset_image_metadata(&request).unwrap().get("image_base_image_ref").map(str::to_owned)
 /// };
-/// assert_eq!(base(BaseImageRefPolicy::Nova).as_deref(), Some("snap"));
-/// assert_eq!(base(BaseImageRefPolicy::Origin).as_deref(), Some("origin"));
+/// let request = Request::new(&empty, &snapshot, Some("snap"));
+/// assert_eq!(base(request).as_deref(), Some("snap"));
+/// assert_eq!(base(request.policy(BaseImageRefPolicy::Origin)).as_deref(), Some("origin"));
 /// let plain: ImageMeta = serde_json::from_str(r#"{"id": "img"}"#)?;
-/// let legacy = RebuildOptions { policy: BaseImageRefPolicy::Legacy, ..RebuildOptions::default() };
-/// assert_eq!(reset_image_metadata(&SystemMetadata::new(), &plain, &legacy)?.get("image_base_image_ref"), None);
+/// let request = Request::new(&empty, &plain, Some("img"));
+/// assert_eq!(base(request.policy(BaseImageRefPolicy::Legacy)), None);
+/// // The same as asking the release before the fix.
+/// let ussuri = NovaConfig::for_release("21.2.0".parse()?);
+/// assert_eq!(base(request.config(&ussuri)), None);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[must_use = "the rebuilt system metadata is the result"]
-pub fn reset_image_metadata(
-    current: &SystemMetadata,
-    image: &ImageMeta,
-    options: &RebuildOptions<'_>,
-) -> Result<SystemMetadata> {
-    let image_id = match &image.id {
-        Some(Value::Str(id)) => Some(id.as_str()),
-        Some(Value::Null) => None,
-        None => return Err(Error::invalid("image.id", "required to rebuild: Nova records it")),
-        Some(other) => {
-            return Err(Error::invalid(
-                "image.id",
-                format!("expected a string or null, found {}", python_repr(other)),
-            ));
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Request<'a> {
+    /// The instance's system metadata before the rebuild.
+    pub current: &'a SystemMetadata,
+    /// The rebuild image (Nova's image dict).
+    pub image: &'a ImageMeta,
+    /// The id Nova rebuilds to (its `image_id`, from the image href), which
+    /// it records as `image_base_image_ref`; `None` is stored as a null
+    /// value, as Nova stores it. Nova does not compare it with the image's
+    /// own `id`, and neither does this crate.
+    pub image_id: Option<&'a str>,
+    /// The flavor, whose root disk raises `min_disk`, as at create.
+    pub flavor: Option<&'a Flavor>,
+    /// What to record as `image_base_image_ref` (default: Nova's).
+    pub policy: BaseImageRefPolicy,
+    /// The Nova configuration (default: [`NovaConfig::default`]); its
+    /// release decides what [`BaseImageRefPolicy::Nova`] records.
+    pub config: &'a NovaConfig,
+}
+
+impl<'a> Request<'a> {
+    /// A rebuild of the instance whose system metadata is `current` to
+    /// `image`, whose id is `image_id`; no flavor, Nova's policy, Nova
+    /// 34.0.0.
+    #[must_use]
+    pub fn new(current: &'a SystemMetadata, image: &'a ImageMeta, image_id: Option<&'a str>) -> Self {
+        Self {
+            current,
+            image,
+            image_id,
+            flavor: None,
+            policy: BaseImageRefPolicy::Nova,
+            config: NovaConfig::latest(),
         }
-    };
-    // Keys without the prefix survive in order; the new image's keys (all
-    // prefixed, so never colliding with them) follow.
-    // Room for both parts at once: the text is allocated once.
+    }
+
+    /// With the instance's flavor.
+    #[must_use]
+    pub fn flavor(mut self, flavor: &'a Flavor) -> Self {
+        self.flavor = Some(flavor);
+        self
+    }
+
+    /// With this base image ref policy.
+    #[must_use]
+    pub fn policy(mut self, policy: BaseImageRefPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// With this Nova configuration (its release among it).
+    #[must_use]
+    pub fn config(mut self, config: &'a NovaConfig) -> Self {
+        self.config = config;
+        self
+    }
+}
+
+/// The system metadata of an instance after a rebuild.
+///
+/// Every `image_` key is deleted, the new image's metadata added
+/// ([`system_metadata_from_image`](crate::convert::system_metadata_from_image)),
+/// and `image_base_image_ref` set to the image id: the fix for Nova bug
+/// 1893618 (21.2.1 and 22.0.0), without which the key was lost and later
+/// snapshots had no `base_image_ref` (an older release in
+/// [`Request::config`] gives that release's rebuild). Keys without the
+/// prefix survive untouched. Unlike create, a `base_image_ref` property of
+/// the rebuild image does not win: Nova records the rebuild image's own id.
+/// [`Request::policy`] changes what is recorded.
+///
+/// # Errors
+/// Those of
+/// [`system_metadata_from_image`](crate::convert::system_metadata_from_image),
+/// and any entry of the result that breaks the database columns
+/// ([`SystemMetadata::validate`]).
+#[must_use = "the rebuilt system metadata is the result"]
+pub fn reset_image_metadata(request: &Request<'_>) -> Result<SystemMetadata> {
+    let Request {
+        current,
+        image,
+        image_id,
+        flavor,
+        policy,
+        config,
+    } = *request;
     let (entries, text_bytes) = room_for_image(image);
     let mut system_metadata = SystemMetadata::new();
     system_metadata.reserve(current.len() + entries, current.text_bytes() + text_bytes);
+    // `for key in list(instance.system_metadata): if key.startswith('image_'): del ...`
     system_metadata.update_without_image_keys(current);
-    write_system_metadata_from_image(&mut system_metadata, image, options.flavor)?;
-    match options.policy {
-        BaseImageRefPolicy::Nova if options.release.rebuild_keeps_base_image_ref() => {
+    write_system_metadata_from_image(&mut system_metadata, image, flavor)?;
+    match policy {
+        BaseImageRefPolicy::Nova if config.release.rebuild_keeps_base_image_ref() => {
+            // `new_sys_metadata.update({'image_base_image_ref': image_id})`
             system_metadata.put(IMAGE_BASE_IMAGE_REF, image_id);
         }
         BaseImageRefPolicy::Nova | BaseImageRefPolicy::Legacy => {}
         BaseImageRefPolicy::Origin => {
-            system_metadata.set_default(IMAGE_BASE_IMAGE_REF, image_id);
+            system_metadata.put_if_absent(IMAGE_BASE_IMAGE_REF, image_id);
         }
     }
     system_metadata.validate()?;

@@ -1,27 +1,101 @@
 //! Shelve and unshelve: `API.shelve` (nova/compute/api.py), the manager's
 //! `_shelve_instance` (nova/compute/manager.py) and
 //! `remove_shelved_keys_from_system_metadata` (nova/compute/utils.py).
+//!
+//! The three steps, in Nova's order: [`start`] (the API), [`record`] (the
+//! compute manager, once the snapshot is uploaded), [`remove_keys`]
+//! (unshelve).
+//!
+//! ```
+//! use nova_sysmeta::{Instance, RequestContext, SystemMetadata, shelve};
+//! use uuid::Uuid;
+//!
+//! let inst = Instance::new(Uuid::nil(), "p").with_image_ref("img-b").with_display_name("web");
+//! let ctx = RequestContext::new("u", "p");
+//! let started = shelve::start(&shelve::Request::new(&ctx, &inst, &SystemMetadata::new()))?;
+//! let image = started.image.unwrap();
+//! assert_eq!(image.name(), Some("web-shelved"));
+//! assert_eq!(image.base_image_ref(), Some("img-b"));
+//!
+//! let shelved = shelve::Record::new("2026-11-25T15:08:12.000001", "img-s", "compute-1");
+//! let sm = shelve::record(&started.system_metadata, &shelved)?;
+//! assert_eq!(sm.get("shelved_host"), Some("compute-1"));
+//! let sm = shelve::remove_keys(&sm)?;
+//! assert!(!sm.contains_key("shelved_at"));
+//! assert_eq!(sm.get("image_base_image_ref"), Some("img-b"));
+//! # Ok::<(), nova_sysmeta::Error>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::map::system_metadata::{SystemMetadata, validate_entry};
 use crate::model::config::NovaConfig;
 use crate::model::context::RequestContext;
 use crate::model::image::ImageMeta;
 use crate::model::image_type::ImageType;
 use crate::model::instance::Instance;
-use crate::model::release::Release;
-use crate::nova::resize::ensure_base_image_ref;
-use crate::nova::snapshot::{SnapshotRequest, create_image_metadata};
+use crate::nova::snapshot;
+use crate::storage::keys::IMAGE_BASE_IMAGE_REF;
+use crate::storage::system_metadata::{SystemMetadata, validate_entry};
 
 /// The system-metadata keys the compute manager sets when it shelves an
 /// instance, and unshelve removes.
-pub const SHELVED_KEYS: [&str; 3] = ["shelved_at", "shelved_image_id", "shelved_host"];
+pub const KEYS: [&str; 3] = ["shelved_at", "shelved_image_id", "shelved_host"];
+
+/// What [`start`] reads: the caller, the instance (its `image_ref` and
+/// `display_name`), its system metadata, whether it is volume-backed
+/// (default: not) and the Nova configuration.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Request<'a> {
+    /// The caller's context (for the snapshot).
+    pub context: &'a RequestContext,
+    /// The instance shelved; its `image_ref` is required.
+    pub instance: &'a Instance,
+    /// The instance's system metadata.
+    pub system_metadata: &'a SystemMetadata,
+    /// A volume-backed instance is shelved with no image.
+    pub volume_backed: bool,
+    /// The Nova configuration (default: [`NovaConfig::default`]).
+    pub config: &'a NovaConfig,
+}
+
+impl<'a> Request<'a> {
+    /// A shelve of an image-backed `instance` by `context`, Nova 34.0.0.
+    #[must_use]
+    pub fn new(
+        context: &'a RequestContext,
+        instance: &'a Instance,
+        system_metadata: &'a SystemMetadata,
+    ) -> Self {
+        Self {
+            context,
+            instance,
+            system_metadata,
+            volume_backed: false,
+            config: NovaConfig::latest(),
+        }
+    }
+
+    /// Whether the instance is volume-backed.
+    #[must_use]
+    pub fn volume_backed(mut self, volume_backed: bool) -> Self {
+        self.volume_backed = volume_backed;
+        self
+    }
+
+    /// With this Nova configuration (its release among it).
+    #[must_use]
+    pub fn config(mut self, config: &'a NovaConfig) -> Self {
+        self.config = config;
+        self
+    }
+}
 
 /// What the API side of shelve produces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Shelve {
+#[non_exhaustive]
+pub struct Started {
     /// The instance's system metadata, with `image_base_image_ref` ensured.
     pub system_metadata: SystemMetadata,
     /// The `<display_name>-shelved` snapshot to create, or `None` for a
@@ -29,68 +103,45 @@ pub struct Shelve {
     pub image: Option<ImageMeta>,
 }
 
-/// How an instance is shelved: volume-backed or not (Nova's default:
-/// not), and Nova's configuration for the snapshot (Nova's defaults).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShelveOptions<'a> {
-    /// A volume-backed instance is shelved with no image.
-    pub volume_backed: bool,
-    /// Nova's release and configuration; `None`: Nova 34.0.0's defaults.
-    pub config: Option<&'a NovaConfig>,
-}
-
-/// The API side of shelve: `image_base_image_ref = instance.image_ref` is
-/// ensured (healing instances the pre-fix rebuild damaged; from 21.2.1 and
-/// 22.0.0, the release of [`ShelveOptions::config`]), then, unless
-/// the instance is volume-backed, a snapshot named `<display_name>-shelved`
-/// is prepared with [`create_image_metadata`] from the healed map, so its
-/// `base_image_ref` is the instance's `image_ref`. (To withhold keys from
-/// the snapshot, heal with [`ensure_base_image_ref`], apply a
-/// [`SnapshotProfile`](crate::SnapshotProfile), and make the snapshot from
-/// its view.)
+/// The API side of shelve (`API.shelve`): `image_base_image_ref =
+/// instance.image_ref` is ensured (healing instances the pre-fix rebuild
+/// damaged; from 21.2.1 and 22.0.0), then, unless the instance is
+/// volume-backed, a snapshot named [`image_name`] is prepared with
+/// [`snapshot::create_image`] from the healed map, so its `base_image_ref`
+/// is the instance's `image_ref`. (To withhold keys from the snapshot,
+/// apply a [`SnapshotProfile`](crate::profile::SnapshotProfile) to
+/// [`Started::system_metadata`] and make the snapshot from its view.)
 ///
 /// # Errors
-/// [`Error::InvalidValue`] when the instance has no `image_ref`; those of
-/// [`ensure_base_image_ref`].
-///
-/// ```
-/// use nova_sysmeta::{Instance, RequestContext, ShelveOptions, SystemMetadata, shelve};
-/// use uuid::Uuid;
-///
-/// let inst = Instance::new(Uuid::nil(), "p").with_image_ref("img-b").with_display_name("web");
-/// let out = shelve(&RequestContext::new("u", "p"), &inst, &SystemMetadata::new(), &ShelveOptions::default())
-///     .unwrap();
-/// let image = out.image.unwrap();
-/// assert_eq!(image.name(), Some("web-shelved"));
-/// assert_eq!(image.properties.get("base_image_ref").unwrap(), "img-b");
-/// ```
-pub fn shelve(
-    context: &RequestContext,
-    instance: &Instance,
-    system_metadata: &SystemMetadata,
-    options: &ShelveOptions<'_>,
-) -> Result<Shelve> {
-    let image_ref = instance
-        .image_ref
-        .as_deref()
-        .ok_or_else(|| Error::invalid("instance.image_ref", "required to shelve"))?;
-    let release = options.config.map_or(Release::LATEST, |config| config.release);
-    let system_metadata = if release.rebuild_keeps_base_image_ref() {
-        ensure_base_image_ref(system_metadata, image_ref)?
-    } else {
-        system_metadata.clone()
-    };
-    if options.volume_backed {
-        return Ok(Shelve {
+/// [`Error::Missing`] when the instance has no `image_ref`;
+/// [`Error::ValueTooLong`] when it is longer than the column.
+pub fn start(request: &Request<'_>) -> Result<Started> {
+    let Request {
+        context,
+        instance,
+        system_metadata,
+        volume_backed,
+        config,
+    } = *request;
+    let image_ref = instance.image_ref.as_deref().ok_or(Error::Missing {
+        field: "instance.image_ref",
+        reason: "shelve records it as the base image ref",
+    })?;
+    let mut system_metadata = system_metadata.clone();
+    if config.release.rebuild_keeps_base_image_ref() {
+        validate_entry(IMAGE_BASE_IMAGE_REF, image_ref)?;
+        system_metadata.put(IMAGE_BASE_IMAGE_REF, Some(image_ref));
+    }
+    if volume_backed {
+        return Ok(Started {
             system_metadata,
             image: None,
         });
     }
-    let name = shelved_image_name(instance);
-    let mut request = SnapshotRequest::new(context, instance, &system_metadata, &name);
-    request.config = options.config;
-    let image = create_image_metadata(&request, ImageType::Snapshot);
-    Ok(Shelve {
+    let name = image_name(instance);
+    let request = snapshot::Request::new(context, instance, &system_metadata, &name).config(config);
+    let image = snapshot::create_image(&request, ImageType::Snapshot)?;
+    Ok(Started {
         system_metadata,
         image: Some(image),
     })
@@ -99,13 +150,14 @@ pub fn shelve(
 /// The name of the snapshot shelve takes: `'%s-shelved' %
 /// instance.display_name` (Python prints a missing name as `None`).
 #[must_use]
-pub fn shelved_image_name(instance: &Instance) -> String {
+pub fn image_name(instance: &Instance) -> String {
     format!("{}-shelved", instance.display_name.as_deref().unwrap_or("None"))
 }
 
 /// What the compute manager records when it shelves an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shelved<'a> {
+#[non_exhaustive]
+pub struct Record<'a> {
     /// `shelved_at`: the time, stored as given (Nova writes
     /// `utcnow().isoformat()`).
     pub shelved_at: &'a str,
@@ -115,23 +167,16 @@ pub struct Shelved<'a> {
     pub host: &'a str,
 }
 
-impl Shelved<'_> {
-    /// Records the three keys in `system_metadata`, in place (see
-    /// [`record_shelved`]). On an error, the map is left as it was.
-    ///
-    /// # Errors
-    /// [`Error::ValueTooLong`] for a value over the 255-character column.
-    pub fn record_in(&self, system_metadata: &mut SystemMetadata) -> Result<()> {
-        let entries = SHELVED_KEYS
-            .into_iter()
-            .zip([self.shelved_at, self.image_id, self.host]);
-        for (key, value) in entries.clone() {
-            validate_entry(key, value)?;
+impl<'a> Record<'a> {
+    /// The record of a shelve at `shelved_at` to the snapshot `image_id`,
+    /// from `host`.
+    #[must_use]
+    pub fn new(shelved_at: &'a str, image_id: &'a str, host: &'a str) -> Self {
+        Self {
+            shelved_at,
+            image_id,
+            host,
         }
-        for (key, value) in entries {
-            system_metadata.insert(key, value);
-        }
-        Ok(())
     }
 }
 
@@ -140,35 +185,27 @@ impl Shelved<'_> {
 ///
 /// # Errors
 /// [`Error::ValueTooLong`] for a value over the 255-character column.
-///
-/// ```
-/// use nova_sysmeta::{Shelved, SystemMetadata, record_shelved};
-/// let shelved = Shelved { shelved_at: "2026-11-25T15:08:12.000001", image_id: "img-s", host: "compute-1" };
-/// let sm = record_shelved(&SystemMetadata::new(), &shelved).unwrap();
-/// assert_eq!(sm.keys().collect::<Vec<_>>(), ["shelved_at", "shelved_image_id", "shelved_host"]);
-/// ```
-pub fn record_shelved(system_metadata: &SystemMetadata, shelved: &Shelved<'_>) -> Result<SystemMetadata> {
+pub fn record(system_metadata: &SystemMetadata, record: &Record<'_>) -> Result<SystemMetadata> {
+    let entries = KEYS
+        .into_iter()
+        .zip([record.shelved_at, record.image_id, record.host]);
+    for (key, value) in entries.clone() {
+        validate_entry(key, value)?;
+    }
     let mut out = system_metadata.clone();
-    shelved.record_in(&mut out)?;
+    for (key, value) in entries {
+        out.put(key, Some(value));
+    }
     Ok(out)
 }
 
-/// Unshelve's cleanup: the [`SHELVED_KEYS`] removed, everything else kept
-/// in order. [`remove_shelved_keys_in`] does it in place.
+/// Unshelve: the map without the [`KEYS`]
+/// (`remove_shelved_keys_from_system_metadata`).
 ///
-/// ```
-/// use nova_sysmeta::{SystemMetadata, remove_shelved_keys};
-/// let sm: SystemMetadata = [("shelved_at", "t"), ("keep", "v"), ("shelved_host", "h")].into_iter().collect();
-/// assert_eq!(remove_shelved_keys(&sm).keys().collect::<Vec<_>>(), ["keep"]);
-/// ```
-#[must_use]
-pub fn remove_shelved_keys(system_metadata: &SystemMetadata) -> SystemMetadata {
+/// # Errors
+/// None today; the `Result` is every flow's shape.
+pub fn remove_keys(system_metadata: &SystemMetadata) -> Result<SystemMetadata> {
     let mut out = system_metadata.clone();
-    remove_shelved_keys_in(&mut out);
-    out
-}
-
-/// [`remove_shelved_keys`], in place (one pass, order kept).
-pub fn remove_shelved_keys_in(system_metadata: &mut SystemMetadata) {
-    system_metadata.retain(|k, _| !SHELVED_KEYS.contains(&k));
+    out.retain(|k, _| !KEYS.contains(&k));
+    Ok(out)
 }

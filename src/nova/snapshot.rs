@@ -1,11 +1,15 @@
 //! Snapshot: `initialize_instance_snapshot_metadata` and `create_image`
-//! (nova/compute/utils.py).
+//! (nova/compute/utils.py), and `API.snapshot_volume_backed`
+//! (nova/compute/api.py).
+//!
+//! Every snapshot-making flow takes a [`Request`]: [`initialize_metadata`],
+//! [`create_image`], [`volume_backed`], and
+//! [`backup::image_metadata`](crate::backup::image_metadata).
 
 use uuid::Uuid;
 
-use crate::map::keys::{KeyKind, NameFilter, NameSet, in_reserved_namespace, key_kind};
-use crate::map::properties::{Properties, PropertyValue};
-use crate::map::system_metadata::SystemMetadata;
+use crate::error::Result;
+
 use crate::model::config::NovaConfig;
 use crate::model::context::RequestContext;
 use crate::model::image::ImageMeta;
@@ -14,43 +18,44 @@ use crate::model::instance::Instance;
 use crate::model::release::Release;
 use crate::nova::convert::image_from_system_metadata_keeping;
 use crate::python::value::Value;
+use crate::storage::keys::{KeyKind, NameFilter, NameSet, in_reserved_namespace, key_kind};
+use crate::storage::properties::{Properties, PropertyValue};
+use crate::storage::system_metadata::SystemMetadata;
 
 /// What a snapshot of an instance is made from: who asks, the instance,
 /// its system metadata (as the snapshot may read it), the new image's name,
 /// extra properties (none by default) and Nova's configuration (Nova's
-/// defaults unless given). Every snapshot-making flow takes one:
-/// [`initialize_snapshot_metadata`], [`create_image_metadata`],
-/// [`backup_image_metadata`](crate::backup_image_metadata) and
-/// [`snapshot_volume_backed`](crate::snapshot_volume_backed).
+/// defaults unless given).
 ///
 /// ```
-/// use nova_sysmeta::{Instance, NovaConfig, Properties, RequestContext, SnapshotRequest, SystemMetadata};
+/// use nova_sysmeta::{Instance, NovaConfig, Properties, RequestContext, SystemMetadata, snapshot};
 /// use uuid::Uuid;
 ///
 /// let (ctx, instance, sm) = (RequestContext::new("u", "p"), Instance::new(Uuid::nil(), "p"), SystemMetadata::new());
 /// let extra: Properties = [("note", "nightly")].into_iter().collect();
 /// let config = NovaConfig::default().with_non_inheritable_image_properties(["cache_in_nova"]);
-/// let request = SnapshotRequest::new(&ctx, &instance, &sm, "snap").extra_properties(&extra).config(&config);
+/// let request = snapshot::Request::new(&ctx, &instance, &sm, "snap").extra_properties(&extra).config(&config);
 /// assert_eq!(request.name, "snap");
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct SnapshotRequest<'a> {
+#[non_exhaustive]
+pub struct Request<'a> {
     /// The caller's context (its project decides private or shared).
     pub context: &'a RequestContext,
     /// The instance snapshotted.
     pub instance: &'a Instance,
     /// The instance's system metadata, as the snapshot may read it (see
-    /// [`SnapshotProfile`](crate::SnapshotProfile) to withhold keys).
+    /// [`SnapshotProfile`](crate::profile::SnapshotProfile) to withhold keys).
     pub system_metadata: &'a SystemMetadata,
     /// The new image's name.
     pub name: &'a str,
     /// Properties that win over what the instance had; `None`: none.
     pub extra_properties: Option<&'a Properties>,
-    /// Nova's configuration; `None`: Nova's defaults.
-    pub config: Option<&'a NovaConfig>,
+    /// The Nova configuration (default: [`NovaConfig::default`]).
+    pub config: &'a NovaConfig,
 }
 
-impl<'a> SnapshotRequest<'a> {
+impl<'a> Request<'a> {
     /// A request without extra properties, with Nova's default
     /// configuration.
     pub fn new(
@@ -65,7 +70,7 @@ impl<'a> SnapshotRequest<'a> {
             system_metadata,
             name,
             extra_properties: None,
-            config: None,
+            config: NovaConfig::latest(),
         }
     }
 
@@ -79,7 +84,7 @@ impl<'a> SnapshotRequest<'a> {
     /// The same request with this configuration.
     #[must_use]
     pub fn config(mut self, config: &'a NovaConfig) -> Self {
-        self.config = Some(config);
+        self.config = config;
         self
     }
 
@@ -92,17 +97,11 @@ impl<'a> SnapshotRequest<'a> {
     }
 }
 
-/// Nova's default configuration, built once.
-fn default_config() -> &'static NovaConfig {
-    static DEFAULT: std::sync::LazyLock<NovaConfig> = std::sync::LazyLock::new(NovaConfig::default);
-    &DEFAULT
-}
-
 /// The metadata of a new snapshot image of an instance
 /// (`initialize_instance_snapshot_metadata`).
 ///
 /// The image is rebuilt from the instance's system metadata
-/// ([`image_from_system_metadata`](crate::image_from_system_metadata)) and
+/// ([`image_from_system_metadata`](crate::convert::image_from_system_metadata)) and
 /// named as the request says. When the caller's project is not the
 /// instance's (an admin snapshotting a user's server), visibility is
 /// `shared` and `instance_owner` records the owner's project; otherwise it
@@ -112,45 +111,47 @@ fn default_config() -> &'static NovaConfig {
 /// are added and win over what the instance had.
 ///
 /// ```
-/// use nova_sysmeta::{Instance, RequestContext, SnapshotRequest, SystemMetadata, initialize_snapshot_metadata};
+/// use nova_sysmeta::{Instance, RequestContext, SystemMetadata, snapshot};
 /// use uuid::Uuid;
 ///
 /// let sm: SystemMetadata = [("image_base_image_ref", "img-b"), ("image_cache_in_nova", "True")]
 ///     .into_iter().collect();
 /// let instance = Instance::new(Uuid::nil(), "p-owner");
 /// let admin = RequestContext::new("admin", "p-admin");
-/// let image = initialize_snapshot_metadata(&SnapshotRequest::new(&admin, &instance, &sm, "snap"));
+/// let image = snapshot::initialize_metadata(&snapshot::Request::new(&admin, &instance, &sm, "snap"))?;
 /// assert_eq!(image.visibility(), Some("shared"));
-/// assert_eq!(image.properties.get("base_image_ref").unwrap(), "img-b");
-/// assert_eq!(image.properties.get("instance_owner").unwrap(), "p-owner");
+/// assert_eq!(image.base_image_ref(), Some("img-b"));
+/// assert_eq!(image.properties.get_str("instance_owner"), Some("p-owner"));
 /// assert!(!image.properties.contains_key("cache_in_nova"));
+/// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
-#[must_use]
-pub fn initialize_snapshot_metadata(request: &SnapshotRequest<'_>) -> ImageMeta {
-    snapshot_with(request, &[], true, None)
+///
+/// # Errors
+/// None today: a snapshot is made of what the instance's map holds, which
+/// is always valid. The `Result` is every flow's shape, so a check Nova
+/// adds later is not a breaking change.
+pub fn initialize_metadata(request: &Request<'_>) -> Result<ImageMeta> {
+    Ok(snapshot_with(request, &[], true, None))
 }
 
-/// [`initialize_snapshot_metadata`] with the flow's own properties before
+/// [`initialize_metadata`] with the flow's own properties before
 /// the caller's and `last` after them, applied in turn (a key given twice:
 /// the later value at the earlier place); without `with_formats`, no
 /// `disk_format` or `container_format`.
 fn snapshot_with<'a>(
-    request: &SnapshotRequest<'a>,
+    request: &Request<'a>,
     own: &[(&'a str, PropertyValue<'a>)],
     with_formats: bool,
     last: Option<(&'a str, PropertyValue<'a>)>,
 ) -> ImageMeta {
-    let SnapshotRequest {
+    let Request {
         context,
         instance,
         system_metadata,
         name,
         ..
     } = *request;
-    let config: &NovaConfig = match request.config {
-        Some(config) => config,
-        None => default_config(),
-    };
+    let config = request.config;
     let release = config.release;
     let cross_project = context.project_id.as_deref() != Some(instance.project_id.as_str());
     // Nova adds it to the extra properties, so it wins too (from 18.2.2).
@@ -208,33 +209,35 @@ pub(crate) fn is_non_inheritable(key: &str, configured: &NameSet<'_>, release: R
 /// The properties `instance_uuid`, `user_id` (`str()` of the caller's user
 /// id, so `"None"` when absent, as in Nova) and `image_type` are added
 /// to the request's extra properties (which win over them), then
-/// [`initialize_snapshot_metadata`] runs; for
+/// [`initialize_metadata`] runs; for
 /// [`ImageType::Snapshot`] the `disk_format` and `container_format` are
 /// dropped (the driver sets the real ones at upload).
 ///
 /// ```
-/// use nova_sysmeta::{create_image_metadata, ImageType, Instance, RequestContext, SnapshotRequest,
-///                    SystemMetadata};
+/// use nova_sysmeta::{ImageType, Instance, RequestContext, SystemMetadata, snapshot};
 /// use uuid::Uuid;
 ///
 /// let sm: SystemMetadata = [("image_disk_format", "qcow2"), ("image_base_image_ref", "img-b")]
 ///     .into_iter().collect();
 /// let instance = Instance::new(Uuid::nil(), "p-1");
 /// let ctx = RequestContext::new("u-1", "p-1");
-/// let image = create_image_metadata(&SnapshotRequest::new(&ctx, &instance, &sm, "snap"), ImageType::Snapshot);
-/// assert_eq!(image.properties.get("image_type").unwrap(), "snapshot");
-/// assert_eq!(image.properties.get("user_id").unwrap(), "u-1");
+/// let image = snapshot::create_image(&snapshot::Request::new(&ctx, &instance, &sm, "snap"), ImageType::Snapshot)?;
+/// assert_eq!(image.properties.get_str("image_type"), Some("snapshot"));
+/// assert_eq!(image.properties.get_str("user_id"), Some("u-1"));
 /// assert_eq!(image.disk_format, None);
+/// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
-#[must_use]
-pub fn create_image_metadata(request: &SnapshotRequest<'_>, image_type: ImageType) -> ImageMeta {
-    create_image_with(request, image_type, None)
+///
+/// # Errors
+/// None today, as for [`initialize_metadata`].
+pub fn create_image(request: &Request<'_>, image_type: ImageType) -> Result<ImageMeta> {
+    Ok(create_image_with(request, image_type, None))
 }
 
-/// [`create_image_metadata`] with one more extra property, after the
+/// [`create_image`] with one more extra property, after the
 /// caller's (a backup's `backup_type`).
 pub(crate) fn create_image_with<'a>(
-    request: &SnapshotRequest<'a>,
+    request: &Request<'a>,
     image_type: ImageType,
     last: Option<(&'a str, PropertyValue<'a>)>,
 ) -> ImageMeta {
@@ -250,4 +253,55 @@ pub(crate) fn create_image_with<'a>(
     // A snapshot's formats are dropped (the driver sets the real ones).
     let with_formats = image_type != ImageType::Snapshot;
     snapshot_with(request, &own, with_formats, last)
+}
+
+/// The image metadata of a snapshot of a volume-backed instance: a bucket of
+/// properties with no image data.
+///
+/// [`initialize_metadata`], then `size = 0`, the disk and container
+/// formats dropped, the properties `block_device_mapping`, `bdm_v2` and
+/// `root_device_name` cleaned, then refilled: `root_device_name` from the
+/// instance (when it has one), and, when `image_mappings` (the block-device
+/// mappings of the new image, as Nova builds them from the instance's BDMs
+/// and volume snapshots) is not empty, `block_device_mapping` and
+/// `bdm_v2 = true`.
+///
+/// ```
+/// use nova_sysmeta::{Instance, RequestContext, SystemMetadata, Value, snapshot};
+/// use uuid::Uuid;
+///
+/// let inst = Instance::new(Uuid::nil(), "p").with_root_device_name("/dev/vda");
+/// let sm: SystemMetadata = [("image_block_device_mapping", "stale"), ("image_disk_format", "raw")]
+///     .into_iter().collect();
+/// let mapping = Value::from_json(r#"{"boot_index": 0, "source_type": "snapshot", "snapshot_id": "s-1"}"#)?;
+/// let ctx = RequestContext::new("u", "p");
+/// let img = snapshot::volume_backed(&snapshot::Request::new(&ctx, &inst, &sm, "snap"), &[mapping.clone()])?;
+/// assert_eq!(img.other["size"], 0);
+/// assert_eq!(img.disk_format, None);
+/// assert_eq!(img.properties.get_str("root_device_name"), Some("/dev/vda"));
+/// assert_eq!(img.properties.get("block_device_mapping").unwrap(), Value::List(vec![mapping]));
+/// assert_eq!(img.properties.get("bdm_v2").unwrap(), true);
+/// # Ok::<(), nova_sysmeta::Error>(())
+/// ```
+///
+/// # Errors
+/// None today, as for [`initialize_metadata`].
+pub fn volume_backed(request: &Request<'_>, image_mappings: &[Value]) -> Result<ImageMeta> {
+    let instance = request.instance;
+    let mut image = snapshot_with(request, &[], true, None);
+    image.other.insert("size".to_owned(), Value::from(0));
+    image.container_format = None;
+    image.disk_format = None;
+    let properties = &mut image.properties;
+    for key in ["block_device_mapping", "bdm_v2", "root_device_name"] {
+        properties.remove(key);
+    }
+    if let Some(root) = instance.root_device_name.as_deref().filter(|r| !r.is_empty()) {
+        properties.put_owned("root_device_name", Value::from(root));
+    }
+    if !image_mappings.is_empty() {
+        properties.put_owned("block_device_mapping", Value::List(image_mappings.to_vec()));
+        properties.put_owned("bdm_v2", Value::Bool(true));
+    }
+    Ok(image)
 }

@@ -3,16 +3,60 @@
 //! nova/virt/libvirt/driver.py), merged into the image Nova created.
 
 use crate::error::{Error, Result};
-use crate::map::system_metadata::SystemMetadata;
+use crate::model::config::NovaConfig;
 use crate::model::image::ImageMeta;
 use crate::model::instance::Instance;
-use crate::model::release::Release;
 use crate::nova::convert::image_from_system_metadata;
 use crate::python::value::Value;
+use crate::storage::system_metadata::SystemMetadata;
 
-/// The snapshot image after the driver's upload: `image` (as
-/// [`crate::create_image_metadata`] made it) updated with the driver's
-/// metadata, which wins.
+/// What [`finalize`] reads: the image as Nova created it, the instance's
+/// system metadata, the instance (its project, `kernel_id`, `ramdisk_id`,
+/// `os_type`), the format the driver uploaded, and the Nova configuration.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Request<'a> {
+    /// The image as [`snapshot::create_image`](crate::snapshot::create_image) made it.
+    pub image: &'a ImageMeta,
+    /// The instance's system metadata (the source image's formats).
+    pub system_metadata: &'a SystemMetadata,
+    /// The instance snapshotted.
+    pub instance: &'a Instance,
+    /// The disk format of the uploaded data.
+    pub disk_format: &'a str,
+    /// The Nova configuration (default: [`NovaConfig::default`]).
+    pub config: &'a NovaConfig,
+}
+
+impl<'a> Request<'a> {
+    /// The upload of `disk_format` data for `image`, a snapshot of
+    /// `instance`, Nova 34.0.0.
+    #[must_use]
+    pub fn new(
+        image: &'a ImageMeta,
+        system_metadata: &'a SystemMetadata,
+        instance: &'a Instance,
+        disk_format: &'a str,
+    ) -> Self {
+        Self {
+            image,
+            system_metadata,
+            instance,
+            disk_format,
+            config: NovaConfig::latest(),
+        }
+    }
+
+    /// With this Nova configuration (its release among it).
+    #[must_use]
+    pub fn config(mut self, config: &'a NovaConfig) -> Self {
+        self.config = config;
+        self
+    }
+}
+
+/// The snapshot image after the driver's upload: the request's image
+/// updated with the driver's metadata, which wins.
 ///
 /// The driver sets `status = active`, keeps the name, sets `disk_format` to
 /// the uploaded format and `container_format` to the instance's image's
@@ -26,51 +70,53 @@ use crate::python::value::Value;
 ///
 /// Releases before 27.5.0, 28.3.0 and 29.2.0 (and every one before the
 /// 27 series) send `disk_format: ami` instead when the instance's image is
-/// an `ami` ([`Release::upload_forces_ami`]); releases before 18.2.2 also
-/// send `is_public: False`, which makes the image `private`.
+/// an `ami` ([`Release::upload_forces_ami`](crate::Release::upload_forces_ami));
+/// releases before 18.2.2 also send `is_public: False`, which makes the
+/// image `private`.
 ///
 /// # Errors
-/// [`Error::InvalidValue`] when the release reads the instance image's
-/// disk format ([`Release::upload_forces_ami`]) and `system_metadata` has
-/// no `image_disk_format` (or a null one): Nova's driver fails there too.
+/// [`Error::Missing`] when the release reads the instance image's disk
+/// format and the system metadata has no `image_disk_format` (or a null
+/// one): Nova's driver fails there too.
 ///
 /// ```
-/// use nova_sysmeta::{ImageMeta, Instance, Release, SystemMetadata, finalize_snapshot_upload};
+/// use nova_sysmeta::{ImageMeta, Instance, NovaConfig, SystemMetadata, upload};
 /// use uuid::Uuid;
 ///
 /// let created: ImageMeta = serde_json::from_str(r#"{"name": "snap"}"#).unwrap();
-/// let mut inst = Instance::new(Uuid::nil(), "p-1");
-/// inst.kernel_id = Some("".into());
-/// let done = finalize_snapshot_upload(&created, &SystemMetadata::new(), &inst, "qcow2", Release::LATEST)?;
-/// assert_eq!(done.properties.get("image_location").unwrap(), "snapshot");
-/// assert_eq!(done.properties.get("owner_id").unwrap(), "p-1");
+/// let inst = Instance::new(Uuid::nil(), "p-1").with_kernel_id("");
+/// let sm = SystemMetadata::new();
+/// let done = upload::finalize(&upload::Request::new(&created, &sm, &inst, "qcow2"))?;
+/// assert_eq!(done.properties.get_str("image_location"), Some("snapshot"));
+/// assert_eq!(done.properties.get_str("owner_id"), Some("p-1"));
 /// assert!(!done.properties.contains_key("kernel_id"));
 /// assert_eq!(done.container_format.unwrap(), "bare");
 ///
 /// // Before 27.5.0, an ami source is uploaded as an ami.
 /// let ami: SystemMetadata = [("image_disk_format", "ami")].into_iter().collect();
-/// let old = finalize_snapshot_upload(&created, &ami, &inst, "qcow2", "27.4.0".parse()?)?;
+/// let antelope = NovaConfig::for_release("27.4.0".parse()?);
+/// let old = upload::finalize(&upload::Request::new(&created, &ami, &inst, "qcow2").config(&antelope))?;
 /// assert_eq!(old.disk_format.unwrap(), "ami");
 /// # Ok::<(), nova_sysmeta::Error>(())
 /// ```
-pub fn finalize_snapshot_upload(
-    image: &ImageMeta,
-    system_metadata: &SystemMetadata,
-    instance: &Instance,
-    disk_format: &str,
-    release: Release,
-) -> Result<ImageMeta> {
+pub fn finalize(request: &Request<'_>) -> Result<ImageMeta> {
+    let Request {
+        image,
+        system_metadata,
+        instance,
+        disk_format,
+        config,
+    } = *request;
+    let release = config.release;
     let source = image_from_system_metadata(system_metadata);
     let forced = match (&source.disk_format, release.upload_forces_ami()) {
         (_, false) => false,
         (None, true) => {
-            return Err(Error::invalid(
-                "system_metadata",
-                format!(
-                    "Nova {release}'s libvirt upload reads the instance image's disk format, but \
-                     system_metadata has no image_disk_format, or a null one (Nova raises NotImplementedError)"
-                ),
-            ));
+            return Err(Error::Missing {
+                field: "system_metadata.image_disk_format",
+                reason: "this release's libvirt upload reads the instance image's disk format \
+                         (Nova raises NotImplementedError without it)",
+            });
         }
         (Some(source_format), true) => matches!(source_format, Value::Str(f) if f == "ami"),
     };

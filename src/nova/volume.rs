@@ -1,65 +1,15 @@
-//! Volume-backed instances: `API.snapshot_volume_backed`
-//! (nova/compute/api.py) and `get_image_metadata_from_volume`
-//! (nova/block_device.py).
+//! Booting from a volume: `get_image_metadata_from_volume`
+//! (nova/block_device.py), the image Nova sees in a Cinder volume.
+//! (A volume-backed instance's snapshot is
+//! [`snapshot::volume_backed`](crate::snapshot::volume_backed).)
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::map::properties::Properties;
 use crate::model::image::ImageMeta;
-use crate::nova::snapshot::{SnapshotRequest, initialize_snapshot_metadata};
 use crate::python::value::Value;
-use crate::python::{python_int_of_value, python_repr, python_truthy};
-
-/// The image metadata of a snapshot of a volume-backed instance: a bucket of
-/// properties with no image data.
-///
-/// [`initialize_snapshot_metadata`], then `size = 0`, the disk and container
-/// formats dropped, the properties `block_device_mapping`, `bdm_v2` and
-/// `root_device_name` cleaned, then refilled: `root_device_name` from the
-/// instance (when it has one), and, when `image_mappings` (the block-device
-/// mappings of the new image, as Nova builds them from the instance's BDMs
-/// and volume snapshots) is not empty, `block_device_mapping` and
-/// `bdm_v2 = true`.
-///
-/// ```
-/// use nova_sysmeta::{Instance, RequestContext, SnapshotRequest, SystemMetadata, Value, snapshot_volume_backed};
-/// use uuid::Uuid;
-///
-/// let mut inst = Instance::new(Uuid::nil(), "p");
-/// inst.root_device_name = Some("/dev/vda".into());
-/// let sm: SystemMetadata = [("image_block_device_mapping", "stale"), ("image_disk_format", "raw")]
-///     .into_iter().collect();
-/// let mapping = Value::from_json(r#"{"boot_index": 0, "source_type": "snapshot", "snapshot_id": "s-1"}"#)?;
-/// let ctx = RequestContext::new("u", "p");
-/// let img = snapshot_volume_backed(&SnapshotRequest::new(&ctx, &inst, &sm, "snap"), &[mapping.clone()]);
-/// assert_eq!(img.other["size"], 0);
-/// assert_eq!(img.disk_format, None);
-/// assert_eq!(img.properties.get("root_device_name").unwrap(), "/dev/vda");
-/// assert_eq!(img.properties.get("block_device_mapping").unwrap(), Value::List(vec![mapping]));
-/// assert_eq!(img.properties.get("bdm_v2").unwrap(), true);
-/// # Ok::<(), nova_sysmeta::Error>(())
-/// ```
-#[must_use]
-pub fn snapshot_volume_backed(request: &SnapshotRequest<'_>, image_mappings: &[Value]) -> ImageMeta {
-    let instance = request.instance;
-    let mut image = initialize_snapshot_metadata(request);
-    image.other.insert("size".to_owned(), Value::from(0));
-    image.container_format = None;
-    image.disk_format = None;
-    let properties = &mut image.properties;
-    for key in ["block_device_mapping", "bdm_v2", "root_device_name"] {
-        properties.remove(key);
-    }
-    if let Some(root) = instance.root_device_name.as_deref().filter(|r| !r.is_empty()) {
-        properties.put_owned("root_device_name", Value::from(root));
-    }
-    if !image_mappings.is_empty() {
-        properties.put_owned("block_device_mapping", Value::List(image_mappings.to_vec()));
-        properties.put_owned("bdm_v2", Value::Bool(true));
-    }
-    image
-}
+use crate::python::{python_int_of_value, python_truthy, repr};
+use crate::storage::properties::Properties;
 
 /// A Cinder volume, reduced to what Nova reads to boot from it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -90,7 +40,7 @@ const GIB: u64 = 1 << 30;
 
 /// The image metadata of a boot-from-volume instance
 /// (`get_image_metadata_from_volume`), ready to feed
-/// [`crate::populate_for_create`].
+/// [`create::populate`](crate::create::populate).
 ///
 /// The volume's image metadata become the properties, minus the
 /// [`VIM_IMAGE_ATTRIBUTES`]; of those only `min_ram` and `min_disk` come
@@ -103,7 +53,8 @@ const GIB: u64 = 1 << 30;
 /// does not fit 64 bits.
 ///
 /// ```
-/// use nova_sysmeta::{Value, Volume, image_from_volume};
+/// use nova_sysmeta::Value;
+/// use nova_sysmeta::volume::{Volume, image_from_volume};
 ///
 /// let volume: Volume = serde_json::from_str(r#"{
 ///     "size": 10,
@@ -146,7 +97,7 @@ fn int_or_zero(key: &str, value: Option<&Value>) -> Result<crate::python::value:
         Some(v) if !python_truthy(v) => Ok(crate::python::value::Int::from(0)),
         Some(v) => python_int_of_value(v).ok_or_else(|| Error::NotAnInteger {
             key: key.to_owned(),
-            found: python_repr(v),
+            found: repr(v),
         }),
     }
 }

@@ -22,9 +22,9 @@ use crate::python::value::Value;
 ///
 /// ```
 /// use nova_sysmeta::Value;
-/// use nova_sysmeta::python::python_str;
+/// use nova_sysmeta::python::to_str;
 ///
-/// let str_of = |json: &str| python_str(&Value::from_json(json).unwrap());
+/// let str_of = |json: &str| to_str(&Value::from_json(json).unwrap());
 /// assert_eq!(str_of(r#""plain""#), "plain");
 /// assert_eq!(str_of("true"), "True");
 /// assert_eq!(str_of("null"), "None");
@@ -33,7 +33,7 @@ use crate::python::value::Value;
 /// assert_eq!(str_of(r#"{"a": [1, "b", null]}"#), "{'a': [1, 'b', None]}");
 /// ```
 #[must_use]
-pub fn python_str(value: &Value) -> String {
+pub fn to_str(value: &Value) -> String {
     python_str_truncated(value, usize::MAX)
 }
 
@@ -41,13 +41,13 @@ pub fn python_str(value: &Value) -> String {
 ///
 /// ```
 /// use nova_sysmeta::Value;
-/// use nova_sysmeta::python::python_repr;
+/// use nova_sysmeta::python::repr;
 ///
-/// assert_eq!(python_repr(&Value::from("it's")), "\"it's\"");
-/// assert_eq!(python_repr(&Value::from("tab\there")), "'tab\\there'");
+/// assert_eq!(repr(&Value::from("it's")), "\"it's\"");
+/// assert_eq!(repr(&Value::from("tab\there")), "'tab\\there'");
 /// ```
 #[must_use]
-pub fn python_repr(value: &Value) -> String {
+pub fn repr(value: &Value) -> String {
     let mut out = String::new();
     write_repr(&mut out, value, usize::MAX);
     out
@@ -376,7 +376,7 @@ pub(crate) fn python_truthy(value: &Value) -> bool {
 
 /// Python's `int(text)` for a string: surrounding whitespace ignored, an
 /// optional sign, decimal digits of any script (`"５"`, `"١٠"`) with single
-/// underscores between them, at most [`crate::value::MAX_INT_DIGITS`] of them.
+/// underscores between them, at most [`crate::python::value::MAX_INT_DIGITS`] of them.
 /// `None` where Python raises `ValueError`.
 ///
 /// The whitespace is what `int()` strips: ASCII's `\t\n\x0b\x0c\r` and
@@ -385,18 +385,18 @@ pub(crate) fn python_truthy(value: &Value) -> bool {
 /// `int()`.
 ///
 /// ```
-/// use nova_sysmeta::python::python_int;
-/// assert_eq!(python_int(" 512\n").and_then(|i| i.as_i64()), Some(512));
-/// assert_eq!(python_int("-1_000").and_then(|i| i.as_i64()), Some(-1000));
-/// assert_eq!(python_int("\u{3000}１٠").and_then(|i| i.as_i64()), Some(10));
-/// assert_eq!(python_int("99999999999999999999").unwrap().to_string(), "99999999999999999999");
-/// assert_eq!(python_int("1__0"), None);
-/// assert_eq!(python_int("\x1c9"), None);
-/// assert_eq!(python_int(""), None);
-/// assert_eq!(python_int("1.5"), None);
+/// use nova_sysmeta::python::int;
+/// assert_eq!(int(" 512\n").and_then(|i| i.as_i64()), Some(512));
+/// assert_eq!(int("-1_000").and_then(|i| i.as_i64()), Some(-1000));
+/// assert_eq!(int("\u{3000}１٠").and_then(|i| i.as_i64()), Some(10));
+/// assert_eq!(int("99999999999999999999").unwrap().to_string(), "99999999999999999999");
+/// assert_eq!(int("1__0"), None);
+/// assert_eq!(int("\x1c9"), None);
+/// assert_eq!(int(""), None);
+/// assert_eq!(int("1.5"), None);
 /// ```
 #[must_use]
-pub fn python_int(text: &str) -> Option<crate::python::value::Int> {
+pub fn int(text: &str) -> Option<crate::python::value::Int> {
     let is_int_space = |c: char| is_python_space(c) && !('\x1c'..='\x1f').contains(&c);
     let t = text.trim_matches(is_int_space);
     let (negative, body) = match t.as_bytes().first()? {
@@ -435,13 +435,13 @@ pub fn python_int(text: &str) -> Option<crate::python::value::Int> {
     canonical.parse().ok()
 }
 
-/// Python's `int(value)` of a JSON value: a string as [`python_int`] reads
+/// Python's `int(value)` of a JSON value: a string as [`int`] reads
 /// it, an integer as it is, a float truncated toward zero, `True`/`False`
 /// as 1 and 0. `None` where Python raises: `int(None)`, `int([])`, an
 /// infinity (`OverflowError`), `NaN`, or a string `int()` refuses.
 pub(crate) fn python_int_of_value(value: &Value) -> Option<crate::python::value::Int> {
     match value {
-        Value::Str(s) => python_int(s),
+        Value::Str(s) => int(s),
         Value::Int(i) => Some(i.clone()),
         Value::Bool(b) => Some(crate::python::value::Int::from(u8::from(*b))),
         // Every finite double is an integer of at most 309 digits past its
@@ -484,12 +484,12 @@ pub(crate) fn is_python_space(c: char) -> bool {
 ///
 /// ```
 /// use nova_sysmeta::Value;
-/// use nova_sysmeta::python::python_json_dumps;
+/// use nova_sysmeta::python::json_dumps;
 /// let v = Value::from_json(r#"[{"a": 1.0, "é": null, "x": -1e400}]"#).unwrap();
-/// assert_eq!(python_json_dumps(&v), r#"[{"a": 1.0, "\u00e9": null, "x": -Infinity}]"#);
+/// assert_eq!(json_dumps(&v), r#"[{"a": 1.0, "\u00e9": null, "x": -Infinity}]"#);
 /// ```
 #[must_use]
-pub fn python_json_dumps(value: &Value) -> String {
+pub fn json_dumps(value: &Value) -> String {
     let mut out = String::new();
     write_nested(&mut out, value, usize::MAX, Style::Json);
     out
@@ -617,17 +617,17 @@ mod tests {
     #[test]
     fn non_printable_characters_are_escaped_like_python() {
         assert_eq!(
-            python_repr(&Value::from("\u{a0}\u{ad}é\u{2028}\u{e000}😀")),
+            repr(&Value::from("\u{a0}\u{ad}é\u{2028}\u{e000}😀")),
             "'\\xa0\\xadé\\u2028\\ue000😀'"
         );
-        assert_eq!(python_repr(&Value::from("\u{7}\u{7f}")), "'\\x07\\x7f'");
-        assert_eq!(python_repr(&Value::from("both ' and \"")), "'both \\' and \"'");
+        assert_eq!(repr(&Value::from("\u{7}\u{7f}")), "'\\x07\\x7f'");
+        assert_eq!(repr(&Value::from("both ' and \"")), "'both \\' and \"'");
     }
 
     #[test]
     fn truncated_rendering_stops_early_but_cuts_like_the_full_one() {
         let big = json(&format!(r#"{{"k": "{}"}}"#, "é".repeat(1000)));
-        let full = python_str(&big);
+        let full = to_str(&big);
         let cut = floor_char_boundary(&full, 255);
         assert_eq!(python_str_truncated(&big, 255), full[..cut]);
     }
@@ -679,14 +679,14 @@ mod int_tests {
                 );
             }
         }
-        assert_eq!(python_int("007").and_then(|i| i.as_i64()), Some(7));
-        assert_eq!(python_int("-0").and_then(|i| i.as_i64()), Some(0));
-        assert_eq!(python_int("- 5"), None);
-        assert_eq!(python_int("_1"), None);
-        assert_eq!(python_int("1_"), None);
-        assert_eq!(python_int("9\x1f"), None);
-        assert_eq!(python_int("\u{85}9\u{a0}").and_then(|i| i.as_i64()), Some(9));
-        assert!(python_int(&"9".repeat(crate::value::MAX_INT_DIGITS)).is_some());
-        assert_eq!(python_int(&"9".repeat(crate::value::MAX_INT_DIGITS + 1)), None);
+        assert_eq!(int("007").and_then(|i| i.as_i64()), Some(7));
+        assert_eq!(int("-0").and_then(|i| i.as_i64()), Some(0));
+        assert_eq!(int("- 5"), None);
+        assert_eq!(int("_1"), None);
+        assert_eq!(int("1_"), None);
+        assert_eq!(int("9\x1f"), None);
+        assert_eq!(int("\u{85}9\u{a0}").and_then(|i| i.as_i64()), Some(9));
+        assert!(int(&"9".repeat(crate::python::value::MAX_INT_DIGITS)).is_some());
+        assert_eq!(int(&"9".repeat(crate::python::value::MAX_INT_DIGITS + 1)), None);
     }
 }

@@ -7,7 +7,7 @@
 /// The unit is bytes, not characters: 255 bytes of `é` are 127 characters.
 ///
 /// ```
-/// use nova_sysmeta::safe_truncate;
+/// use nova_sysmeta::convert::safe_truncate;
 ///
 /// assert_eq!(safe_truncate("abcdef", 3), "abc");
 /// // "é" is two bytes: cutting at 3 would split the second one.

@@ -76,7 +76,7 @@ pub enum Value {
 /// A Python `int`: any number of decimal digits.
 ///
 /// ```
-/// use nova_sysmeta::value::Int;
+/// use nova_sysmeta::python::value::Int;
 ///
 /// let small = Int::from(-42);
 /// assert_eq!(small.as_i64(), Some(-42));
@@ -126,13 +126,7 @@ impl Int {
     fn from_json_digits(text: &str) -> Result<Self> {
         let digits = text.strip_prefix('-').unwrap_or(text);
         if digits.len() > MAX_INT_DIGITS {
-            return Err(Error::invalid(
-                "number",
-                format!(
-                    "an integer of {} digits exceeds Python's limit of {MAX_INT_DIGITS} for reading integers",
-                    digits.len()
-                ),
-            ));
+            return Err(Error::IntegerTooLong { digits: digits.len() });
         }
         Ok(match text.parse::<i64>() {
             Ok(i) => Int(IntRepr::Small(i)),
@@ -306,10 +300,10 @@ impl Value {
         matches!(self, Value::Null)
     }
 
-    /// Python's `str()` of the value (see [`crate::python::python_str`]).
+    /// Python's `str()` of the value (see [`crate::python::to_str`]).
     #[must_use]
     pub fn python_str(&self) -> String {
-        crate::python::python_str(self)
+        crate::python::to_str(self)
     }
 
     /// How deeply lists and objects nest in the value (0 for a scalar),
@@ -579,7 +573,10 @@ enum Open {
 
 impl Parser<'_> {
     fn error(&self, what: &str) -> Error {
-        Error::invalid("json", format!("{what} at byte {}", self.at))
+        Error::InvalidJson {
+            offset: self.at,
+            reason: what.to_owned(),
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -867,7 +864,12 @@ mod tests {
         assert!(Value::from_json(&ok).is_ok());
         assert!(Value::from_json(&format!("-{ok}")).is_ok());
         let err = Value::from_json(&format!("{ok}9")).unwrap_err();
-        assert_eq!(err.kind(), "invalid_value");
+        assert_eq!(
+            err,
+            Error::IntegerTooLong {
+                digits: MAX_INT_DIGITS + 1
+            }
+        );
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub const NON_INHERITABLE_IMAGE_NAMESPACES: [&str; 1] = ["os_glance"];
 /// from (`image_` + the snapshot property `base_image_ref`).
 pub const IMAGE_BASE_IMAGE_REF: &str = "image_base_image_ref";
 
+/// The image property naming the image a snapshot descends from; an
+/// instance stores it as [`IMAGE_BASE_IMAGE_REF`].
+pub const BASE_IMAGE_REF: &str = "base_image_ref";
+
 /// Length, in characters, of the `key` and `value` columns of Nova's
 /// `instance_system_metadata` table (`String(255)`).
 pub const COLUMN_CHARS: usize = 255;

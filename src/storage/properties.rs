@@ -8,10 +8,10 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Result as CrateResult;
-use crate::map::keys::{KeyClass, KeyKind, NameFilter, SM_IMAGE_PROP_PREFIX, sketch};
-use crate::map::system_metadata::SystemMetadata;
-use crate::map::textmap::{Derived, Entry, Lookup, Slot, TextMap};
 use crate::python::value::{Dict, Value};
+use crate::storage::keys::{KeyClass, KeyKind, NameFilter, SM_IMAGE_PROP_PREFIX, sketch};
+use crate::storage::system_metadata::SystemMetadata;
+use crate::storage::textmap::{Derived, Entry, Lookup, Slot, TextMap};
 
 /// Up to this many keys that may meet others are compared one by one;
 /// beyond, an index finds them.
@@ -30,7 +30,8 @@ const FEW: usize = 8;
 /// out a [`PropertyValue`] view rather than a `&Value`.
 ///
 /// ```
-/// use nova_sysmeta::{Properties, PropertyValue};
+/// use nova_sysmeta::Properties;
+/// use nova_sysmeta::map::PropertyValue;
 ///
 /// let mut props: Properties = serde_json::from_str(r#"{"os_type": "linux", "hw_cpu_cores": 2}"#)?;
 /// props.insert("os_type", "windows")?;
@@ -107,7 +108,8 @@ impl<'a> SmEntry<'a> {
 /// never holds a string. Compares equal to the [`Value`] it stands for.
 ///
 /// ```
-/// use nova_sysmeta::{Properties, PropertyValue, Value};
+/// use nova_sysmeta::{Properties, Value};
+/// use nova_sysmeta::map::PropertyValue;
 ///
 /// let props = Properties::try_from_iter([("os_type", Value::from("linux")), ("hw_cpu_cores", Value::from(2))])?;
 /// let os_type = props.get("os_type").unwrap();
@@ -289,17 +291,46 @@ impl Properties {
         self.map.position(key).is_some()
     }
 
-    /// Sets `key` to `value`; `true` when the key was there (its value is
-    /// replaced, in place), `false` when it is new (it goes last). O(1). No
-    /// copy of the old value is made: [`remove`](Self::remove) it first to
-    /// keep it.
+    /// The value under `key` when it is a string; `None` when the key is
+    /// absent or holds another JSON value. O(1). The same shape as
+    /// [`SystemMetadata::get`](crate::SystemMetadata::get), so
+    /// `props.get_str(k) == Some("x")` reads as it does there.
+    #[must_use]
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(PropertyValue::as_str)
+    }
+
+    /// Sets `key` to `value`, as Python's `dict[key] = value`: a key
+    /// already there keeps its place, a new key goes last. Returns the old
+    /// value, as [`HashMap::insert`](std::collections::HashMap::insert)
+    /// does. O(1).
     ///
     /// # Errors
     /// [`Error::TooDeep`](crate::Error::TooDeep) for a value nested deeper
-    /// than [`MAX_DEPTH`](crate::value::MAX_DEPTH); the map is left as it was.
-    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> CrateResult<bool> {
+    /// than [`MAX_DEPTH`](crate::python::value::MAX_DEPTH); the map is left
+    /// as it was. (Use [`insert_view`](Self::insert_view) or `extend` for
+    /// values that cannot nest.)
+    ///
+    /// ```
+    /// use nova_sysmeta::{Properties, Value};
+    /// let mut props = Properties::new();
+    /// assert_eq!(props.insert("hw_cpu_cores", 2)?, None);
+    /// assert_eq!(props.insert("hw_cpu_cores", "4")?, Some(Value::from(2)));
+    /// # Ok::<(), nova_sysmeta::Error>(())
+    /// ```
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> CrateResult<Option<Value>> {
         let value = value.into().checked()?;
-        Ok(self.put_owned(key.as_ref(), value))
+        let key = key.as_ref();
+        let slot = match value {
+            Value::Str(s) => self.write(key, PropertyValue::Str(&s)),
+            other => {
+                self.json.push(other);
+                self.map.write_str(key, "", Stored::Json(self.json.len() - 1))
+            }
+        };
+        let old = self.map.file(slot, Lookup::Index).map(|old| self.take(&old));
+        self.compact_if_sparse();
+        Ok(old)
     }
 
     /// Sets `key` to a value known to nest within the limit; `true` when it
@@ -316,8 +347,9 @@ impl Properties {
         }
     }
 
-    /// Sets `key` to `value` (a view, copied in); `true` when it replaced
-    /// one.
+    /// Sets `key` to `value` (a view, copied in), which cannot fail: a
+    /// view comes from a map, so it nests within the limit. Returns whether
+    /// a value was replaced (its copy is not made).
     pub fn insert_view(&mut self, key: impl AsRef<str>, value: PropertyValue<'_>) -> bool {
         self.put(key.as_ref(), value, Lookup::Index)
     }
@@ -331,7 +363,7 @@ impl Properties {
 
     /// Writes an entry; `lookup` says how to find a key already there.
     /// `true` when it replaced one.
-    pub(in crate::map) fn put(&mut self, key: &str, value: PropertyValue<'_>, lookup: Lookup) -> bool {
+    pub(in crate::storage) fn put(&mut self, key: &str, value: PropertyValue<'_>, lookup: Lookup) -> bool {
         let slot = self.write(key, value);
         let old = self.map.file(slot, lookup);
         self.settle(old)
@@ -593,6 +625,33 @@ impl<'a> IntoIterator for &'a Properties {
     }
 }
 
+/// The entries, in order, each value copied out (as [`Properties::to_dict`]).
+impl IntoIterator for Properties {
+    type Item = (String, Value);
+    type IntoIter = indexmap::map::IntoIter<String, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.to_dict().into_iter()
+    }
+}
+
+/// String properties, inserted in turn (for values of any type, see
+/// [`Properties::insert`]).
+///
+/// ```
+/// use nova_sysmeta::Properties;
+/// let mut props: Properties = [("a", "1")].into_iter().collect();
+/// props.extend([("b", "2"), ("a", "3")]);
+/// assert_eq!(props.iter().map(|(k, v)| (k, v.as_str())).collect::<Vec<_>>(),
+///            [("a", Some("3")), ("b", Some("2"))]);
+/// ```
+impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for Properties {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.put(k.as_ref(), PropertyValue::Str(v.as_ref()), Lookup::Index);
+        }
+    }
+}
+
 /// String properties, in order (for values of any type, see
 /// [`Properties::try_from_iter`]).
 impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Properties {
@@ -610,7 +669,7 @@ impl Properties {
     ///
     /// # Errors
     /// [`Error::TooDeep`](crate::Error::TooDeep) at the first value nested
-    /// deeper than [`MAX_DEPTH`](crate::value::MAX_DEPTH).
+    /// deeper than [`MAX_DEPTH`](crate::python::value::MAX_DEPTH).
     ///
     /// ```
     /// use nova_sysmeta::{Properties, Value};

@@ -6,10 +6,10 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::map::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, is_image_key};
-use crate::map::properties::{Properties, PropertyValue};
-use crate::map::textmap::{Lookup, Slot, TextMap};
 use crate::python::value::Text;
+use crate::storage::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, is_image_key};
+use crate::storage::properties::{Properties, PropertyValue};
+use crate::storage::textmap::{Lookup, Slot, TextMap};
 
 /// An instance's system metadata (`instance.system_metadata` in Nova, rows
 /// of the `instance_system_metadata` table): an ordered map of string keys
@@ -99,6 +99,14 @@ impl SystemMetadata {
         self.map.get(key).and_then(|slot| self.value_of(slot))
     }
 
+    /// `image_base_image_ref`: the image the instance descends from, which
+    /// its snapshots record as `base_image_ref`
+    /// ([`keys::IMAGE_BASE_IMAGE_REF`](crate::keys::IMAGE_BASE_IMAGE_REF)).
+    #[must_use]
+    pub fn base_image_ref(&self) -> Option<&str> {
+        self.get(crate::storage::keys::IMAGE_BASE_IMAGE_REF)
+    }
+
     /// The value stored under `key`, if the key is present: `Some(None)`
     /// for a null value. O(1).
     #[must_use]
@@ -112,13 +120,33 @@ impl SystemMetadata {
         self.map.position(key).is_some()
     }
 
-    /// Sets `key` to `value` (a string, or `None` for null): `true` when
-    /// the key was there (its value is replaced, in place), `false` when it
-    /// is new (it goes last): Python's `dict[key] = value`. O(1). No copy
-    /// of the old value is made: [`remove`](Self::remove) it first to keep
-    /// it.
-    pub fn insert(&mut self, key: impl AsRef<str>, value: impl NullableStr) -> bool {
-        self.insert_looking_up(key.as_ref(), value.as_nullable(), Lookup::Index)
+    /// Sets `key` to `value` (a string, or `None` for null), as Python's
+    /// `dict[key] = value`: a key already there keeps its place and gets
+    /// the new value, a new key goes last. Returns the old value, as
+    /// [`HashMap::insert`](std::collections::HashMap::insert) does: `None`
+    /// when the key is new, `Some(None)` when it held a null. O(1).
+    ///
+    /// ```
+    /// use nova_sysmeta::SystemMetadata;
+    /// let mut sm = SystemMetadata::new();
+    /// assert_eq!(sm.insert("image_os_type", "linux"), None);
+    /// assert_eq!(sm.insert("image_os_type", None), Some(Some("linux".to_owned())));
+    /// assert_eq!(sm.get_nullable("image_os_type"), Some(None));
+    /// ```
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl NullableStr) -> Option<Option<String>> {
+        let slot = self.write_entry(key.as_ref(), value.as_nullable());
+        let old = self
+            .map
+            .file(slot, Lookup::Index)
+            .map(|old| self.value_of(&old).map(str::to_owned));
+        self.map.compact_if_sparse();
+        old
+    }
+
+    /// [`insert`](Self::insert) without returning the old value, for the
+    /// many keys of a batch (rows, serde).
+    pub(crate) fn put_indexed(&mut self, key: &str, value: Option<&str>) {
+        self.insert_looking_up(key, value, Lookup::Index);
     }
 
     /// [`insert`](Self::insert) for the flows' few keys: found by a scan
@@ -198,7 +226,7 @@ impl SystemMetadata {
 
     /// [`setdefault`](Self::setdefault) with a scan, as [`put`](Self::put)
     /// with [`Lookup::Scan`].
-    pub(crate) fn set_default(&mut self, key: &str, value: Option<&str>) {
+    pub(crate) fn put_if_absent(&mut self, key: &str, value: Option<&str>) {
         self.setdefault_looking_up(key, value, Lookup::Scan);
     }
 
@@ -467,7 +495,7 @@ impl<'de> Visitor<'de> for MapVisitor {
 /// it: a string, `null`, or a number or boolean stored as its `str()`
 /// (`5` is `"5"`, `true` is `"True"`, `1.0` is `"1.0"`); a list or object
 /// is refused, as the field refuses it.
-struct NullableText<'de>(Option<Cow<'de, str>>);
+pub(crate) struct NullableText<'de>(pub(crate) Option<Cow<'de, str>>);
 
 impl<'de> Deserialize<'de> for NullableText<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
@@ -478,11 +506,11 @@ impl<'de> Deserialize<'de> for NullableText<'de> {
             scalar @ (crate::python::value::Value::Int(_)
             | crate::python::value::Value::Float(_)
             | crate::python::value::Value::Bool(_)) => {
-                Ok(NullableText(Some(Cow::Owned(crate::python::python_str(&scalar)))))
+                Ok(NullableText(Some(Cow::Owned(crate::python::to_str(&scalar)))))
             }
             other => Err(D::Error::custom(format!(
                 "a system-metadata value must be a string or null, not {}",
-                crate::python::python_repr(&other)
+                crate::python::repr(&other)
             ))),
         }
     }

@@ -166,7 +166,7 @@ pub(crate) struct Derived<V> {
 
 /// How [`TextMap::file`] learns whether the key is already present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(in crate::map) enum Lookup {
+pub(in crate::storage) enum Lookup {
     /// Through the index (built if missing): for any number of inserts.
     Index,
     /// Through the index if there is one, else a scan of the keys: for a
@@ -372,7 +372,7 @@ impl<V: Copy> TextMap<V> {
     /// the new text in place. Returns the slot replaced; its text stays
     /// readable until [`compact_if_sparse`](Self::compact_if_sparse).
     #[inline]
-    pub(in crate::map) fn file(&mut self, slot: Slot<V>, lookup: Lookup) -> Option<Slot<V>> {
+    pub(in crate::storage) fn file(&mut self, slot: Slot<V>, lookup: Lookup) -> Option<Slot<V>> {
         debug_assert!(
             lookup != Lookup::Absent || !self.debug_holds(self.str_at(slot.key())),
             "Lookup::Absent for a key the map holds"
