@@ -15,6 +15,9 @@
 //! - `value`: each line read into a `serde_json::Value`;
 //! - `round_trip`: each line read into a `Value` and written back out.
 //!
+//! A line a `Value` cannot hold (`1E400`) is read up to its error and
+//! skipped by the last two.
+//!
 //! Each figure is the best of three passes over the file, read into memory
 //! first.
 
@@ -58,12 +61,18 @@ fn main() -> ExitCode {
         ("scan", &mut || {
             lines().try_for_each(|line| serde_json::from_slice::<IgnoredAny>(line).map(drop))
         }),
+        // A line serde_json's `Value` cannot hold (a number past f64, as
+        // `1E400`, which Python and nova_meta read as `inf`) is read up to
+        // its error and skipped: serde_json alone can do no more with it.
         ("value", &mut || {
-            lines().try_for_each(|line| serde_json::from_slice::<Value>(line).map(drop))
+            lines().for_each(|line| drop(std::hint::black_box(serde_json::from_slice::<Value>(line))));
+            Ok(())
         }),
         ("round_trip", &mut || {
             lines().try_for_each(|line| {
-                let value: Value = serde_json::from_slice(line)?;
+                let Ok(value) = serde_json::from_slice::<Value>(line) else {
+                    return Ok(());
+                };
                 out.clear();
                 serde_json::to_writer(&mut out, &value)?;
                 out.push(b'\n');

@@ -33,7 +33,7 @@ def main():
 
     path = os.path.join(args.dir, "batch.jsonl")
     g = generator.LifecycleGen(99)
-    lines = [json.dumps(g.request(parity.ALL_OPS[i % len(parity.ALL_OPS)])) for i in range(args.cases)]
+    lines = [generator.dumps(g.request(parity.ALL_OPS[i % len(parity.ALL_OPS)])) for i in range(args.cases)]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
