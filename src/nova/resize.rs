@@ -65,8 +65,16 @@ impl<'a> Request<'a> {
 pub fn ensure_base_image_ref(request: &Request<'_>) -> Result<SystemMetadata> {
     let mut out = request.system_metadata.clone();
     if request.config.release.resize_keeps_base_image_ref() {
-        validate_entry(IMAGE_BASE_IMAGE_REF, request.image_ref)?;
-        out.put(IMAGE_BASE_IMAGE_REF, Some(request.image_ref));
+        heal_base_image_ref(&mut out, request.image_ref)?;
     }
     Ok(out)
+}
+
+/// Nova's healing line, shared by resize and shelve:
+/// `instance.system_metadata.update({'image_base_image_ref': instance.image_ref})`,
+/// overwriting any value in place. On an error the map is unchanged.
+pub(crate) fn heal_base_image_ref(system_metadata: &mut SystemMetadata, image_ref: &str) -> Result<()> {
+    validate_entry(IMAGE_BASE_IMAGE_REF, image_ref)?;
+    system_metadata.put(IMAGE_BASE_IMAGE_REF, Some(image_ref));
+    Ok(())
 }

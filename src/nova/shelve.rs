@@ -34,8 +34,8 @@ use crate::model::context::RequestContext;
 use crate::model::image::ImageMeta;
 use crate::model::image_type::ImageType;
 use crate::model::instance::Instance;
+use crate::nova::resize::heal_base_image_ref;
 use crate::nova::snapshot;
-use crate::storage::keys::IMAGE_BASE_IMAGE_REF;
 use crate::storage::system_metadata::{SystemMetadata, validate_entry};
 
 /// The system-metadata keys the compute manager sets when it shelves an
@@ -129,8 +129,7 @@ pub fn start(request: &Request<'_>) -> Result<Started> {
     })?;
     let mut system_metadata = system_metadata.clone();
     if config.release.rebuild_keeps_base_image_ref() {
-        validate_entry(IMAGE_BASE_IMAGE_REF, image_ref)?;
-        system_metadata.put(IMAGE_BASE_IMAGE_REF, Some(image_ref));
+        heal_base_image_ref(&mut system_metadata, image_ref)?;
     }
     if volume_backed {
         return Ok(Started {

@@ -319,15 +319,7 @@ impl Properties {
     /// # Ok::<(), nova_sysmeta::Error>(())
     /// ```
     pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<Value>) -> CrateResult<Option<Value>> {
-        let value = value.into().checked()?;
-        let key = key.as_ref();
-        let slot = match value {
-            Value::Str(s) => self.write(key, PropertyValue::Str(&s)),
-            other => {
-                self.json.push(other);
-                self.map.write_str(key, "", Stored::Json(self.json.len() - 1))
-            }
-        };
+        let slot = self.write_owned(key.as_ref(), value.into().checked()?);
         let old = self.map.file(slot, Lookup::Index).map(|old| self.take(&old));
         self.compact_if_sparse();
         Ok(old)
@@ -336,13 +328,19 @@ impl Properties {
     /// Sets `key` to a value known to nest within the limit; `true` when it
     /// replaced one.
     pub(crate) fn put_owned(&mut self, key: &str, value: Value) -> bool {
+        let slot = self.write_owned(key, value);
+        let old = self.map.file(slot, Lookup::Index);
+        self.settle(old)
+    }
+
+    /// Writes an entry of an owned value without filing it: a string goes
+    /// into the text, another value is moved aside (not copied).
+    fn write_owned(&mut self, key: &str, value: Value) -> Slot<Stored> {
         match value {
-            Value::Str(s) => self.put(key, PropertyValue::Str(&s), Lookup::Index),
+            Value::Str(s) => self.write(key, PropertyValue::Str(&s)),
             other => {
                 self.json.push(other);
-                let slot = self.map.write_str(key, "", Stored::Json(self.json.len() - 1));
-                let old = self.map.file(slot, Lookup::Index);
-                self.settle(old)
+                self.map.write_str(key, "", Stored::Json(self.json.len() - 1))
             }
         }
     }
