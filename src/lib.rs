@@ -180,13 +180,13 @@ pub mod volume {
 /// Nova's key vocabulary (nova/utils.py, nova/compute/utils.py), the
 /// crate's headline keys, and the database's limits.
 pub mod keys {
-    pub use crate::nova::shelve::KEYS as SHELVED_KEYS;
-    pub use crate::nova::volume::VIM_IMAGE_ATTRIBUTES;
-    pub use crate::storage::keys::{
+    pub use crate::nova::keys::{
         BASE_IMAGE_REF, COLUMN_CHARS, IMAGE_BASE_IMAGE_REF, NON_INHERITABLE_IMAGE_NAMESPACES,
         NON_INHERITABLE_IMAGE_PROPERTIES, SM_IMAGE_PROP_PREFIX, SM_INHERITABLE_KEYS, SM_SKIP_KEYS,
         VALUE_BYTES, is_image_key, is_inheritable_key, is_skip_key,
     };
+    pub use crate::nova::shelve::KEYS as SHELVED_KEYS;
+    pub use crate::nova::volume::VIM_IMAGE_ATTRIBUTES;
 }
 
 /// The two maps' companion types: their iterators, the value view of

@@ -7,14 +7,15 @@ use std::fmt;
 
 use crate::model::config::NovaConfig;
 use crate::model::release::Release;
+use crate::nova::keys::{
+    IMAGE_BASE_IMAGE_REF, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key,
+    strip_image_prefix,
+};
 use crate::nova::shelve::KEYS as SHELVED_KEYS;
 use crate::nova::snapshot::is_non_inheritable;
 use crate::python::int;
 use crate::python::truncate::safe_truncate;
-use crate::storage::keys::{
-    IMAGE_BASE_IMAGE_REF, NameSet, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, is_inheritable_key, is_skip_key,
-    strip_image_prefix,
-};
+use crate::storage::class::NameSet;
 use crate::storage::system_metadata::{SystemMetadata, chars_over_column};
 
 /// What the audit knows about the instance besides its system metadata.

@@ -4,7 +4,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::storage::keys::{NameSet, is_image_key, is_skip_key};
+use crate::nova::keys::{is_image_key, is_skip_key};
+use crate::storage::class::NameSet;
 use crate::storage::system_metadata::SystemMetadata;
 
 /// Which system-metadata keys a snapshot may copy into its properties.

@@ -146,7 +146,7 @@ impl ImageMeta {
     /// one descends from ([`keys::BASE_IMAGE_REF`](crate::keys::BASE_IMAGE_REF)).
     #[must_use]
     pub fn base_image_ref(&self) -> Option<&str> {
-        self.properties.get_str(crate::storage::keys::BASE_IMAGE_REF)
+        self.properties.get_str(crate::nova::keys::BASE_IMAGE_REF)
     }
 
     /// The fields, in order, with their attribute names.

@@ -7,11 +7,11 @@ use crate::model::flavor::Flavor;
 use std::borrow::Cow;
 
 use crate::model::image::{ImageMeta, given};
+use crate::nova::keys::{COLUMN_CHARS, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
 use crate::python::value::Value;
 use crate::python::{python_truthy, repr, to_str};
-use crate::storage::keys::{COLUMN_CHARS, KeyKind, SM_IMAGE_PROP_PREFIX, VALUE_BYTES, key_kind};
-use crate::storage::properties::{Properties, PropertyValue, SmEntry};
-use crate::storage::system_metadata::{SystemMetadata, chars_over_column};
+use crate::storage::properties::{Properties, PropertyValue};
+use crate::storage::system_metadata::{SmEntry, SystemMetadata, chars_over_column};
 
 /// What Nova stores in system metadata for `image`
 /// (`get_system_metadata_from_image`).
@@ -65,28 +65,29 @@ pub(crate) fn write_system_metadata_from_image(
     // so that neither the text nor the index grows entry by entry.
     let (entries, text_bytes) = room_for_image(image);
     sm.reserve(entries, text_bytes);
-    sm.append_image_properties(
-        &image.properties,
-        |name| {
-            let kind = key_kind(name);
-            if kind == KeyKind::Skip {
-                return Ok(None);
+    let mut entries = sm.image_entries_appender();
+    // `Properties` names are distinct, as the appender needs.
+    for (name, value) in &image.properties {
+        let kind = key_kind(name);
+        if kind == KeyKind::Skip {
+            continue;
+        }
+        if name.is_empty() {
+            return Err(Error::EmptyKey {
+                context: "image properties",
+            });
+        }
+        if name.len() + SM_IMAGE_PROP_PREFIX.len() > COLUMN_CHARS {
+            let sm_key = prefixed(name);
+            if let Some(chars) = chars_over_column(&sm_key) {
+                return Err(Error::KeyTooLong { key: sm_key, chars });
             }
-            if name.is_empty() {
-                return Err(Error::EmptyKey {
-                    context: "image properties",
-                });
-            }
-            if name.len() + SM_IMAGE_PROP_PREFIX.len() > COLUMN_CHARS {
-                let sm_key = prefixed(name);
-                if let Some(chars) = chars_over_column(&sm_key) {
-                    return Err(Error::KeyTooLong { key: sm_key, chars });
-                }
-            }
-            Ok(Some(kind))
-        },
-        |text, value| value.write_python_str_truncated(text, VALUE_BYTES),
-    )?;
+        }
+        entries.push(name, kind, |text| {
+            value.write_python_str_truncated(text, VALUE_BYTES)
+        });
+    }
+    drop(entries);
 
     let min_disk = match flavor {
         Some(flavor) => Some(min_disk_for_flavor(image, flavor)?),
@@ -229,7 +230,9 @@ pub(crate) fn image_from_system_metadata_keeping<'e>(
 ) -> ImageMeta {
     // `SM_INHERITABLE_KEYS`, in order.
     let mut attributes: [Option<String>; 4] = Default::default();
-    let properties = Properties::from_system_metadata(
+    // Nova's loop: each entry not null, not skipped and not an inherited
+    // attribute, its prefix stripped; then `properties.update(extras)`.
+    let properties = Properties::from_entries(
         system_metadata,
         |entry| match entry.kind() {
             // `if value is None: continue`, before anything else.

@@ -20,8 +20,8 @@ use crate::model::context::RequestContext;
 use crate::model::flavor::Flavor;
 use crate::model::image::ImageMeta;
 use crate::nova::convert::system_metadata_from_image;
+use crate::nova::keys::IMAGE_BASE_IMAGE_REF;
 use crate::python::value::Value;
-use crate::storage::keys::IMAGE_BASE_IMAGE_REF;
 use crate::storage::system_metadata::SystemMetadata;
 
 /// What [`populate`] reads: the boot image, the image ref the user asked

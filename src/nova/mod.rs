@@ -4,6 +4,7 @@ pub mod backup;
 pub(crate) mod convert;
 pub mod create;
 pub(crate) mod glance;
+pub(crate) mod keys;
 pub mod rebuild;
 pub mod resize;
 pub(crate) mod rows;

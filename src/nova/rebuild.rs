@@ -23,7 +23,7 @@ use crate::model::config::NovaConfig;
 use crate::model::flavor::Flavor;
 use crate::model::image::ImageMeta;
 use crate::nova::convert::{room_for_image, write_system_metadata_from_image};
-use crate::storage::keys::IMAGE_BASE_IMAGE_REF;
+use crate::nova::keys::IMAGE_BASE_IMAGE_REF;
 use crate::storage::system_metadata::SystemMetadata;
 
 /// What a rebuild records as `image_base_image_ref`.

@@ -17,7 +17,7 @@
 
 use crate::error::Result;
 use crate::model::config::NovaConfig;
-use crate::storage::keys::IMAGE_BASE_IMAGE_REF;
+use crate::nova::keys::IMAGE_BASE_IMAGE_REF;
 use crate::storage::system_metadata::{SystemMetadata, validate_entry};
 
 /// What [`ensure_base_image_ref`] reads: the instance's system metadata,

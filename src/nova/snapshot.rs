@@ -17,8 +17,9 @@ use crate::model::image_type::ImageType;
 use crate::model::instance::Instance;
 use crate::model::release::Release;
 use crate::nova::convert::image_from_system_metadata_keeping;
+use crate::nova::keys::{KeyKind, in_reserved_namespace, key_kind};
 use crate::python::value::Value;
-use crate::storage::keys::{KeyKind, NameFilter, NameSet, in_reserved_namespace, key_kind};
+use crate::storage::class::{NameFilter, NameSet};
 use crate::storage::properties::{Properties, PropertyValue};
 use crate::storage::system_metadata::SystemMetadata;
 

@@ -6,10 +6,10 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::nova::keys::{COLUMN_CHARS, KeyKind, SM_IMAGE_PROP_PREFIX, is_image_key};
 use crate::python::value::Text;
-use crate::storage::keys::{COLUMN_CHARS, KeyClass, KeyKind, SM_IMAGE_PROP_PREFIX, is_image_key};
-use crate::storage::properties::{Properties, PropertyValue};
-use crate::storage::textmap::{Lookup, Slot, TextMap};
+use crate::storage::class::{KeyClass, NameFilter};
+use crate::storage::textmap::{Entry, Lookup, Slot, TextMap};
 
 /// An instance's system metadata (`instance.system_metadata` in Nova, rows
 /// of the `instance_system_metadata` table): an ordered map of string keys
@@ -104,7 +104,7 @@ impl SystemMetadata {
     /// ([`keys::IMAGE_BASE_IMAGE_REF`](crate::keys::IMAGE_BASE_IMAGE_REF)).
     #[must_use]
     pub fn base_image_ref(&self) -> Option<&str> {
-        self.get(crate::storage::keys::IMAGE_BASE_IMAGE_REF)
+        self.get(crate::nova::keys::IMAGE_BASE_IMAGE_REF)
     }
 
     /// The value stored under `key`, if the key is present: `Some(None)`
@@ -165,39 +165,32 @@ impl SystemMetadata {
         self.map.compact_if_sparse();
     }
 
-    /// Writes `image_<name>` for each property of `properties` that `each`
-    /// accepts (it answers the name's [`KeyKind`], or `None` to skip it), in
-    /// order, with the value `render` writes. A `Properties` map's names
-    /// are distinct, so while this map holds no `image_` key (checked
-    /// here, once) the new keys need no lookup; otherwise each is looked
-    /// up like any insert.
-    pub(crate) fn append_image_properties<E>(
-        &mut self,
-        properties: &Properties,
-        mut each: impl FnMut(&str) -> std::result::Result<Option<KeyKind>, E>,
-        mut render: impl FnMut(&mut String, PropertyValue<'_>),
-    ) -> std::result::Result<(), E> {
+    /// Checks the invariants every operation keeps, for the tests: those of
+    /// the text map, and that each entry's class is the one its key makes,
+    /// null only for an entry without value text.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) -> std::result::Result<(), String> {
+        self.map.check_invariants()?;
+        for slot in self.map.slots() {
+            let key = self.map.key(slot);
+            if slot.value.with_null(false) != KeyClass::of(key) {
+                return Err(format!("{key:?} filed with another key's class"));
+            }
+            if slot.value.is_null() && !self.map.value_text(slot).is_empty() {
+                return Err(format!("{key:?} is null with text"));
+            }
+        }
+        Ok(())
+    }
+
+    /// An appender of `image_<name>` entries (see [`ImageEntries`]).
+    pub(crate) fn image_entries_appender(&mut self) -> ImageEntries<'_> {
         let lookup = if self.map.slots().iter().any(|slot| slot.value.is_prefixed()) {
             Lookup::Index
         } else {
             Lookup::Absent
         };
-        for (name, value) in properties {
-            let Some(kind) = each(name)? else {
-                continue;
-            };
-            let slot = self.map.write(
-                |text| {
-                    text.push_str(SM_IMAGE_PROP_PREFIX);
-                    text.push_str(name);
-                },
-                |text| render(text, value),
-                KeyClass::new(name, kind, true),
-            );
-            self.map.file(slot, lookup);
-        }
-        self.map.compact_if_sparse();
-        Ok(())
+        ImageEntries { sm: self, lookup }
     }
 
     fn write_entry(&mut self, key: &str, value: Option<&str>) -> Slot<KeyClass> {
@@ -555,6 +548,81 @@ impl NullableStr for Option<&str> {
     }
 }
 
+/// An entry of system metadata as the flows that read properties back see
+/// it: what Nova's lists say of its name, whether its value is null, and
+/// its name (the key without the `image_` prefix) and value, read only if
+/// asked for. (The bookkeeping behind these answers stays in the map.)
+#[derive(Clone, Copy)]
+pub(crate) struct SmEntry<'a>(pub(in crate::storage) Entry<'a, KeyClass>);
+
+impl<'a> SmEntry<'a> {
+    pub(in crate::storage) fn class(self) -> KeyClass {
+        self.0.value()
+    }
+
+    /// What Nova's lists say of the entry's name.
+    pub(crate) fn kind(self) -> KeyKind {
+        self.class().kind()
+    }
+
+    /// Whether the value is null (a NULL row).
+    pub(crate) fn is_null(self) -> bool {
+        self.class().is_null()
+    }
+
+    /// Whether the name may be one of `names`: `false` rules it out
+    /// without reading the name.
+    pub(crate) fn may_be_in(self, names: &NameFilter) -> bool {
+        names.may_hold(self.class())
+    }
+
+    pub(crate) fn name(self) -> &'a str {
+        let key = self.0.key();
+        if self.class().is_prefixed() {
+            // The class says the key has the prefix.
+            &key[SM_IMAGE_PROP_PREFIX.len()..]
+        } else {
+            key
+        }
+    }
+
+    pub(crate) fn value(self) -> &'a str {
+        self.0.value_text()
+    }
+}
+
+/// Writes `image_<name>` entries for distinct names, in order (the
+/// storage half of `get_system_metadata_from_image`; which names and what
+/// text are the flow's). While the map held no `image_` key when the
+/// appender was made (checked once), the new keys need no lookup; otherwise
+/// each is looked up like any insert. Dropping it compacts the text.
+pub(crate) struct ImageEntries<'a> {
+    sm: &'a mut SystemMetadata,
+    lookup: Lookup,
+}
+
+impl ImageEntries<'_> {
+    /// Appends `image_<name>`, of [`KeyKind`] `kind`, with the value text
+    /// `render` writes. `name` must differ from every name pushed before.
+    pub(crate) fn push(&mut self, name: &str, kind: KeyKind, render: impl FnOnce(&mut String)) {
+        let slot = self.sm.map.write(
+            |text| {
+                text.push_str(SM_IMAGE_PROP_PREFIX);
+                text.push_str(name);
+            },
+            render,
+            KeyClass::new(name, kind, true),
+        );
+        self.sm.map.file(slot, self.lookup);
+    }
+}
+
+impl Drop for ImageEntries<'_> {
+    fn drop(&mut self) {
+        self.sm.map.compact_if_sparse();
+    }
+}
+
 /// Checks one entry against the database columns (see
 /// [`SystemMetadata::validate`]).
 pub(crate) fn validate_entry(key: &str, value: &str) -> Result<()> {
@@ -585,4 +653,98 @@ pub(crate) fn chars_over_column(s: &str) -> Option<usize> {
         return None;
     }
     Some(s.chars().count()).filter(|&n| n > COLUMN_CHARS)
+}
+
+/// Random sequences of every mutation, and the flows' fast paths (image
+/// entries appended, properties read back), checked against
+/// [`SystemMetadata::check_invariants`] and
+/// [`Properties::check_invariants`](crate::Properties) after each step.
+#[cfg(test)]
+mod model_tests {
+    use super::*;
+    use crate::convert::{image_from_system_metadata, system_metadata_from_image};
+    use crate::model::image::ImageMeta;
+    use crate::python::value::Value;
+    use indexmap::IndexMap;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(String, Option<String>),
+        SetDefault(String, Option<String>),
+        Remove(String),
+        Retain(bool),
+        /// The system metadata of an image with these properties, written
+        /// over the map (`sm.update(get_system_metadata_from_image(...))`).
+        FromImage(Vec<(String, String)>),
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "(image_)?(min_ram|os_glance_x|mappings|[a-c]{1,2})",
+            Just(String::new()),
+            "é{1,2}"
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![3 => "[a-z]{0,4}".prop_map(Some), 1 => (300usize..600).prop_map(|n| Some("v".repeat(n))), 1 => Just(None)]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            5 => (key(), value()).prop_map(|(k, v)| Op::Insert(k, v)),
+            2 => (key(), value()).prop_map(|(k, v)| Op::SetDefault(k, v)),
+            2 => key().prop_map(Op::Remove),
+            1 => any::<bool>().prop_map(Op::Retain),
+            2 => prop::collection::vec(("(min_ram|os_glance_x|mappings|[a-c]{1,2})", "[a-z]{0,3}"), 0..6).prop_map(Op::FromImage),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn every_mutation_and_flow_keeps_the_invariants(ops in prop::collection::vec(op(), 1..100)) {
+            let mut sm = SystemMetadata::new();
+            let mut model: IndexMap<String, Option<String>> = IndexMap::new();
+            for op in ops {
+                match op {
+                    Op::Insert(k, v) => {
+                        prop_assert_eq!(sm.insert(&k, v.as_deref()), model.insert(k, v));
+                    }
+                    Op::SetDefault(k, v) => {
+                        sm.setdefault(&k, v.as_deref());
+                        model.entry(k).or_insert(v);
+                    }
+                    Op::Remove(k) => prop_assert_eq!(sm.remove(&k), model.shift_remove(&k)),
+                    Op::Retain(flag) => {
+                        let keep = |k: &str| k.len().is_multiple_of(2) != flag;
+                        sm.retain(|k, _| keep(k));
+                        model.retain(|k, _| keep(k));
+                    }
+                    Op::FromImage(props) => {
+                        let mut image = ImageMeta::default();
+                        for (k, v) in &props {
+                            image.properties.insert(k, Value::from(v.as_str())).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        }
+                        let written = system_metadata_from_image(&image, None).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        written.check_invariants().map_err(TestCaseError::fail)?;
+                        crate::nova::convert::write_system_metadata_from_image(&mut sm, &image, None)
+                            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        for (k, v) in &written {
+                            model.insert(k.to_owned(), v.map(str::to_owned));
+                        }
+                    }
+                }
+                sm.check_invariants().map_err(TestCaseError::fail)?;
+                let entries: Vec<(&str, Option<&str>)> = sm.iter().collect();
+                let expected: Vec<(&str, Option<&str>)> = model.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+                prop_assert_eq!(entries, expected);
+                image_from_system_metadata(&sm)
+                    .properties
+                    .check_invariants()
+                    .map_err(TestCaseError::fail)?;
+            }
+        }
+    }
 }

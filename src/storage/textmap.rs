@@ -570,6 +570,58 @@ impl<V: Copy> TextMap<V> {
         self.index = OnceLock::new();
     }
 
+    /// Checks the invariants every operation keeps, for the tests: each
+    /// slot's key and value are whole strings of the text, no two slots
+    /// overlap or hold the same key, the dead bytes are exactly the text no
+    /// slot refers to, and an index, when built, finds every key at its
+    /// position and nothing else.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(self.slots.len());
+        let mut live = 0;
+        for (i, slot) in self.slots.iter().enumerate() {
+            for range in [slot.key(), slot.value_text()] {
+                if self.text.get(range.clone()).is_none() {
+                    return Err(format!("slot {i}: {range:?} is not a string of the text"));
+                }
+            }
+            ranges.push((slot.start, slot.end()));
+            live += slot.len();
+        }
+        ranges.sort_unstable();
+        if let Some(w) = ranges.windows(2).find(|w| w[0].1 > w[1].0) {
+            return Err(format!("slots overlap: {:?} and {:?}", w[0], w[1]));
+        }
+        if live + self.dead != self.text.len() {
+            return Err(format!(
+                "{} live and {} dead bytes in a text of {}",
+                live,
+                self.dead,
+                self.text.len()
+            ));
+        }
+        let mut keys: Vec<&str> = self.slots.iter().map(|s| self.key(s)).collect();
+        keys.sort_unstable();
+        if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("key {:?} held twice", w[0]));
+        }
+        if let Some(index) = self.index.get() {
+            if index.len() != self.slots.len() {
+                return Err(format!(
+                    "an index of {} for {} entries",
+                    index.len(),
+                    self.slots.len()
+                ));
+            }
+            for (i, slot) in self.slots.iter().enumerate() {
+                if self.find_in(index, self.key(slot)) != Some(i) {
+                    return Err(format!("the index misses entry {i}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces every slot's payload with `f` of it, in order.
     pub(crate) fn remap_values(&mut self, mut f: impl FnMut(V) -> V) {
         for slot in &mut self.slots {
@@ -630,6 +682,151 @@ mod tests {
             positions.push(1000);
             assert_eq!(positions.as_slice().last(), Some(&1000), "{count}");
             assert_eq!(positions.as_slice().len(), kept.len() + 1, "{count}");
+        }
+    }
+}
+
+/// Long random sequences of every operation, checked against a model
+/// (an `IndexMap`, Python's dict semantics) and [`TextMap::check_invariants`]
+/// after each step, in release builds too (the `debug_assert!`s inside
+/// the map guard the callers' contracts, these the map's own state).
+#[cfg(test)]
+mod model_tests {
+    use super::*;
+    use indexmap::IndexMap;
+    use proptest::prelude::*;
+
+    type Model = IndexMap<String, (String, u32)>;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Insert found through the index, by a scan, or (when the model
+        /// says the key is absent) with no lookup.
+        Insert(String, String, u32, u8),
+        Remove(String),
+        Retain(u32),
+        /// Rebuild from the map's own entries, `p_` dropped from the keys
+        /// that have it, duplicates merged as inserting in turn would.
+        Derive,
+        /// Copy the entries of a second map into this one.
+        CopyFrom(Vec<(String, String)>),
+        Reserve(usize),
+        Clone,
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "(p_)?[a-e]{1,2}",
+            Just(String::new()),
+            "[é€😀]{1,2}",
+            "k[0-9]{1,2}"
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![3 => "[a-z]{0,5}", 1 => (200usize..700).prop_map(|n| "v".repeat(n))]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => (key(), text(), any::<u32>(), 0u8..3).prop_map(|(k, v, p, l)| Op::Insert(k, v, p, l)),
+            3 => key().prop_map(Op::Remove),
+            1 => any::<u32>().prop_map(Op::Retain),
+            1 => Just(Op::Derive),
+            1 => prop::collection::vec((key(), text()), 0..12).prop_map(Op::CopyFrom),
+            1 => (0usize..40).prop_map(Op::Reserve),
+            1 => Just(Op::Clone),
+        ]
+    }
+
+    fn check(map: &TextMap<u32>, model: &Model) -> Result<(), TestCaseError> {
+        map.check_invariants().map_err(TestCaseError::fail)?;
+        let entries: Vec<(&str, &str, u32)> = map
+            .slots()
+            .iter()
+            .map(|s| (map.key(s), map.value_text(s), s.value))
+            .collect();
+        let expected: Vec<(&str, &str, u32)> = model
+            .iter()
+            .map(|(k, (v, p))| (k.as_str(), v.as_str(), *p))
+            .collect();
+        prop_assert_eq!(entries, expected);
+        for (i, k) in model.keys().enumerate() {
+            prop_assert_eq!(map.position(k), Some(i));
+        }
+        prop_assert_eq!(map.position("absent key"), None);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn every_operation_keeps_the_invariants(ops in prop::collection::vec(op(), 1..120)) {
+            let mut map: TextMap<u32> = TextMap::default();
+            let mut model = Model::new();
+            for op in ops {
+                match op {
+                    Op::Insert(k, v, p, how) => {
+                        let lookup = match how {
+                            0 => Lookup::Index,
+                            1 => Lookup::Scan,
+                            _ if !model.contains_key(&k) => Lookup::Absent,
+                            _ => Lookup::Index,
+                        };
+                        let slot = map.write_str(&k, &v, p);
+                        let old = map.file(slot, lookup);
+                        prop_assert_eq!(old.map(|s| s.value), model.get(&k).map(|e| e.1));
+                        map.compact_if_sparse();
+                        model.insert(k, (v, p));
+                    }
+                    Op::Remove(k) => {
+                        let removed = map.position(&k).and_then(|i| map.remove_at(i));
+                        prop_assert_eq!(removed.map(|s| s.value), model.shift_remove(&k).map(|e| e.1));
+                        map.compact_if_sparse();
+                    }
+                    Op::Retain(seed) => {
+                        let keep = |p: u32| !(p ^ seed).is_multiple_of(3);
+                        map.retain(|_, slot, _| keep(slot.value));
+                        model.retain(|_, e| keep(e.1));
+                    }
+                    Op::Derive => {
+                        let (mut derived, mut watched) = TextMap::derive_from(
+                            &map,
+                            |entry| Some(Derived {
+                                drop: if entry.key().starts_with("p_") { 2 } else { 0 },
+                                value: entry.value(),
+                                watch: true,
+                            }),
+                            (0, 0),
+                        );
+                        derived.merge_duplicates(&mut watched);
+                        let mut next = Model::new();
+                        for (k, e) in &model {
+                            next.insert(k.strip_prefix("p_").unwrap_or(k).to_owned(), e.clone());
+                        }
+                        map = derived;
+                        model = next;
+                    }
+                    Op::CopyFrom(entries) => {
+                        let mut other: TextMap<u32> = TextMap::default();
+                        let mut other_model = Model::new();
+                        for (i, (k, v)) in entries.into_iter().enumerate() {
+                            let p = u32::try_from(i).unwrap_or(u32::MAX);
+                            let slot = other.write_str(&k, &v, p);
+                            other.file(slot, Lookup::Index);
+                            other_model.insert(k, (v, p));
+                        }
+                        check(&other, &other_model)?;
+                        map.copy_from(&other, |_| true, |p| p);
+                        for (k, e) in other_model {
+                            model.insert(k, e);
+                        }
+                    }
+                    Op::Reserve(n) => map.reserve(n, n * 8),
+                    Op::Clone => map = map.clone(),
+                }
+                check(&map, &model)?;
+            }
         }
     }
 }

@@ -1,21 +1,22 @@
-//! [`Properties`]: an image's free-form properties.
+//! [`Properties`]: an image's free-form properties, kept in a [`TextMap`]
+//! of their keys and string values beside a list of their other values.
+//!
+//! - [`value`]: [`PropertyValue`], the borrowed view of a value;
+//! - [`derive`](mod@derive): a map made from a system-metadata map's entries;
+//! - [`json`]: reading and writing a map as a JSON object (serde).
+
+mod derive;
+mod json;
+mod value;
+
+pub(crate) use json::PropertiesIn;
+pub use value::PropertyValue;
 
 use std::fmt;
 
-use std::borrow::Cow;
-
-use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 use crate::error::Result as CrateResult;
 use crate::python::value::{Dict, Value};
-use crate::storage::keys::{KeyClass, KeyKind, NameFilter, SM_IMAGE_PROP_PREFIX, sketch};
-use crate::storage::system_metadata::SystemMetadata;
-use crate::storage::textmap::{Derived, Entry, Lookup, Slot, TextMap};
-
-/// Up to this many keys that may meet others are compared one by one;
-/// beyond, an index finds them.
-const FEW: usize = 8;
+use crate::storage::textmap::{Lookup, Slot, TextMap};
 
 /// Free-form image properties: an ordered map of JSON values (Glance allows
 /// any JSON in Nova's internal dict; Nova stores `str()` of each).
@@ -56,190 +57,6 @@ pub struct Properties {
 enum Stored {
     Text,
     Json(usize),
-}
-
-/// An entry of system metadata as the flows that read properties back see
-/// it: what Nova's lists say of its name, whether its value is null, and
-/// its name (the key without the `image_` prefix) and value, read only if
-/// asked for. (The bookkeeping behind these answers stays in the map.)
-#[derive(Clone, Copy)]
-pub(crate) struct SmEntry<'a>(Entry<'a, KeyClass>);
-
-impl<'a> SmEntry<'a> {
-    fn class(self) -> KeyClass {
-        self.0.value()
-    }
-
-    /// What Nova's lists say of the entry's name.
-    pub(crate) fn kind(self) -> KeyKind {
-        self.class().kind()
-    }
-
-    /// Whether the value is null (a NULL row).
-    pub(crate) fn is_null(self) -> bool {
-        self.class().is_null()
-    }
-
-    /// Whether the name may be one of `names`: `false` rules it out
-    /// without reading the name.
-    pub(crate) fn may_be_in(self, names: &NameFilter) -> bool {
-        names.may_hold(self.class())
-    }
-
-    pub(crate) fn name(self) -> &'a str {
-        let key = self.0.key();
-        if self.class().is_prefixed() {
-            // The class says the key has the prefix.
-            &key[SM_IMAGE_PROP_PREFIX.len()..]
-        } else {
-            key
-        }
-    }
-
-    pub(crate) fn value(self) -> &'a str {
-        self.0.value_text()
-    }
-}
-
-/// A property's value, borrowed from a [`Properties`] map.
-///
-/// Strings are [`PropertyValue::Str`]; every other JSON value (numbers,
-/// booleans, `null`, arrays, objects) is [`PropertyValue::Json`], which
-/// never holds a string. Compares equal to the [`Value`] it stands for.
-///
-/// ```
-/// use nova_sysmeta::{Properties, Value};
-/// use nova_sysmeta::map::PropertyValue;
-///
-/// let props = Properties::try_from_iter([("os_type", Value::from("linux")), ("hw_cpu_cores", Value::from(2))])?;
-/// let os_type = props.get("os_type").unwrap();
-/// assert_eq!(os_type, PropertyValue::Str("linux"));
-/// assert_eq!(os_type.as_str(), Some("linux"));
-/// assert_eq!(os_type, Value::from("linux"));
-/// let cores = props.get("hw_cpu_cores").unwrap();
-/// assert_eq!(cores, 2);
-/// assert_eq!(cores.as_str(), None);
-/// assert_eq!(cores.to_value(), Value::from(2));
-/// # Ok::<(), nova_sysmeta::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PropertyValue<'a> {
-    /// A JSON string.
-    Str(&'a str),
-    /// Any other JSON value.
-    Json(&'a Value),
-}
-
-impl<'a> PropertyValue<'a> {
-    /// The string, when the value is one.
-    #[must_use]
-    pub fn as_str(self) -> Option<&'a str> {
-        match self {
-            PropertyValue::Str(s) => Some(s),
-            PropertyValue::Json(_) => None,
-        }
-    }
-
-    /// The value as an owned JSON [`Value`].
-    #[must_use]
-    pub fn to_value(self) -> Value {
-        match self {
-            PropertyValue::Str(s) => Value::from(s),
-            PropertyValue::Json(v) => v.clone(),
-        }
-    }
-
-    /// Whether the value is JSON `null`.
-    #[must_use]
-    pub fn is_null(self) -> bool {
-        matches!(self, PropertyValue::Json(Value::Null))
-    }
-
-    /// The view of a JSON value.
-    #[must_use]
-    pub fn of(value: &'a Value) -> Self {
-        match value {
-            Value::Str(s) => PropertyValue::Str(s),
-            other => PropertyValue::Json(other),
-        }
-    }
-}
-
-impl PropertyValue<'_> {
-    /// `safe_truncate(str(value), limit)` appended to `out`, rendering no
-    /// more than needed.
-    #[inline]
-    pub(crate) fn write_python_str_truncated(self, out: &mut String, limit: usize) {
-        match self {
-            PropertyValue::Str(s) => out.push_str(crate::python::truncate::safe_truncate(s, limit)),
-            PropertyValue::Json(v) => crate::python::write_python_str_truncated(out, v, limit),
-        }
-    }
-}
-
-impl PartialEq<Value> for PropertyValue<'_> {
-    fn eq(&self, other: &Value) -> bool {
-        *self == PropertyValue::of(other)
-    }
-}
-
-impl PartialEq<PropertyValue<'_>> for Value {
-    fn eq(&self, other: &PropertyValue<'_>) -> bool {
-        PropertyValue::of(self) == *other
-    }
-}
-
-/// Equal when the serde_json value converts to this one.
-impl PartialEq<serde_json::Value> for PropertyValue<'_> {
-    fn eq(&self, other: &serde_json::Value) -> bool {
-        self.to_value() == *other
-    }
-}
-
-impl PartialEq<str> for PropertyValue<'_> {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == Some(other)
-    }
-}
-
-impl PartialEq<String> for PropertyValue<'_> {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == Some(other.as_str())
-    }
-}
-
-impl PartialEq<&str> for PropertyValue<'_> {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == Some(*other)
-    }
-}
-
-/// Compares as [`Value`] compares with these (`value == 2`).
-macro_rules! eq_as_json {
-    ($($t:ty),*) => {$(
-        impl PartialEq<$t> for PropertyValue<'_> {
-            fn eq(&self, other: &$t) -> bool {
-                matches!(self, PropertyValue::Json(v) if *v == other)
-            }
-        }
-    )*};
-}
-
-eq_as_json!(i32, i64, u32, u64, usize, f64, bool);
-
-impl From<PropertyValue<'_>> for Value {
-    fn from(value: PropertyValue<'_>) -> Value {
-        value.to_value()
-    }
-}
-
-impl Serialize for PropertyValue<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            PropertyValue::Str(s) => serializer.serialize_str(s),
-            PropertyValue::Json(v) => v.serialize(serializer),
-        }
-    }
 }
 
 impl Properties {
@@ -395,108 +212,6 @@ impl Properties {
         }
     }
 
-    /// The properties Nova reads back from system metadata, then updates
-    /// with `extras` (`get_image_from_system_metadata`, then
-    /// `properties.update(extras)`): each entry, `image_` prefix stripped,
-    /// for which `take(entry)` is true (`take` says no to null values, as
-    /// Nova skips `None`). When both `image_x` and `x` are
-    /// taken, the later value wins at the earlier place, as in Python.
-    ///
-    /// The system metadata's text is copied in one piece and shared by the
-    /// entries; only keys that may meet another (a key without the prefix,
-    /// an extra) are compared, so that no index is built.
-    pub(crate) fn from_system_metadata<'e>(
-        system_metadata: &SystemMetadata,
-        mut take: impl FnMut(SmEntry<'_>) -> bool,
-        extras: impl Iterator<Item = (&'e str, PropertyValue<'e>)> + Clone,
-    ) -> Properties {
-        let extra_count = extras.clone().count();
-        let source = system_metadata.text_map();
-        // The keys that may meet another: unprefixed keys (when prefixed
-        // ones exist) and the extras.
-        let mut watch = [""; 2 * FEW];
-        let mut watching = 0;
-        let mut prefixed = 0;
-        for slot in source.slots() {
-            if slot.value.is_prefixed() {
-                prefixed += 1;
-            } else if let Some(watched) = watch.get_mut(watching) {
-                *watched = source.key(slot);
-                watching += 1;
-            }
-        }
-        let unprefixed = source.slots().len() - prefixed;
-        if unprefixed > FEW || extra_count > FEW {
-            // Many keys may meet: an index finds them.
-            let mut props = Properties::with_capacity(system_metadata.len() + extra_count);
-            for slot in source.slots() {
-                let entry = SmEntry(Entry::new(source, slot));
-                if take(entry) {
-                    props.put(entry.name(), PropertyValue::Str(entry.value()), Lookup::Index);
-                }
-            }
-            for (key, value) in extras {
-                props.put(key, value, Lookup::Index);
-            }
-            return props;
-        }
-        // Without a prefixed key, the unprefixed ones cannot meet.
-        if prefixed == 0 {
-            watching = 0;
-        }
-        for ((key, _), watched) in extras.clone().zip(watch.iter_mut().skip(watching)) {
-            *watched = key;
-            watching += 1;
-        }
-        let watch = &watch[..watching];
-        // One bit per watched name: most entries are ruled out by one test.
-        let bloom = watch.iter().fold(0, |mask, name| mask | sketch(name));
-        let extra_bytes = extras
-            .clone()
-            .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
-            .sum();
-        let (map, mut watched) = TextMap::derive_from(
-            source,
-            |entry| {
-                let entry = SmEntry(entry);
-                if !take(entry) {
-                    return None;
-                }
-                let class = entry.class();
-                Some(Derived {
-                    drop: if class.is_prefixed() {
-                        SM_IMAGE_PROP_PREFIX.len()
-                    } else {
-                        0
-                    },
-                    value: Stored::Text,
-                    watch: bloom & class.sketch() != 0 && watch.contains(&entry.name()),
-                })
-            },
-            (extra_count, extra_bytes),
-        );
-        let mut props = Properties {
-            map,
-            json: Vec::new(),
-            dead_json: 0,
-        };
-        props.map.merge_duplicates(&mut watched);
-        for (key, value) in extras {
-            let found = watched
-                .as_slice()
-                .iter()
-                .copied()
-                .find(|&p| props.map.is_at(p, key));
-            let slot = props.write(key, value);
-            let replaced = props.map.file_at(slot, found);
-            if !props.settle(replaced) {
-                watched.push(props.map.len() - 1);
-            }
-        }
-        props.compact_if_sparse();
-        props
-    }
-
     /// The value of a slot just replaced or removed (its text is still
     /// there); a JSON value is moved out.
     fn take(&mut self, slot: &Slot<Stored>) -> Value {
@@ -529,8 +244,9 @@ impl Properties {
                 Stored::Json(i) => PropertyValue::Json(&json[i]),
             };
             let kept = keep(key, value);
-            if !kept && matches!(slot.value, Stored::Json(_)) {
+            if let (false, Stored::Json(i)) = (kept, slot.value) {
                 *dead_json += 1;
+                json[i] = Value::Null;
             }
             kept
         });
@@ -559,6 +275,34 @@ impl Properties {
             self.json = json;
             self.dead_json = 0;
         }
+    }
+
+    /// Checks the invariants every operation keeps, for the tests: those of
+    /// the text map, and that each value kept aside is referred to by
+    /// exactly one entry, the others counted dead and left `null`.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        self.map.check_invariants()?;
+        let mut used = vec![false; self.json.len()];
+        for slot in self.map.slots() {
+            if let Stored::Json(i) = slot.value {
+                match used.get_mut(i) {
+                    Some(u) if !*u => *u = true,
+                    _ => return Err(format!("value {i} referred to twice or out of range")),
+                }
+                if !self.map.value_text(slot).is_empty() {
+                    return Err(format!("value {i} has text beside it"));
+                }
+            }
+        }
+        let dead = used.iter().filter(|u| !**u).count();
+        if dead != self.dead_json {
+            return Err(format!("{dead} unused values, {} counted", self.dead_json));
+        }
+        if let Some(i) = (0..self.json.len()).find(|&i| !used[i] && self.json[i] != Value::Null) {
+            return Err(format!("unused value {i} is not null"));
+        }
+        Ok(())
     }
 
     /// Entries in order.
@@ -736,81 +480,79 @@ impl fmt::Debug for Properties {
     }
 }
 
-impl Serialize for Properties {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
+/// Random sequences of every mutation, with string and other values,
+/// checked against a [`Dict`] and [`Properties::check_invariants`] after
+/// each step.
+#[cfg(test)]
+mod model_tests {
+    use super::*;
+    use proptest::prelude::*;
 
-impl<'de> Deserialize<'de> for Properties {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(PropertiesVisitor)
-    }
-}
-
-struct PropertiesVisitor;
-
-impl<'de> Visitor<'de> for PropertiesVisitor {
-    type Value = Properties;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map of image properties")
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(String, Value),
+        Remove(String),
+        Retain(bool),
+        Update(Vec<(String, Value)>),
+        Clone,
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Properties, A::Error> {
-        let mut props = Properties::with_capacity(access.size_hint().unwrap_or(0).min(4096));
-        // Duplicate keys: the last value wins at the first position.
-        while let Some(key) = access.next_key::<crate::python::value::Text<'de>>()? {
-            let value = access.next_value::<ValueIn<'de>>()?;
-            match value {
-                ValueIn::Str(s) => props.put(&key.0, PropertyValue::Str(&s), Lookup::Index),
-                ValueIn::Json(v) => props.put_owned(&key.0, v),
-            };
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-d]{1,2}", Just(String::new()), "[é😀]{1,2}"]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            "[a-z]{0,4}".prop_map(Value::from),
+            (300usize..600).prop_map(|n| Value::from("v".repeat(n))),
+            any::<i64>().prop_map(|i| Value::from_json(&i.to_string()).unwrap_or(Value::Null)),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+            Just(Value::from(vec![Value::from("x")])),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (key(), value()).prop_map(|(k, v)| Op::Insert(k, v)),
+            3 => key().prop_map(Op::Remove),
+            1 => any::<bool>().prop_map(Op::Retain),
+            1 => prop::collection::vec((key(), value()), 0..6).prop_map(Op::Update),
+            1 => Just(Op::Clone),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn every_mutation_keeps_the_invariants(ops in prop::collection::vec(op(), 1..150)) {
+            let mut props = Properties::new();
+            let mut model = Dict::new();
+            for op in ops {
+                match op {
+                    Op::Insert(k, v) => {
+                        let old = props.insert(&k, v.clone());
+                        prop_assert_eq!(old.ok().flatten(), model.insert(k, v));
+                    }
+                    Op::Remove(k) => prop_assert_eq!(props.remove(&k), model.shift_remove(&k)),
+                    Op::Retain(flag) => {
+                        let keep = |k: &str, is_str: bool| k.len().is_multiple_of(2) != flag || is_str;
+                        props.retain(|k, v| keep(k, v.as_str().is_some()));
+                        model.retain(|k, v| keep(k, v.as_str().is_some()));
+                    }
+                    Op::Update(entries) => {
+                        let other = Properties::try_from_iter(entries.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        props.update(&other);
+                        for (k, v) in entries {
+                            model.insert(k, v);
+                        }
+                    }
+                    Op::Clone => props = props.clone(),
+                }
+                props.check_invariants().map_err(TestCaseError::fail)?;
+                prop_assert_eq!(props.to_dict(), model.clone());
+                prop_assert!(props.keys().eq(model.keys().map(String::as_str)));
+            }
         }
-        Ok(props)
-    }
-}
-
-/// A property value read without copying a string the input holds; any
-/// other value as [`Value`] reads it (numbers from their text).
-enum ValueIn<'de> {
-    Str(Cow<'de, str>),
-    Json(Value),
-}
-
-impl<'de> Deserialize<'de> for ValueIn<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Through Value, so that numbers keep their text; a string value
-        // then comes back owned, which costs one copy.
-        match Value::deserialize(deserializer)? {
-            Value::Str(s) => Ok(ValueIn::Str(Cow::Owned(s))),
-            other => Ok(ValueIn::Json(other)),
-        }
-    }
-}
-
-/// An image's `properties` attribute as read: a map (or `null`, empty), or
-/// any other value, kept for the error that names it.
-pub(crate) enum PropertiesIn {
-    Properties(Properties),
-    Other(Value),
-}
-
-impl PropertiesIn {
-    /// # Errors
-    /// [`Error::TooDeep`](crate::Error::TooDeep) for a value nested too
-    /// deeply.
-    pub(crate) fn from_value(value: Value) -> CrateResult<Self> {
-        Ok(match value {
-            Value::Null => PropertiesIn::Properties(Properties::new()),
-            Value::Dict(dict) => PropertiesIn::Properties(Properties::try_from(dict)?),
-            other => PropertiesIn::Other(other),
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for PropertiesIn {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        PropertiesIn::from_value(Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
