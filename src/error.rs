@@ -136,6 +136,18 @@ pub enum Error {
         attribute: String,
     },
 
+    /// A base named for an image ([`image_repair::Request::base`]) that
+    /// can not be planned.
+    ///
+    /// [`image_repair::Request::base`]: crate::image_repair::Request::base
+    #[error("cannot name a base for image {image_id}: {reason}")]
+    InvalidBase {
+        /// The image the base was named for.
+        image_id: String,
+        /// Why it cannot take one.
+        reason: &'static str,
+    },
+
     /// A value of the wrong type or shape for its key.
     #[error("invalid value for `{key}`: {reason}")]
     InvalidValue {
@@ -171,6 +183,7 @@ impl Error {
             Error::InvalidTimestamp { .. } => "invalid_timestamp",
             Error::Missing { .. } => "missing",
             Error::GlanceBody { .. } => "glance_body",
+            Error::InvalidBase { .. } => "invalid_base",
             Error::InvalidValue { .. } => "invalid_value",
         }
     }

@@ -104,7 +104,8 @@
 //! the base image ref ([`rebuild::BaseImageRefPolicy`]), a hardened
 //! snapshot profile that keeps server passwords and other unprefixed keys
 //! out of shared images ([`profile`]), [`audit`] and repair of damaged
-//! maps (bug 1893618 first among them), and image [`lineage`].
+//! maps (bug 1893618 first among them), image [`lineage`], and the repair
+//! plan of the snapshots already in Glance ([`image_repair`]).
 //!
 //! # Errors and limits
 //!
@@ -203,6 +204,16 @@ pub mod audit {
     pub use crate::beyond::audit::{
         Change, Finding, FindingKind, InstanceFacts, Repair, Severity, findings, repair,
     };
+}
+
+/// Repairing the snapshots already in Glance (beyond Nova): which lack the
+/// `base_image_ref` Nova's fixed rebuild would have given them, and what
+/// it would have been, decided from Glance's and Nova's records.
+pub mod image_repair {
+    pub use crate::beyond::image_repair::{
+        BootedFromDamaged, Decision, Image, InstanceHistory, Plan, Reason, Request, Verdict, plan,
+    };
+    pub use crate::model::timestamp::Timestamp;
 }
 
 /// Image lineage (beyond Nova): an instance's image back to its origin
