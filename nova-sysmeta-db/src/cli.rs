@@ -52,6 +52,53 @@ pub enum Command {
     /// List the cells the other commands would work on, and how the tool
     /// connects to each.
     Cells(CellsArgs),
+    /// The snapshots already in Glance that lack the base_image_ref Nova's
+    /// fixed rebuild would have given them.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ImagesCommand {
+    /// Plan the repair of the snapshot and backup images of a Glance
+    /// listing from the instances' history in every cell (nothing is
+    /// written): which get a base_image_ref and which, which the facts
+    /// cannot decide (with the images that could be the base), which name
+    /// a damaged snapshot as their base.
+    Audit(ImagesAudit),
+}
+
+#[derive(Args)]
+pub struct ImagesAudit {
+    #[command(flatten)]
+    pub target: Target,
+    /// The Glance listing: the bodies of `GET /v2/images` pages (one per
+    /// line), or a JSON array of image bodies.
+    #[arg(long, value_name = "FILE")]
+    pub images: PathBuf,
+    /// Name the base of an image the facts leave undecidable (repeatable).
+    #[arg(long = "set", value_name = "IMAGE=BASE", value_parser = image_base)]
+    pub bases: Vec<(String, String)>,
+    /// Only the images of this project (Glance's `owner`); every image
+    /// stays a candidate base.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Only the snapshots of this instance (repeatable).
+    #[arg(long = "instance", value_name = "UUID")]
+    pub instances: Vec<uuid::Uuid>,
+    /// Print JSON Lines: one object per image and per instance booted from
+    /// a damaged snapshot, and a last one for the run.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn image_base(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((image, base)) if !image.is_empty() && !base.is_empty() => {
+            Ok((image.to_owned(), base.to_owned()))
+        }
+        _ => Err(format!("expected IMAGE=BASE, found {text:?}")),
+    }
 }
 
 #[derive(Args, Clone)]
@@ -263,12 +310,17 @@ pub fn parse() -> (Cli, Where) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let sub = matches.subcommand().map(|(_, m)| m);
+    let sub = match matches.subcommand() {
+        // `images audit`: the arguments are the inner subcommand's.
+        Some(("images", m)) => m.subcommand().map(|(_, m)| m),
+        other => other.map(|(_, m)| m),
+    };
     let target = match &cli.command {
         Command::Audit(s) => &s.target,
         Command::Repair(r) => &r.scan.target,
         Command::Undo(u) => &u.target,
         Command::Cells(c) => &c.target,
+        Command::Images(ImagesCommand::Audit(a)) => &a.target,
     };
     let sources = sub.map(sources).unwrap_or_default();
     let found = if let Some(url) = &target.url {

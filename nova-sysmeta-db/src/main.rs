@@ -5,11 +5,12 @@
 //!
 //! The modules: `cli` (arguments), `conf` (nova.conf and connection
 //! URLs), `cells` (which databases, and connecting), `scan` (reading and
-//! planning), `write` (locking and writing), `journal`, `undo`, `report`.
+//! planning), `images` (the snapshots in Glance), `write` (locking and writing), `journal`, `undo`, `report`.
 
 mod cells;
 mod cli;
 mod conf;
+mod images;
 mod journal;
 mod report;
 mod scan;
@@ -26,7 +27,7 @@ use nova_sysmeta::NovaConfig;
 use serde::Serialize;
 
 use cells::{Cell, Cells, DiscoveryError};
-use cli::{Command, Target, Where};
+use cli::{Command, ImagesCommand, Target, Where};
 use report::{Mode, Output, Progress, Report, escape};
 
 /// The exit codes (see `cli::EXIT_CODES`).
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         }
         Command::Undo(args) => undo(args, &place),
         Command::Cells(args) => list_cells(&args.target, &place, args.json),
+        Command::Images(ImagesCommand::Audit(args)) => images_audit(args, &place),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -393,4 +395,109 @@ fn list_cells(target: &Target, place: &Where, json: bool) -> Result<u8, Failure>
     } else {
         code::DONE
     })
+}
+
+/// `images audit`: the plan of a Glance listing, from every cell's history.
+fn images_audit(args: &cli::ImagesAudit, place: &Where) -> Result<u8, Failure> {
+    let text = std::fs::read_to_string(&args.images)
+        .map_err(|e| Failure::Input(format!("--images {}: {e}", args.images.display())))?;
+    let listed = images::read_listing(&text)
+        .map_err(|e| Failure::Input(format!("--images {}: {e}", args.images.display())))?;
+    let wanted: Vec<String> = args.instances.iter().map(ToString::to_string).collect();
+    // The images planned: the project's, or the instances'; every listed
+    // image stays a candidate base.
+    let chosen = |image: &nova_sysmeta::image_repair::Image| {
+        let instance = image.properties.get_str("instance_uuid");
+        args.project
+            .as_ref()
+            .is_none_or(|p| image.owner.as_ref() == Some(p))
+            && (wanted.is_empty()
+                || instance.is_some_and(|u| wanted.iter().any(|w| w.eq_ignore_ascii_case(u))))
+    };
+    let mut uuids: Vec<String> = listed
+        .iter()
+        .filter_map(|i| i.properties.get_str("instance_uuid").map(str::to_owned))
+        .collect();
+    uuids.sort();
+    uuids.dedup();
+    let timeouts = args.target.timeouts();
+    let Cells { cells, skipped } = cells::discover(place, &args.target.cells, timeouts)?;
+    let output = Output::new(args.json);
+    for s in &skipped {
+        output.skipped(s);
+    }
+    let histories = images::histories(&cells, timeouts, &uuids).map_err(Failure::Other)?;
+    let plan = images::plan(&listed, &histories, &args.bases).map_err(Failure::Input)?;
+    let mut shown = nova_sysmeta::image_repair::Plan::default();
+    shown.instances = plan.instances.clone();
+    for (verdict, image) in plan.images.iter().zip(&listed) {
+        if chosen(image) {
+            shown.images.push(verdict.clone());
+        }
+    }
+    for v in &shown.images {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            #[serde(flatten)]
+            verdict: &'a nova_sysmeta::image_repair::Verdict,
+        }
+        output.json(&Line {
+            kind: "image",
+            verdict: v,
+        });
+        let what = match &v.decision {
+            nova_sysmeta::image_repair::Decision::Set { base_image_ref } => {
+                format!("add base_image_ref={}", escape(base_image_ref))
+            }
+            nova_sysmeta::image_repair::Decision::Undecidable { candidates } => {
+                format!("undecidable; candidates: {}", escape(&candidates.join(", ")))
+            }
+            nova_sysmeta::image_repair::Decision::Propagated { names, origin } => format!(
+                "names damaged snapshot {} as its base (its origin: {})",
+                escape(names),
+                origin.as_deref().map_or("undecided".to_owned(), escape)
+            ),
+            _ => "keep".to_owned(),
+        };
+        let reason = serde_json::to_value(v.reason)
+            .ok()
+            .and_then(|r| r.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        output.text(&format!("image {}: {what} ({reason})\n", escape(&v.image_id)));
+    }
+    for b in &shown.instances {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            #[serde(flatten)]
+            instance: &'a nova_sysmeta::image_repair::BootedFromDamaged,
+        }
+        output.json(&Line {
+            kind: "instance",
+            instance: b,
+        });
+        output.text(&format!(
+            "instance {}: booted from damaged snapshot {}\n",
+            escape(&b.instance_uuid),
+            escape(&b.image_ref)
+        ));
+    }
+    let exit_code = if shown.writes().next().is_some() {
+        code::DONE
+    } else {
+        code::NOTHING
+    };
+    let summary = images::Summary::of(&shown, exit_code);
+    output.json(&summary);
+    output.text(&format!(
+        "{} images: {} to repair, {} undecidable, {} naming a damaged snapshot; {} instances on damaged snapshots\n",
+        summary.images, summary.to_repair, summary.undecidable, summary.propagated, summary.instances_on_damaged_snapshots
+    ));
+    if let Some(e) = output.error() {
+        return Err(Failure::Other(format!("writing the report: {e}")));
+    }
+    Ok(exit_code)
 }

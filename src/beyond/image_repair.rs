@@ -234,8 +234,9 @@ pub enum Decision {
         /// The value Nova's fixed rebuild would have written.
         base_image_ref: String,
     },
-    /// The facts do not decide it; `candidates` are the listed images
-    /// whose properties are all among those the snapshot inherited.
+    /// The facts do not decide it; `candidates` are the listed images,
+    /// created before it, whose properties are all among those the
+    /// snapshot inherited.
     Undecidable {
         /// Image ids, in the order listed.
         candidates: Vec<String>,
@@ -458,14 +459,16 @@ fn inherits(key: &str) -> bool {
         || key.starts_with("owner_"))
 }
 
-/// The images (not snapshots of the same instance, not `image` itself)
+/// The images created before `image` (a rebuild's image existed before the
+/// rebuild), not snapshots of the same instance and not `image` itself,
 /// whose inheritable properties all appear in `image` with the same value.
 fn candidates(image: &Image, images: &[Image]) -> Vec<String> {
     let own_instance = image.taken_of();
     let mut seen = HashSet::new();
     images
         .iter()
-        .filter(|c| c.id != image.id && (own_instance.is_none() || c.taken_of() != own_instance))
+        .filter(|c| c.id != image.id && c.created_at < image.created_at)
+        .filter(|c| own_instance.is_none() || c.taken_of() != own_instance)
         .filter(|c| {
             c.properties
                 .iter()

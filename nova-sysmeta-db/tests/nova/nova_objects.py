@@ -35,6 +35,7 @@ from nova import objects  # noqa: E402
 from nova.compute import utils as compute_utils  # noqa: E402
 from nova.db.main import api as main_api  # noqa: E402
 from nova.db.main import models  # noqa: E402
+from oslo_utils import timeutils  # noqa: E402
 
 CONF = nova.conf.CONF
 
@@ -63,7 +64,9 @@ def seed(ctxt, request):
     """Creates each instance, then plays its history with Nova's objects:
     `rebuild_lossy` (the pre-fix rebuild: every image_* key replaced, no
     base image ref put back), `save` (keys set), `soft_delete_rows` (rows
-    an old release soft-deleted, with the values they held), `destroy`."""
+    an old release soft-deleted, with the values they held), `destroy`,
+    `action` (an instance action started at a given time), `archive`
+    (destroyed, then archived to the shadow tables)."""
     done = []
     for spec in request["instances"]:
         inst = new_instance(ctxt, spec)
@@ -91,6 +94,20 @@ def seed(ctxt, request):
                 soft_delete_rows(ctxt, inst.uuid, step["rows"])
             elif kind == "destroy":
                 inst.destroy()
+            elif kind == "action":
+                # The row Nova's API writes for an action; its start_time
+                # is the request context's timestamp.
+                when = timeutils.parse_isotime(step["at"]).replace(tzinfo=None)
+                saved, ctxt.timestamp = ctxt.timestamp, when
+                try:
+                    objects.InstanceAction.action_start(ctxt, inst.uuid, step["action"], want_result=False)
+                finally:
+                    ctxt.timestamp = saved
+            elif kind == "archive":
+                # What `nova-manage db archive_deleted_rows` does: the
+                # destroyed instance and its actions move to shadow tables.
+                inst.destroy()
+                main_api.archive_deleted_rows(context=ctxt, max_rows=1000)
             else:
                 raise SystemExit("unknown history step %r" % kind)
         done.append(inst.uuid)
