@@ -60,22 +60,42 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum ImagesCommand {
-    /// Plan the repair of the snapshot and backup images of a Glance
-    /// listing from the instances' history in every cell (nothing is
-    /// written): which get a base_image_ref and which, which the facts
-    /// cannot decide (with the images that could be the base), which name
-    /// a damaged snapshot as their base.
+    /// Plan the repair of the snapshot and backup images in Glance from
+    /// the instances' history in every cell (nothing is written): which
+    /// get a base_image_ref and which, which the facts cannot decide (with
+    /// the images that could be the base), which name a damaged snapshot
+    /// as their base.
     Audit(ImagesAudit),
+    /// Write that plan through Glance's API (a dry run unless --apply),
+    /// journalling every write first.
+    Repair(ImagesRepair),
+    /// Remove the base_image_ref properties an images journal records,
+    /// where they still hold what the repair wrote.
+    Undo(ImagesUndo),
+}
+
+/// Where Glance is: the cloud of clouds.yaml, or the OS_* variables.
+#[derive(Args, Clone)]
+pub struct Cloud {
+    /// The cloud of clouds.yaml (and secure.yaml) to use; default: OS_CLOUD,
+    /// else the OS_AUTH_URL family of variables (Keystone v3: password or
+    /// application credential; OS_INTERFACE and OS_REGION_NAME choose the
+    /// catalog's image endpoint).
+    #[arg(long, value_name = "NAME")]
+    pub os_cloud: Option<String>,
 }
 
 #[derive(Args)]
 pub struct ImagesAudit {
     #[command(flatten)]
     pub target: Target,
-    /// The Glance listing: the bodies of `GET /v2/images` pages (one per
-    /// line), or a JSON array of image bodies.
+    #[command(flatten)]
+    pub cloud: Cloud,
+    /// Read the images from this file instead of Glance: the bodies of
+    /// `GET /v2/images` pages (one per line), or a JSON array of image
+    /// bodies (audit only).
     #[arg(long, value_name = "FILE")]
-    pub images: PathBuf,
+    pub images: Option<PathBuf>,
     /// Name the base of an image the facts leave undecidable (repeatable).
     #[arg(long = "set", value_name = "IMAGE=BASE", value_parser = image_base)]
     pub bases: Vec<(String, String)>,
@@ -88,6 +108,34 @@ pub struct ImagesAudit {
     pub instances: Vec<uuid::Uuid>,
     /// Print JSON Lines: one object per image and per instance booted from
     /// a damaged snapshot, and a last one for the run.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ImagesRepair {
+    #[command(flatten)]
+    pub audit: ImagesAudit,
+    /// Write the repairs (without it: a dry run).
+    #[arg(long)]
+    pub apply: bool,
+    /// The journal to write (a new file; default
+    /// `nova-sysmeta-db-images-journal-<time>.jsonl`).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Glance writes in flight at once, 1 to 32.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=32))]
+    pub concurrency: u64,
+}
+
+#[derive(Args)]
+pub struct ImagesUndo {
+    #[command(flatten)]
+    pub cloud: Cloud,
+    /// The journal of the `images repair --apply` to undo.
+    #[arg(long, value_name = "FILE")]
+    pub journal: PathBuf,
+    /// Print JSON Lines.
     #[arg(long)]
     pub json: bool,
 }
@@ -321,6 +369,9 @@ pub fn parse() -> (Cli, Where) {
         Command::Undo(u) => &u.target,
         Command::Cells(c) => &c.target,
         Command::Images(ImagesCommand::Audit(a)) => &a.target,
+        Command::Images(ImagesCommand::Repair(r)) => &r.audit.target,
+        // It reaches Glance only.
+        Command::Images(ImagesCommand::Undo(_)) => return (cli, Where::Url(String::new())),
     };
     let sources = sub.map(sources).unwrap_or_default();
     let found = if let Some(url) = &target.url {
@@ -352,5 +403,18 @@ pub fn parse() -> (Cli, Where) {
             eprintln!("nova-sysmeta-db: {message}");
             std::process::exit(127)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own checks of the whole command tree (duplicate names,
+    /// conflicts naming missing arguments), which it runs only when a
+    /// subcommand is parsed.
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -27,6 +27,8 @@ use std::path::Path;
 use ring::digest::{SHA256, digest};
 use serde::{Deserialize, Serialize};
 
+use crate::images;
+
 /// A row of `instance_system_metadata`, every column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetaRow {
@@ -152,30 +154,43 @@ pub struct Journal {
     last_sum: String,
 }
 
+/// Seconds since the epoch, for headers.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 impl Journal {
     /// Creates the journal at `path` (never an existing file: each run
     /// has its own) and writes its header.
     pub fn create(path: &Path, run: &str, cells: Vec<JournalCell>) -> io::Result<Self> {
+        Self::create_with(
+            path,
+            &Line::Header {
+                journal: MAGIC.to_owned(),
+                version: VERSION,
+                run: run.to_owned(),
+                started: now(),
+                cells,
+            },
+        )
+    }
+
+    /// Creates a journal at `path` whose first line is `header` (the
+    /// images journal has lines of its own, chained the same way).
+    pub fn create_with(path: &Path, header: &impl Serialize) -> io::Result<Self> {
         let file = OpenOptions::new().write(true).create_new(true).open(path)?;
         let mut journal = Self {
             file,
             last_sum: String::new(),
         };
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        journal.write(&[Line::Header {
-            journal: MAGIC.to_owned(),
-            version: VERSION,
-            run: run.to_owned(),
-            started,
-            cells,
-        }])?;
+        journal.write(std::slice::from_ref(header))?;
         Ok(journal)
     }
 
     /// Writes lines and syncs them to disk.
-    pub fn write(&mut self, lines: &[Line]) -> io::Result<()> {
+    pub fn write<T: Serialize>(&mut self, lines: &[T]) -> io::Result<()> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -217,18 +232,18 @@ pub struct Read {
 #[derive(Debug)]
 pub struct Damaged(pub String);
 
-/// Reads and checks the journal at `path`. A damaged, edited or foreign
-/// line is refused, naming it; a last line cut short is refused too
-/// unless `torn_tail` is set (a repair killed while writing its journal
-/// leaves one; so does an interrupted copy, which may have lost more).
-pub fn read(path: &Path, torn_tail: bool) -> Result<Read, Damaged> {
+/// Reads the checksummed lines of the journal at `path`, each with its
+/// number: a damaged, edited, reordered or foreign line is refused, naming
+/// it; a last line cut short is refused too unless `torn_tail` is set (a
+/// repair killed while writing its journal leaves one; so does an
+/// interrupted copy, which may have lost more), then its number is
+/// returned beside the lines.
+pub fn read_chain<T: serde::de::DeserializeOwned>(path: &Path, torn_tail: bool) -> Result<Chain<T>, Damaged> {
     let damaged = |n: usize, why: &str| Damaged(format!("{}: line {n}: {why}", path.display()));
     let file = File::open(path).map_err(|e| Damaged(format!("{}: {e}", path.display())))?;
     let mut reader = BufReader::new(file);
     let mut previous = String::new();
-    let mut header: Option<(String, Vec<JournalCell>)> = None;
     let mut lines = Vec::new();
-    let mut torn = None;
     let mut buf = String::new();
     let mut n = 0;
     loop {
@@ -242,9 +257,11 @@ pub fn read(path: &Path, torn_tail: bool) -> Result<Read, Damaged> {
         n += 1;
         let Some(text) = buf.strip_suffix('\n') else {
             // The last line, with no newline: cut short.
-            if torn_tail && header.is_some() {
-                torn = Some(n);
-                break;
+            if torn_tail && !lines.is_empty() {
+                return Ok(Chain {
+                    lines,
+                    torn_tail: Some(n),
+                });
             }
             return Err(damaged(
                 n,
@@ -267,7 +284,43 @@ pub fn read(path: &Path, torn_tail: bool) -> Result<Read, Damaged> {
             ));
         }
         previous = line_sum.to_owned();
-        let line: Line = serde_json::from_str(&body).map_err(|e| damaged(n, &format!("unreadable ({e})")))?;
+        let line: T = serde_json::from_str(&body).map_err(|e| damaged(n, &format!("unreadable ({e})")))?;
+        lines.push((n, line));
+    }
+    Ok(Chain {
+        lines,
+        torn_tail: None,
+    })
+}
+
+/// The lines of a journal, read back and checked ([`read_chain`]).
+pub struct Chain<T> {
+    /// Each line with its number (from 1).
+    pub lines: Vec<(usize, T)>,
+    /// The number of a last line cut short, left out.
+    pub torn_tail: Option<usize>,
+}
+
+/// Reads and checks the journal of a database repair at `path` (see
+/// [`read_chain`]): it starts with its header, has one, and names only
+/// the header's cells.
+pub fn read(path: &Path, torn_tail: bool) -> Result<Read, Damaged> {
+    let damaged = |n: usize, why: &str| Damaged(format!("{}: line {n}: {why}", path.display()));
+    let Chain {
+        lines: chain,
+        torn_tail: torn,
+    } = read_chain::<serde_json::Value>(path, torn_tail)?;
+    let mut header: Option<(String, Vec<JournalCell>)> = None;
+    let mut lines = Vec::new();
+    for (n, value) in chain {
+        if header.is_none() && value.get("journal").and_then(|j| j.as_str()) == Some(images::MAGIC) {
+            return Err(damaged(
+                n,
+                "a journal of `images repair`: undo it with `images undo`",
+            ));
+        }
+        let line: Line =
+            serde_json::from_value(value).map_err(|e| damaged(n, &format!("unreadable ({e})")))?;
         match (&header, line) {
             (
                 None,

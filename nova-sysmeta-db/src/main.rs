@@ -10,6 +10,7 @@
 mod cells;
 mod cli;
 mod conf;
+mod glance;
 mod images;
 mod journal;
 mod report;
@@ -59,6 +60,10 @@ impl From<DiscoveryError> for Failure {
 }
 
 fn main() -> ExitCode {
+    // Two TLS providers are built in (ring for the database driver,
+    // aws-lc-rs for openstack_sdk's HTTP client): name the one to use, or
+    // rustls would refuse to choose at the first TLS connection.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let (cli, place) = cli::parse();
     let result = match &cli.command {
         Command::Audit(scan) => scan_all(scan, &place, Mode::Audit, None),
@@ -68,7 +73,9 @@ fn main() -> ExitCode {
         }
         Command::Undo(args) => undo(args, &place),
         Command::Cells(args) => list_cells(&args.target, &place, args.json),
-        Command::Images(ImagesCommand::Audit(args)) => images_audit(args, &place),
+        Command::Images(ImagesCommand::Audit(args)) => images_run(args, &place, None),
+        Command::Images(ImagesCommand::Repair(args)) => images_run(&args.audit, &place, Some(args)),
+        Command::Images(ImagesCommand::Undo(args)) => images_undo(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -397,16 +404,39 @@ fn list_cells(target: &Target, place: &Where, json: bool) -> Result<u8, Failure>
     })
 }
 
-/// `images audit`: the plan of a Glance listing, from every cell's history.
-fn images_audit(args: &cli::ImagesAudit, place: &Where) -> Result<u8, Failure> {
-    let text = std::fs::read_to_string(&args.images)
-        .map_err(|e| Failure::Input(format!("--images {}: {e}", args.images.display())))?;
-    let listed = images::read_listing(&text)
-        .map_err(|e| Failure::Input(format!("--images {}: {e}", args.images.display())))?;
+/// `images audit` and `images repair`: the plan of the images in Glance
+/// (or a listing file, for audit), from every cell's history, and with
+/// `repair --apply` its writes.
+fn images_run(
+    args: &cli::ImagesAudit,
+    place: &Where,
+    repair: Option<&cli::ImagesRepair>,
+) -> Result<u8, Failure> {
+    use nova_sysmeta::image_repair::{Decision, Image, Plan, Verdict};
     let wanted: Vec<String> = args.instances.iter().map(ToString::to_string).collect();
+    let apply = repair.is_some_and(|r| r.apply);
+    let (listed, glance) = match &args.images {
+        Some(_) if repair.is_some() => {
+            return Err(Failure::Input(
+                "images repair reads Glance itself: --images is for audit only".to_owned(),
+            ));
+        }
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("--images {}: {e}", path.display())))?;
+            let listed = images::read_listing(&text)
+                .map_err(|e| Failure::Input(format!("--images {}: {e}", path.display())))?;
+            (listed, None)
+        }
+        None => {
+            let glance = glance::Glance::connect(args.cloud.os_cloud.as_deref()).map_err(Failure::Input)?;
+            let listed = images::list_from_glance(&glance, &wanted).map_err(Failure::Other)?;
+            (listed, Some(glance))
+        }
+    };
     // The images planned: the project's, or the instances'; every listed
     // image stays a candidate base.
-    let chosen = |image: &nova_sysmeta::image_repair::Image| {
+    let chosen = |image: &Image| {
         let instance = image.properties.get_str("instance_uuid");
         args.project
             .as_ref()
@@ -428,7 +458,7 @@ fn images_audit(args: &cli::ImagesAudit, place: &Where) -> Result<u8, Failure> {
     }
     let histories = images::histories(&cells, timeouts, &uuids).map_err(Failure::Other)?;
     let plan = images::plan(&listed, &histories, &args.bases).map_err(Failure::Input)?;
-    let mut shown = nova_sysmeta::image_repair::Plan::default();
+    let mut shown = Plan::default();
     shown.instances = plan.instances.clone();
     for (verdict, image) in plan.images.iter().zip(&listed) {
         if chosen(image) {
@@ -441,20 +471,18 @@ fn images_audit(args: &cli::ImagesAudit, place: &Where) -> Result<u8, Failure> {
             #[serde(rename = "type")]
             kind: &'static str,
             #[serde(flatten)]
-            verdict: &'a nova_sysmeta::image_repair::Verdict,
+            verdict: &'a Verdict,
         }
         output.json(&Line {
             kind: "image",
             verdict: v,
         });
         let what = match &v.decision {
-            nova_sysmeta::image_repair::Decision::Set { base_image_ref } => {
-                format!("add base_image_ref={}", escape(base_image_ref))
-            }
-            nova_sysmeta::image_repair::Decision::Undecidable { candidates } => {
+            Decision::Set { base_image_ref } => format!("add base_image_ref={}", escape(base_image_ref)),
+            Decision::Undecidable { candidates } => {
                 format!("undecidable; candidates: {}", escape(&candidates.join(", ")))
             }
-            nova_sysmeta::image_repair::Decision::Propagated { names, origin } => format!(
+            Decision::Propagated { names, origin } => format!(
                 "names damaged snapshot {} as its base (its origin: {})",
                 escape(names),
                 origin.as_deref().map_or("undecided".to_owned(), escape)
@@ -485,16 +513,142 @@ fn images_audit(args: &cli::ImagesAudit, place: &Where) -> Result<u8, Failure> {
             escape(&b.image_ref)
         ));
     }
-    let exit_code = if shown.writes().next().is_some() {
+    let writes: Vec<(String, String)> = shown
+        .writes()
+        .map(|(i, b)| (i.to_owned(), b.to_owned()))
+        .collect();
+    let mut exit_code = if writes.is_empty() {
+        code::NOTHING
+    } else {
+        code::DONE
+    };
+    let mut journal_path = None;
+    let mut refused = 0;
+    if let (Some(repair), Some(glance), false) = (repair, &glance, writes.is_empty()) {
+        if apply {
+            let path = repair.journal.clone().unwrap_or_else(|| {
+                PathBuf::from(format!("nova-sysmeta-db-images-journal-{}.jsonl", journal::now()))
+            });
+            let run = uuid::Uuid::new_v4().to_string();
+            let journal =
+                journal::Journal::create_with(&path, &images::journal_header(&run, glance.project()))
+                    .map_err(|e| {
+                        Failure::Input(format!(
+                            "the journal {}: {e} (each repair needs a new file)",
+                            path.display()
+                        ))
+                    })?;
+            let journal = Mutex::new(journal);
+            for outcome in images::write_plan(glance, &writes, &journal, repair.concurrency) {
+                output.json(&outcome);
+                output.text(&format!(
+                    "write {}: {}{}\n",
+                    escape(&outcome.image_id),
+                    outcome.result,
+                    outcome
+                        .message
+                        .as_deref()
+                        .map(|m| format!(" ({})", escape(m)))
+                        .unwrap_or_default()
+                ));
+                if outcome.result != "written" {
+                    refused += 1;
+                }
+            }
+            journal_path = Some(path.display().to_string());
+            if refused > 0 {
+                exit_code = code::SKIPPED;
+            }
+        } else {
+            for (image, base) in &writes {
+                output.json(&images::Outcome {
+                    kind: "write",
+                    image_id: image.clone(),
+                    base_image_ref: base.clone(),
+                    result: "would_write",
+                    status: None,
+                    message: None,
+                });
+            }
+        }
+    }
+    let mut summary = images::Summary::of(&shown, exit_code);
+    summary.refused = refused;
+    summary.journal = journal_path;
+    output.json(&summary);
+    output.text(&format!(
+        "{} images: {} to repair, {} undecidable, {} naming a damaged snapshot; {} instances on damaged snapshots{}\n",
+        summary.images,
+        summary.to_repair,
+        summary.undecidable,
+        summary.propagated,
+        summary.instances_on_damaged_snapshots,
+        if apply { format!("; {refused} not written") } else { String::new() }
+    ));
+    if let Some(e) = output.error() {
+        return Err(Failure::Other(format!("writing the report: {e}")));
+    }
+    Ok(exit_code)
+}
+
+/// `images undo`: removes what an images journal wrote, where it is
+/// still what was written.
+fn images_undo(args: &cli::ImagesUndo) -> Result<u8, Failure> {
+    let writes = images::read_journal(&args.journal).map_err(Failure::Input)?;
+    if writes.is_empty() {
+        eprintln!(
+            "nova-sysmeta-db: {}: the journal records no write",
+            args.journal.display()
+        );
+        return Ok(code::NOTHING);
+    }
+    let glance = glance::Glance::connect(args.cloud.os_cloud.as_deref()).map_err(Failure::Input)?;
+    let output = Output::new(args.json);
+    let done = images::undo(&glance, &writes);
+    let count = |r: &str| done.iter().filter(|d| d.result == r).count();
+    for d in &done {
+        output.json(d);
+        output.text(&format!(
+            "image {}: {}{}\n",
+            escape(&d.image_id),
+            d.result,
+            d.detail
+                .as_deref()
+                .map(|m| format!(" ({})", escape(m)))
+                .unwrap_or_default()
+        ));
+    }
+    let exit_code = if count("conflict") + count("refused") > 0 {
+        code::CONFLICTS
+    } else if count("removed") > 0 {
         code::DONE
     } else {
         code::NOTHING
     };
-    let summary = images::Summary::of(&shown, exit_code);
-    output.json(&summary);
+    #[derive(Serialize)]
+    struct Run {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        removed: usize,
+        already_gone: usize,
+        conflicts: usize,
+        refused: usize,
+        exit_code: u8,
+    }
+    output.json(&Run {
+        kind: "run",
+        removed: count("removed"),
+        already_gone: count("already_gone"),
+        conflicts: count("conflict"),
+        refused: count("refused"),
+        exit_code,
+    });
     output.text(&format!(
-        "{} images: {} to repair, {} undecidable, {} naming a damaged snapshot; {} instances on damaged snapshots\n",
-        summary.images, summary.to_repair, summary.undecidable, summary.propagated, summary.instances_on_damaged_snapshots
+        "{} removed, {} already gone, {} conflicts, {} refused\n",
+        count("removed"),
+        count("already_gone"),
+        count("conflict"),
+        count("refused")
     ));
     if let Some(e) = output.error() {
         return Err(Failure::Other(format!("writing the report: {e}")));

@@ -25,7 +25,7 @@ fn required() -> bool {
     std::env::var_os("NOVA_SYSMETA_REQUIRE_DB").is_some() || std::env::var_os("CI").is_some()
 }
 
-fn setting(name: &str, what: &str) -> Option<String> {
+pub fn setting(name: &str, what: &str) -> Option<String> {
     match std::env::var(name) {
         Ok(v) if !v.is_empty() => Some(v),
         _ if required() => panic!("{name} is not set, but this run requires the database tests ({what})"),
