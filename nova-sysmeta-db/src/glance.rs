@@ -161,6 +161,13 @@ impl Glance {
     /// Authenticates with Keystone and finds the image endpoint in the
     /// catalog. Tokens are not cached on disk.
     pub fn connect(cloud: Option<&str>) -> Result<Self, String> {
+        // Keep the documented auth plugins linked (see Cargo.toml): the
+        // SDK looks them up at run time only.
+        std::hint::black_box((
+            &openstack_sdk_auth_password::ANCHOR,
+            &openstack_sdk_auth_applicationcredential::ANCHOR,
+            &openstack_sdk_auth_token::ANCHOR,
+        ));
         let config = cloud_config(cloud)?;
         let client = OpenStack::builder(&config)
             .disable_auth_cache(true)

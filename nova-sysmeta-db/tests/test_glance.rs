@@ -438,15 +438,86 @@ fn images_repair_and_undo_through_keystone_and_glance() {
     assert_eq!(code(&out), 127, "{}", text(&out));
 }
 
-/// Credentials that cannot work give a clear error and change nothing.
+/// The credentials operators hold work: clouds.yaml with `--os-cloud`
+/// and with `OS_CLOUD`, and an application credential. Credentials that
+/// cannot work give a clear error and change nothing.
 #[test]
-fn bad_credentials_and_catalogs_are_refused_clearly() {
-    let Some((keystone, _venv)) = openstack() else {
+fn credentials_as_operators_hold_them_and_bad_ones_refused_clearly() {
+    let Some((keystone, venv)) = openstack() else {
         return;
     };
-    let Some(db) = nova_db("glance_bad_credentials") else {
+    let Some(db) = nova_db("glance_credentials") else {
         return;
     };
+    let dir = tmp("clouds");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("clouds.yaml"),
+        format!(
+            "clouds:\n  test-cloud:\n    region_name: RegionOne\n    auth:\n      auth_url: {keystone}\n      \
+             username: admin\n      password: admin-pw\n      project_name: admin\n      \
+             user_domain_name: Default\n      project_domain_name: Default\n"
+        ),
+    )
+    .unwrap();
+    let clouds = vec![(
+        "OS_CLIENT_CONFIG_PATH",
+        dir.join("clouds.yaml").display().to_string(),
+    )];
+    let out = run(
+        &clouds,
+        &[
+            "images",
+            "audit",
+            "--url",
+            &db.url,
+            "--os-cloud",
+            "test-cloud",
+            "--json",
+        ],
+    );
+    assert!(
+        [0, 4].contains(&code(&out)),
+        "clouds.yaml and --os-cloud: {}",
+        text(&out)
+    );
+    let mut by_env = clouds.clone();
+    by_env.push(("OS_CLOUD", "test-cloud".to_owned()));
+    let out = run(&by_env, &["images", "audit", "--url", &db.url]);
+    assert!([0, 4].contains(&code(&out)), "OS_CLOUD: {}", text(&out));
+    let out = run(
+        &clouds,
+        &["images", "audit", "--url", &db.url, "--os-cloud", "no-such-cloud"],
+    );
+    assert_eq!(code(&out), 127, "{}", text(&out));
+    assert!(text(&out).contains("no-such-cloud"), "{}", text(&out));
+
+    let cred = glance(
+        &keystone,
+        &venv,
+        "application_credential",
+        &json!({"name": format!("ac-{}", std::process::id())}),
+    );
+    let app = vec![
+        ("OS_AUTH_URL", keystone.clone()),
+        ("OS_AUTH_TYPE", "v3applicationcredential".to_owned()),
+        (
+            "OS_APPLICATION_CREDENTIAL_ID",
+            cred["id"].as_str().unwrap().to_owned(),
+        ),
+        (
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+            cred["secret"].as_str().unwrap().to_owned(),
+        ),
+        ("OS_REGION_NAME", "RegionOne".to_owned()),
+    ];
+    let out = run(&app, &["images", "audit", "--url", &db.url]);
+    assert!(
+        [0, 4].contains(&code(&out)),
+        "an application credential: {}",
+        text(&out)
+    );
+
     let mut wrong = credentials(&keystone, "admin");
     wrong.retain(|(k, _)| *k != "OS_PASSWORD");
     wrong.push(("OS_PASSWORD", "not-the-password".to_owned()));
@@ -470,6 +541,11 @@ fn bad_credentials_and_catalogs_are_refused_clearly() {
     ];
     let out = run(&token, &["images", "audit", "--url", &db.url]);
     assert_eq!(code(&out), 127, "{}", text(&out));
+    assert!(
+        text(&out).contains("Keystone") && !text(&out).contains("not a supported type"),
+        "Keystone refuses the token itself: {}",
+        text(&out)
+    );
 
     let out = run(&[], &["images", "audit", "--url", &db.url]);
     assert_eq!(code(&out), 127, "{}", text(&out));

@@ -12,6 +12,7 @@ standard output.
     python glance_seed.py create < {"as": "p1", "images": [{...}]}
     python glance_seed.py show < {"ids": [...]}
     python glance_seed.py set < {"image": ID, "properties": {...}, "remove": [...]}
+    python glance_seed.py application_credential < {"name": NAME}
 """
 
 import json
@@ -98,8 +99,22 @@ def set_properties(request):
     return {"image": r.json()}
 
 
+def application_credential(request):
+    """An application credential of the admin (Keystone's own API)."""
+    conn = admin()
+    user = conn.identity.find_user("admin")
+    cred = conn.identity.create_application_credential(user, name=request["name"])
+    return {"id": cred.id, "secret": cred.secret}
+
+
 def main():
-    commands = {"setup": setup, "create": create, "show": show, "set": set_properties}
+    commands = {
+        "setup": setup,
+        "create": create,
+        "show": show,
+        "set": set_properties,
+        "application_credential": application_credential,
+    }
     answer = commands[sys.argv[1]](json.load(sys.stdin))
     json.dump(answer, sys.stdout)
 
