@@ -551,3 +551,209 @@ fn credentials_as_operators_hold_them_and_bad_ones_refused_clearly() {
     assert_eq!(code(&out), 127, "{}", text(&out));
     assert!(text(&out).contains("no credentials"), "{}", text(&out));
 }
+
+/// A TCP relay to Glance that forwards the first `patches` JSON Patch
+/// requests and then goes down: the next PATCH is never delivered, its
+/// connection and every later one are closed. Returns its port.
+fn relay_that_dies(glance: std::net::SocketAddr, patches: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let down = Arc::new(AtomicBool::new(false));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            if down.load(Ordering::SeqCst) {
+                let _ = client.shutdown(Shutdown::Both);
+                continue;
+            }
+            let Ok(server) = TcpStream::connect(glance) else {
+                continue;
+            };
+            let (seen, down) = (seen.clone(), down.clone());
+            let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut s_read, mut c_write) = (server, client);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                let mut tail: Vec<u8> = Vec::new();
+                while let Ok(n) = c_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    tail.extend_from_slice(&buf[..n]);
+                    let found = tail.windows(7).filter(|w| w == b"PATCH /").count();
+                    tail.drain(..tail.len().saturating_sub(6));
+                    if found > 0 && seen.fetch_add(found, Ordering::SeqCst) + found > patches {
+                        down.store(true, Ordering::SeqCst);
+                        let _ = c_read.shutdown(Shutdown::Both);
+                        let _ = s_write.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    if s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_write.shutdown(Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+                let _ = c_write.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+/// Glance goes down in the middle of a repair: the journal says exactly
+/// what was written (the written lines are in Glance, the one write that
+/// got no answer is an intent), the run says so, and undo, once Glance is
+/// reachable, restores every image.
+#[test]
+fn glance_going_down_midway_leaves_a_journal_that_says_what_was_written() {
+    let Some((keystone, venv)) = openstack() else {
+        return;
+    };
+    let Some(db) = nova_db("glance_down") else {
+        return;
+    };
+    let project = format!("gd-{}", std::process::id());
+    let projects = glance(&keystone, &venv, "setup", &json!({"projects": [project]}));
+    let project_id = projects["projects"][&project].as_str().unwrap().to_owned();
+    let base = glance(
+        &keystone,
+        &venv,
+        "create",
+        &json!({"as": project, "images": [{"name": "gd-base"}]}),
+    )["ids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let vm = uuid(21);
+    let snaps: Vec<Value> = (0..6)
+        .map(|i| json!({"name": format!("gd-snap-{i}"), "image_type": "snapshot", "instance_uuid": vm}))
+        .collect();
+    let ids: Vec<String> = serde_json::from_value(
+        glance(
+            &keystone,
+            &venv,
+            "create",
+            &json!({"as": project, "images": snaps}),
+        )["ids"]
+            .clone(),
+    )
+    .unwrap();
+    db.nova(
+        "seed",
+        &json!({"instances": [{"uuid": vm, "image_ref": base, "project_id": project_id,
+            "history": [{"op": "action", "action": "rebuild", "at": "2026-02-01T00:00:00Z"}]}]}),
+    );
+
+    // Glance's port, from the catalog scripts/openstack made; a region
+    // whose image endpoint is the relay.
+    let glance_port: u16 = std::fs::read_to_string(
+        PathBuf::from(
+            std::env::var("NOVA_SYSMETA_OPENSTACK_DIR").unwrap_or("/tmp/nova-sysmeta-openstack".into()),
+        )
+        .join("glance.port"),
+    )
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
+    let relay = relay_that_dies(([127, 0, 0, 1], glance_port).into(), 2);
+    let region = format!("Relay{}", std::process::id());
+    glance(
+        &keystone,
+        &venv,
+        "endpoint",
+        &json!({"region": region, "url": format!("http://127.0.0.1:{relay}")}),
+    );
+
+    let mut env = credentials(&keystone, &project);
+    env.retain(|(k, _)| *k != "OS_REGION_NAME");
+    env.push(("OS_REGION_NAME", region));
+    let journal = tmp("images-journal-down.jsonl");
+    let _ = std::fs::remove_file(&journal);
+    let j = journal.display().to_string();
+    let out = run(
+        &env,
+        &[
+            "images",
+            "repair",
+            "--url",
+            &db.url,
+            "--apply",
+            "--json",
+            "--concurrency",
+            "1",
+            "--journal",
+            &j,
+        ],
+    );
+    assert_eq!(code(&out), 3, "writes not made: exit 3: {}", text(&out));
+    let results: BTreeMap<String, String> = json_lines(&out)
+        .into_iter()
+        .filter(|l| l["type"] == "write")
+        .map(|l| {
+            (
+                l["image_id"].as_str().unwrap().to_owned(),
+                l["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let count = |r: &str| results.values().filter(|v| *v == r).count();
+    assert_eq!((count("written"), count("unknown")), (2, 1), "{results:?}");
+
+    // The journal against Glance itself.
+    let text_of_journal = std::fs::read_to_string(&journal).unwrap();
+    let lines: Vec<Value> = text_of_journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |kind: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["type"] == kind)
+            .map(|l| l["image"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (intents, written) = (of("intent"), of("written"));
+    assert_eq!((intents.len(), written.len()), (3, 2), "{text_of_journal}");
+    let refs: Vec<&String> = ids.iter().collect();
+    let now = show(&keystone, &venv, &refs);
+    for id in &ids {
+        let has = now[id.as_str()].get("base_image_ref").is_some();
+        if written.contains(id) {
+            assert_eq!(
+                now[id.as_str()]["base_image_ref"],
+                base.as_str(),
+                "{id}: journalled as written"
+            );
+        } else if !intents.contains(id) {
+            assert!(!has, "{id}: not in the journal, so not written");
+        }
+        assert_eq!(
+            results.get(id).is_some_and(|r| r == "written"),
+            written.contains(id),
+            "{id}"
+        );
+    }
+
+    // Glance reachable again (the catalog's own region): undo restores all.
+    let out = run(
+        &credentials(&keystone, &project),
+        &["images", "undo", "--journal", &j, "--json"],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let after = show(&keystone, &venv, &refs);
+    assert!(
+        ids.iter()
+            .all(|id| after[id.as_str()].get("base_image_ref").is_none()),
+        "{after:?}"
+    );
+}

@@ -13,6 +13,7 @@ standard output.
     python glance_seed.py show < {"ids": [...]}
     python glance_seed.py set < {"image": ID, "properties": {...}, "remove": [...]}
     python glance_seed.py application_credential < {"name": NAME}
+    python glance_seed.py endpoint < {"region": NAME, "url": URL}
 """
 
 import json
@@ -107,6 +108,19 @@ def application_credential(request):
     return {"id": cred.id, "secret": cred.secret}
 
 
+def endpoint(request):
+    """A region whose image endpoint is `url` (Keystone's own API)."""
+    conn = admin()
+    if not conn.identity.find_region(request["region"]):
+        conn.identity.create_region(id=request["region"])
+    service = next(s for s in conn.identity.services() if s.type == "image")
+    for interface in ("public", "internal", "admin"):
+        conn.identity.create_endpoint(
+            service_id=service.id, interface=interface, url=request["url"], region_id=request["region"]
+        )
+    return {"region": request["region"]}
+
+
 def main():
     commands = {
         "setup": setup,
@@ -114,6 +128,7 @@ def main():
         "show": show,
         "set": set_properties,
         "application_credential": application_credential,
+        "endpoint": endpoint,
     }
     answer = commands[sys.argv[1]](json.load(sys.stdin))
     json.dump(answer, sys.stdout)
