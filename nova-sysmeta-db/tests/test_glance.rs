@@ -547,6 +547,22 @@ fn credentials_as_operators_hold_them_and_bad_ones_refused_clearly() {
         text(&out)
     );
 
+    // A token Keystone issued and revoked: as an expired one, refused.
+    let revoked = glance(&keystone, &venv, "revoked_token", &json!({}))["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = vec![
+        ("OS_AUTH_URL", keystone.clone()),
+        ("OS_AUTH_TYPE", "v3token".to_owned()),
+        ("OS_TOKEN", revoked),
+        ("OS_PROJECT_NAME", "admin".to_owned()),
+        ("OS_PROJECT_DOMAIN_NAME", "Default".to_owned()),
+    ];
+    let out = run(&token, &["images", "audit", "--url", &db.url]);
+    assert_eq!(code(&out), 127, "a revoked token: {}", text(&out));
+    assert!(text(&out).contains("Keystone"), "{}", text(&out));
+
     let out = run(&[], &["images", "audit", "--url", &db.url]);
     assert_eq!(code(&out), 127, "{}", text(&out));
     assert!(text(&out).contains("no credentials"), "{}", text(&out));

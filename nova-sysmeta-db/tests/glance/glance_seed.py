@@ -14,6 +14,7 @@ standard output.
     python glance_seed.py set < {"image": ID, "properties": {...}, "remove": [...]}
     python glance_seed.py application_credential < {"name": NAME}
     python glance_seed.py endpoint < {"region": NAME, "url": URL}
+    python glance_seed.py revoked_token < {}
 """
 
 import json
@@ -121,6 +122,22 @@ def endpoint(request):
     return {"region": request["region"]}
 
 
+def revoked_token(request):
+    """A token of the admin that Keystone issued and then revoked (what an
+    expired one is to Keystone: no longer valid)."""
+    conn = admin()
+    token = conn.session.get_token()
+    other = admin()
+    r = other.session.delete(
+        other.session.get_endpoint(service_type="identity", interface="public") + "/auth/tokens",
+        headers={"X-Subject-Token": token},
+        raise_exc=False,
+    )
+    if r.status_code != 204:
+        raise SystemExit("revoke: %s %s" % (r.status_code, r.text))
+    return {"token": token}
+
+
 def main():
     commands = {
         "setup": setup,
@@ -129,6 +146,7 @@ def main():
         "set": set_properties,
         "application_credential": application_credential,
         "endpoint": endpoint,
+        "revoked_token": revoked_token,
     }
     answer = commands[sys.argv[1]](json.load(sys.stdin))
     json.dump(answer, sys.stdout)
