@@ -227,10 +227,8 @@ pub struct Outcome {
     pub message: Option<String>,
 }
 
-/// The listing of Glance itself: the snapshots and backups (filtered by
-/// Glance on `image_type`, and on `instance_uuid` for each `--instance`),
-/// and, when one is undecidable or names another as its base, every
-/// image the session sees, for the candidates.
+/// The snapshots and backups of Glance's listing (filtered by Glance on
+/// `image_type`, and on `instance_uuid` for each `--instance`).
 pub fn list_from_glance(glance: &crate::glance::Glance, instances: &[String]) -> Result<Vec<Image>, String> {
     let mut bodies = Vec::new();
     for image_type in ["snapshot", "backup"] {
@@ -249,16 +247,20 @@ pub fn list_from_glance(glance: &crate::glance::Glance, instances: &[String]) ->
             );
         }
     }
-    let mut images = to_images(&bodies)?;
-    // The candidates: every other image the session sees.
-    let others = glance.list(&[]).map_err(|e| format!("listing: {e}"))?;
-    let known: std::collections::HashSet<String> = images.iter().map(|i| i.id.clone()).collect();
-    let others: Vec<serde_json::Value> = others
+    to_images(&bodies)
+}
+
+/// Every other image the session sees, for the candidates of an
+/// undecidable snapshot (listed only when one is).
+pub fn list_others(glance: &crate::glance::Glance, known: &[Image]) -> Result<Vec<Image>, String> {
+    let known: std::collections::HashSet<&str> = known.iter().map(|i| i.id.as_str()).collect();
+    let others: Vec<serde_json::Value> = glance
+        .list(&[])
+        .map_err(|e| format!("listing: {e}"))?
         .into_iter()
         .filter(|b| b["id"].as_str().is_some_and(|id| !known.contains(id)))
         .collect();
-    images.extend(to_images(&others)?);
-    Ok(images)
+    to_images(&others)
 }
 
 fn to_images(bodies: &[serde_json::Value]) -> Result<Vec<Image>, String> {

@@ -415,7 +415,7 @@ fn images_run(
     use nova_sysmeta::image_repair::{Decision, Image, Plan, Verdict};
     let wanted: Vec<String> = args.instances.iter().map(ToString::to_string).collect();
     let apply = repair.is_some_and(|r| r.apply);
-    let (listed, glance) = match &args.images {
+    let (mut listed, glance) = match &args.images {
         Some(_) if repair.is_some() => {
             return Err(Failure::Input(
                 "images repair reads Glance itself: --images is for audit only".to_owned(),
@@ -457,7 +457,17 @@ fn images_run(
         output.skipped(s);
     }
     let histories = images::histories(&cells, timeouts, &uuids).map_err(Failure::Other)?;
-    let plan = images::plan(&listed, &histories, &args.bases).map_err(Failure::Input)?;
+    let mut plan = images::plan(&listed, &histories, &args.bases).map_err(Failure::Input)?;
+    // The candidates of an undecidable snapshot are among all the images:
+    // list the others only then.
+    let undecidable = plan
+        .images
+        .iter()
+        .any(|v| matches!(v.decision, Decision::Undecidable { .. }));
+    if let (Some(glance), true) = (&glance, undecidable) {
+        listed.extend(images::list_others(glance, &listed).map_err(Failure::Other)?);
+        plan = images::plan(&listed, &histories, &args.bases).map_err(Failure::Input)?;
+    }
     let mut shown = Plan::default();
     shown.instances = plan.instances.clone();
     for (verdict, image) in plan.images.iter().zip(&listed) {
