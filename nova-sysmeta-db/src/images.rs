@@ -143,15 +143,19 @@ pub struct Summary {
     pub exit_code: u8,
 }
 
+/// A reason's name, as the JSON report spells it (its serde name).
+pub fn reason_name(reason: Reason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|r| r.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 impl Summary {
     pub fn of(plan: &Plan, exit_code: u8) -> Self {
         let mut by_reason = BTreeMap::new();
         for v in &plan.images {
-            let name = serde_json::to_value(v.reason)
-                .ok()
-                .and_then(|r| r.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            *by_reason.entry(name).or_default() += 1;
+            *by_reason.entry(reason_name(v.reason)).or_default() += 1;
         }
         Summary {
             kind: "run",

@@ -499,10 +499,7 @@ fn images_run(
             ),
             _ => "keep".to_owned(),
         };
-        let reason = serde_json::to_value(v.reason)
-            .ok()
-            .and_then(|r| r.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let reason = images::reason_name(v.reason);
         output.text(&format!("image {}: {what} ({reason})\n", escape(&v.image_id)));
     }
     for b in &shown.instances {
