@@ -337,7 +337,11 @@ INT_TEXTS = ["512", " 7 ", "1_0", "-3", "+4", "abc", "", "\uff15", "\u0661\u0660
 NON_BASE_KNOWN = ["kernel_id", "ramdisk_id", "os_distro", "os_version", "instance_uuid", "architecture"]
 
 
-class LifecycleGen(Gen):
+# After Raw is defined: gen_typed imports it from here.
+import gen_typed  # noqa: E402
+
+
+class LifecycleGen(Gen, gen_typed.TypedGen):
     def timestamp(self):
         day = self.r.randint(1, 28)
         hour, minute, sec = self.r.randrange(24), self.r.randrange(60), self.r.randrange(60)
@@ -421,6 +425,8 @@ class LifecycleGen(Gen):
         return img
 
     def request(self, op):
+        if op in ("image_meta_props", "image_meta_from_system_metadata"):
+            return self.typed_request(op)
         if op in ("backup",):
             req = self.snapshot_base(op)
             req["backup_type"] = self.r.choice(BACKUP_TYPES)

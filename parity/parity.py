@@ -165,7 +165,8 @@ LIFECYCLE_OPS = [
     "snapshot_volume_backed", "finalize_snapshot_upload", "to_glance", "from_glance", "from_rows",
     "image_from_volume",
 ]
-ALL_OPS = CORE_OPS + LIFECYCLE_OPS
+TYPED_OPS = ["image_meta_props", "image_meta_from_system_metadata"]
+ALL_OPS = CORE_OPS + LIFECYCLE_OPS + TYPED_OPS
 IMAGE_OPS = {"initialize_snapshot_metadata", "create_image", "image_from_system_metadata", "backup",
              "snapshot_volume_backed", "finalize_snapshot_upload", "to_glance", "from_glance",
              "image_from_volume"}
@@ -337,6 +338,25 @@ def lifecycle_answer(req):
     raise ValueError(op)
 
 
+def object_data(obj):
+    """obj_to_primitive()'s data, each set of integers as an ascending list."""
+    data = obj.obj_to_primitive()["nova_object.data"]
+    if "hw_numa_cpus" in data:
+        data["hw_numa_cpus"] = [sorted(cpus) for cpus in data["hw_numa_cpus"]]
+    return data
+
+
+def typed_answer(req):
+    """The release's own ImageMetaProps.from_dict, or ImageMeta.from_dict of
+    get_image_from_system_metadata (what ImageMeta.from_instance builds)."""
+    if req["op"] == "image_meta_props":
+        return object_data(objects.ImageMetaProps.from_dict(copy.deepcopy(req["properties"])))
+    meta = objects.ImageMeta.from_dict(utils.get_image_from_system_metadata(req["system_metadata"]))
+    data = meta.obj_to_primitive()["nova_object.data"]
+    data["properties"] = object_data(meta.properties)
+    return data
+
+
 def nova_answer(req):
     op = req["op"]
     if isinstance(req.get("system_metadata"), dict):
@@ -345,6 +365,8 @@ def nova_answer(req):
         req = dict(req, system_metadata=coerced(req["system_metadata"]))
     if op in LIFECYCLE_OPS:
         return lifecycle_answer(req)
+    if op in TYPED_OPS:
+        return typed_answer(req)
     if op == "system_metadata_from_image":
         return stored(utils.get_system_metadata_from_image(req["image"], req.get("flavor")))
     if op == "image_from_system_metadata":

@@ -148,6 +148,18 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A `hw_numa_cpus.N` CPU spec whose sets would hold more than
+    /// [`objects::MAX_CPU_IDS`](crate::objects::MAX_CPU_IDS) ids, or a range
+    /// ending past `u64`. Nova builds such sets one id at a time
+    /// (`set(range(..))`); the crate refuses them, a documented departure.
+    #[error("`{key}` names more than {limit} CPU ids")]
+    CpuSetTooLarge {
+        /// The property, e.g. `hw_numa_cpus.0`.
+        key: String,
+        /// The limit.
+        limit: u64,
+    },
+
     /// A value of the wrong type or shape for its key.
     #[error("invalid value for `{key}`: {reason}")]
     InvalidValue {
@@ -184,6 +196,7 @@ impl Error {
             Error::Missing { .. } => "missing",
             Error::GlanceBody { .. } => "glance_body",
             Error::InvalidBase { .. } => "invalid_base",
+            Error::CpuSetTooLarge { .. } => "cpu_set_too_large",
             Error::InvalidValue { .. } => "invalid_value",
         }
     }

@@ -86,7 +86,8 @@
 //! | [`convert`] | `get_system_metadata_from_image`, `get_image_from_system_metadata`, `safe_truncate` (nova/utils.py) |
 //! | [`glance`] | `_translate_to_glance`, `_translate_from_glance` (nova/image/glance.py) |
 //! | [`rows`] | `metadata_to_dict`, `dict_to_metadata` (nova/utils.py) |
-//! | [`volume`] | `get_image_metadata_from_volume` (nova/block_device.py) |
+//! | [`convert::image_from_volume`] | `get_image_metadata_from_volume` (nova/block_device.py) |
+//! | [`objects`] | `ImageMetaProps.from_dict`, `ImageMeta.from_instance` (nova/objects/image_meta.py), each release's fields |
 //! | [`keys`] | `SM_IMAGE_PROP_PREFIX`, `SM_INHERITABLE_KEYS`, `SM_SKIP_KEYS`, the non-inheritable lists, [`keys::BASE_IMAGE_REF`] |
 //! | [`python`] | Python's `str()`, `repr()`, `int()`, `json.dumps`, and [`python::value`] |
 //! | [`Release`], [`NovaConfig::for_release`] | the release installed, with its `nova.conf` defaults |
@@ -154,9 +155,12 @@ pub use storage::system_metadata::SystemMetadata;
 pub use nova::{backup, create, rebuild, resize, shelve, snapshot, upload};
 
 /// Conversions Nova's flows are made of (nova/utils.py): an image's
-/// metadata to system metadata and back, and `safe_truncate`.
+/// metadata to system metadata and back, the image a Cinder volume gives
+/// (`get_image_metadata_from_volume`, nova/block_device.py), and
+/// `safe_truncate`.
 pub mod convert {
     pub use crate::nova::convert::{image_from_system_metadata, system_metadata_from_image};
+    pub use crate::nova::volume::{Volume, image_from_volume};
     pub use crate::python::truncate::safe_truncate;
 }
 
@@ -172,10 +176,20 @@ pub mod rows {
     pub use crate::nova::rows::{Row, from_system_metadata, to_system_metadata};
 }
 
-/// Booting from a Cinder volume: the image Nova sees in it
-/// (`get_image_metadata_from_volume` in nova/block_device.py).
-pub mod volume {
-    pub use crate::nova::volume::{VIM_IMAGE_ATTRIBUTES, Volume, image_from_volume};
+/// Nova's typed view of image properties, release by release: its
+/// `ImageMetaProps` and `ImageMeta` objects (nova/objects/image_meta.py).
+///
+/// [`image_meta_props`](objects::image_meta_props) is
+/// `ImageMetaProps.from_dict` (would a release accept an image, and what
+/// does it make of it); [`image_meta_from_system_metadata`](objects::image_meta_from_system_metadata)
+/// is what `ImageMeta.from_instance` builds (what the virt driver sees).
+/// [`Schema`](objects::Schema) lists each release's fields and values.
+pub mod objects {
+    pub use crate::nova::objects::schema::{Field, FieldKind, Schema};
+    pub use crate::nova::objects::{
+        ImageMeta, ImageMetaProps, MAX_CPU_IDS, MetaRequest, PropsRequest, TypedValue,
+        image_meta_from_system_metadata, image_meta_props,
+    };
 }
 
 /// Nova's key vocabulary (nova/utils.py, nova/compute/utils.py), the

@@ -6,8 +6,8 @@ mod common;
 use common::{entries, image, rebuild, sm};
 use nova_sysmeta::glance::{from_glance, to_glance};
 use nova_sysmeta::{
-    Error, ImageType, Instance, Properties, RequestContext, SystemMetadata, backup, create, resize, rows,
-    shelve, snapshot, upload, volume,
+    Error, ImageType, Instance, Properties, RequestContext, SystemMetadata, backup, convert, create, resize,
+    rows, shelve, snapshot, upload,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -302,13 +302,13 @@ fn a_null_value_row_is_a_null_entry() {
 
 #[test]
 fn boot_from_volume_image_feeds_create() {
-    let volume: volume::Volume = serde_json::from_value(json!({
+    let volume: convert::Volume = serde_json::from_value(json!({
         "size": 20,
         "volume_image_metadata": {"image_id": "img-v", "min_disk": "10", "container_format": "bare",
                                   "hw_disk_bus": "scsi"},
     }))
     .unwrap();
-    let img = volume::image_from_volume(&volume).unwrap();
+    let img = convert::image_from_volume(&volume).unwrap();
     assert_eq!(img.other["status"], "active");
     let sm = create::populate(&create::Request::new(&img, "", &ctx())).unwrap();
     assert_eq!(
@@ -322,10 +322,10 @@ fn boot_from_volume_image_feeds_create() {
             ("owner_project_name", "demo"),
         ]
     );
-    let bad: volume::Volume =
+    let bad: convert::Volume =
         serde_json::from_value(json!({"volume_image_metadata": {"min_ram": "lots"}})).unwrap();
     assert_eq!(
-        volume::image_from_volume(&bad).unwrap_err().kind(),
+        convert::image_from_volume(&bad).unwrap_err().kind(),
         "not_an_integer"
     );
 }

@@ -1,15 +1,16 @@
 //! One function per op of the JSON Lines contract.
 
 use nova_sysmeta::audit::{Finding, InstanceFacts};
+use nova_sysmeta::convert::Volume;
 use nova_sysmeta::lineage::ImageRecord;
 use nova_sysmeta::profile::SnapshotProfile;
 use nova_sysmeta::python::value::Dict;
 use nova_sysmeta::rebuild::BaseImageRefPolicy;
 use nova_sysmeta::rows::Row;
-use nova_sysmeta::volume::Volume;
 use nova_sysmeta::{
     Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, Release, RequestContext, SystemMetadata,
-    audit, backup, convert, create, glance, lineage, rebuild, resize, rows, shelve, snapshot, upload, volume,
+    audit, backup, convert, create, glance, lineage, objects, rebuild, resize, rows, shelve, snapshot,
+    upload,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -115,6 +116,22 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
             )
         }
         "snapshot_volume_backed" => snapshot_volume_backed_op(req, out, release),
+        "image_meta_props" => {
+            let properties: Properties = req.field("properties")?;
+            let config = NovaConfig::for_release(release);
+            emit(
+                out,
+                objects::image_meta_props(&objects::PropsRequest::new(&properties).config(&config))?,
+            )
+        }
+        "image_meta_from_system_metadata" => {
+            let sm: SystemMetadata = req.field("system_metadata")?;
+            let config = NovaConfig::for_release(release);
+            emit(
+                out,
+                objects::image_meta_from_system_metadata(&objects::MetaRequest::new(&sm).config(&config))?,
+            )
+        }
         "finalize_snapshot_upload" => finalize_snapshot_upload_op(req, out, release),
         "to_glance" => {
             let image: ImageMeta = req.field("image")?;
@@ -131,7 +148,7 @@ pub fn dispatch(req: &mut Request, out: &mut Vec<u8>) -> Result<(), Failure> {
         }
         "image_from_volume" => {
             let volume: Volume = req.field("volume")?;
-            emit(out, volume::image_from_volume(&volume)?)
+            emit(out, convert::image_from_volume(&volume)?)
         }
         "audit" => {
             let sm: SystemMetadata = req.field("system_metadata")?;

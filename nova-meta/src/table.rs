@@ -22,6 +22,8 @@ pub enum Group {
     Lifecycle,
     /// What the crate adds to Nova.
     Beyond,
+    /// Nova's typed view of image properties (`ImageMetaProps`, `ImageMeta`).
+    Typed,
 }
 
 /// One op of the JSON Lines contract.
@@ -75,7 +77,7 @@ const FACTS: Field = opt(
 );
 
 /// Every op, in the order of the README's tables.
-pub const OPS: [Op; 21] = [
+pub const OPS: [Op; 23] = [
     Op {
         name: "system_metadata_from_image",
         fields: &[req("image", ""), opt("flavor", "")],
@@ -291,6 +293,18 @@ pub const OPS: [Op; 21] = [
         ],
         result: "{`chain`: [image ids from the instance's image back to the origin], `problems`: [{`kind` (`cycle` or `missing`), `image_id`}]}",
         group: Group::Beyond,
+    },
+    Op {
+        name: "image_meta_props",
+        fields: &[req("properties", "an image's properties, as Glance stores them")],
+        result: "DATA of `ImageMetaProps.from_dict(properties)`",
+        group: Group::Typed,
+    },
+    Op {
+        name: "image_meta_from_system_metadata",
+        fields: &[SM],
+        result: "DATA of `ImageMeta.from_dict(get_image_from_system_metadata(system_metadata))`, `properties` as its own DATA",
+        group: Group::Typed,
     },
 ];
 

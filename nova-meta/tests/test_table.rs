@@ -12,6 +12,7 @@ fn with_tables(readme: &str) -> String {
     for (group, name) in [
         (Group::Core, "core"),
         (Group::Lifecycle, "lifecycle"),
+        (Group::Typed, "typed"),
         (Group::Beyond, "beyond"),
     ] {
         let marker = format!("<!-- ops:{name} ");

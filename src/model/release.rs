@@ -111,6 +111,11 @@ impl Release {
         Ok(Self { major, minor, patch })
     }
 
+    /// `(major, minor, patch)`, for ordered tables of releases.
+    pub(crate) const fn triple(self) -> (u16, u16, u16) {
+        (self.major, self.minor, self.patch)
+    }
+
     /// The series: the major version (16 is Pike, 34 is 2026.2).
     #[must_use]
     pub const fn series(self) -> u16 {

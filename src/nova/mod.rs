@@ -5,6 +5,7 @@ pub(crate) mod convert;
 pub mod create;
 pub(crate) mod glance;
 pub(crate) mod keys;
+pub(crate) mod objects;
 pub mod rebuild;
 pub mod resize;
 pub(crate) mod rows;

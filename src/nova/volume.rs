@@ -54,7 +54,7 @@ const GIB: u64 = 1 << 30;
 ///
 /// ```
 /// use nova_sysmeta::Value;
-/// use nova_sysmeta::volume::{Volume, image_from_volume};
+/// use nova_sysmeta::convert::{Volume, image_from_volume};
 ///
 /// let volume: Volume = serde_json::from_str(r#"{
 ///     "size": 10,

@@ -1,0 +1,431 @@
+//! Nova's typed view of image properties: `ImageMetaProps.from_dict` and
+//! `ImageMeta.from_dict(get_image_from_system_metadata(..))` (what
+//! `ImageMeta.from_instance` builds), release by release.
+
+mod coerce;
+pub(crate) mod cpu;
+pub(crate) mod schema;
+mod table;
+mod version;
+
+use indexmap::IndexMap;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::error::{Error, Result};
+use crate::model::config::NovaConfig;
+use crate::python::value::{Dict, Int, Value};
+use crate::storage::properties::Properties;
+use crate::storage::system_metadata::SystemMetadata;
+
+pub use cpu::MAX_CPU_IDS;
+use schema::Schema;
+
+/// A field's value as Nova's object holds it, after its field coerced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TypedValue {
+    /// A string, enum or UUID field.
+    Str(String),
+    /// A flexible boolean.
+    Bool(bool),
+    /// An integer field (any size, as Python's `int`).
+    Int(Int),
+    /// A list of strings (`traits_required`).
+    Strings(Vec<String>),
+    /// A list of integers (`hw_numa_mem`).
+    Ints(Vec<Int>),
+    /// A list of sets of integers, each ascending (`hw_numa_cpus`).
+    IntSets(Vec<Vec<Int>>),
+    /// A list of dicts of nullable strings (`img_mappings`).
+    Dicts(Vec<IndexMap<String, Option<String>>>),
+}
+
+impl TypedValue {
+    /// The value in its primitive form, as `obj_to_primitive` writes it.
+    #[must_use]
+    pub fn to_value(&self) -> Value {
+        let ints = |v: &[Int]| Value::List(v.iter().cloned().map(Value::Int).collect());
+        match self {
+            TypedValue::Str(s) => Value::Str(s.clone()),
+            TypedValue::Bool(b) => Value::Bool(*b),
+            TypedValue::Int(i) => Value::Int(i.clone()),
+            TypedValue::Strings(v) => Value::List(v.iter().cloned().map(Value::Str).collect()),
+            TypedValue::Ints(v) => ints(v),
+            TypedValue::IntSets(v) => Value::List(v.iter().map(|s| ints(s)).collect()),
+            TypedValue::Dicts(v) => Value::List(
+                v.iter()
+                    .map(|d| {
+                        let mut dict = Dict::default();
+                        for (k, s) in d {
+                            dict.insert(k.clone(), s.clone().map_or(Value::Null, Value::Str));
+                        }
+                        Value::Dict(dict)
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The string of a string, enum or UUID field.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            TypedValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for TypedValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
+}
+
+/// What Nova's `ImageMetaProps.from_dict` makes of an image's properties:
+/// the fields that are set, in the release's field order.
+///
+/// Serializes as `obj_to_primitive()["nova_object.data"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageMetaProps {
+    schema: &'static Schema,
+    values: Vec<Option<TypedValue>>,
+}
+
+impl ImageMetaProps {
+    fn new(schema: &'static Schema) -> Self {
+        Self {
+            schema,
+            values: vec![None; schema.fields.len()],
+        }
+    }
+
+    /// The value of field `name`, when it is set.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&TypedValue> {
+        let at = self.schema.fields.iter().position(|f| f.name == name)?;
+        self.values.get(at)?.as_ref()
+    }
+
+    /// The fields that are set, with their values, in the release's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &TypedValue)> + '_ {
+        self.schema
+            .fields
+            .iter()
+            .zip(&self.values)
+            .filter_map(|(f, v)| Some((f.name, v.as_ref()?)))
+    }
+
+    /// How many fields are set.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.values.iter().filter(|v| v.is_some()).count()
+    }
+
+    /// Whether no field is set.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The release's schema these values follow.
+    #[must_use]
+    pub fn schema(&self) -> &'static Schema {
+        self.schema
+    }
+
+    fn set(&mut self, name: &str, value: &Value) -> Result<()> {
+        let Some(at) = self.schema.fields.iter().position(|f| f.name == name) else {
+            return Ok(());
+        };
+        let field = &self.schema.fields[at];
+        let typed =
+            coerce::coerce(&field.kind, name, value).map_err(|reason| refused(name, value, reason))?;
+        self.values[at] = Some(typed);
+        Ok(())
+    }
+
+    fn set_typed(&mut self, name: &str, value: TypedValue) {
+        if let Some(at) = self.schema.fields.iter().position(|f| f.name == name) {
+            self.values[at] = Some(value);
+        }
+    }
+}
+
+impl Serialize for ImageMetaProps {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (name, value) in self.iter() {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The error for a value Nova's field refuses.
+fn refused(name: &str, value: &Value, reason: String) -> Error {
+    Error::InvalidValue {
+        key: name.to_owned(),
+        reason: format!("{} is refused: {reason}", crate::python::repr(value)),
+    }
+}
+
+/// The input of [`image_meta_props`]: an image's properties, as Glance
+/// stores them (name to value).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PropsRequest<'a> {
+    /// The image's properties.
+    pub properties: &'a Properties,
+    /// The release (and `nova.conf`); only the release is read.
+    pub config: NovaConfig,
+}
+
+impl<'a> PropsRequest<'a> {
+    /// A request for the newest modelled release; see [`PropsRequest::config`].
+    #[must_use]
+    pub fn new(properties: &'a Properties) -> Self {
+        Self {
+            properties,
+            config: NovaConfig::default(),
+        }
+    }
+
+    /// The release whose fields and values are used.
+    #[must_use]
+    pub fn config(mut self, config: &NovaConfig) -> Self {
+        self.config = config.clone();
+        self
+    }
+}
+
+/// Nova's `ImageMetaProps.from_dict(properties)`: would the release accept
+/// this image, and what does it make of it? Unknown names are dropped,
+/// legacy names mapped (`architecture` is read as `hw_architecture`),
+/// `hw_numa_cpus.N`/`hw_numa_mem.N` gathered, and `trait:NAME` set to
+/// `required` listed in `traits_required`.
+///
+/// # Errors
+///
+/// [`Error::InvalidValue`] naming the property, the value and Nova's
+/// message, where Nova raises; [`Error::CpuSetTooLarge`] for a
+/// `hw_numa_cpus.N` spec of more than [`MAX_CPU_IDS`] ids, which Nova
+/// builds one id at a time and the crate refuses.
+///
+/// ```
+/// use nova_sysmeta::{NovaConfig, Properties, Release, objects};
+///
+/// let props: Properties = serde_json::from_str(
+///     r#"{"hw_disk_bus": "virtio", "hw_qemu_guest_agent": "YES", "hw_numa_cpus.0": "0-3,^2", "os_type": "Windows"}"#)?;
+/// let typed = objects::image_meta_props(&objects::PropsRequest::new(&props))?;
+/// assert_eq!(serde_json::to_string(&typed)?,
+///     r#"{"hw_disk_bus":"virtio","hw_numa_cpus":[[0,1,3]],"hw_qemu_guest_agent":true,"os_type":"windows"}"#);
+///
+/// // A value the release's field refuses: Nova raises, and so does the crate.
+/// let bad: Properties = serde_json::from_str(r#"{"hw_video_model": "bochs"}"#)?;
+/// let ussuri = NovaConfig::for_release(Release::new(21, 2, 4)?);
+/// let err = objects::image_meta_props(&objects::PropsRequest::new(&bad).config(&ussuri)).unwrap_err();
+/// assert_eq!(err.kind(), "invalid_value");
+/// assert!(objects::image_meta_props(&objects::PropsRequest::new(&bad)).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn image_meta_props(request: &PropsRequest<'_>) -> Result<ImageMetaProps> {
+    let props = request.properties;
+    let schema = Schema::of(request.config.release);
+    let mut out = ImageMetaProps::new(schema);
+    let value = |key: &str| props.get(key).map(|v| v.to_value());
+    // _set_attr_from_legacy_names
+    for (legacy, current) in schema.legacy {
+        if let Some(v) = value(legacy) {
+            out.set(current, &v)?;
+        }
+    }
+    match value("vmware_adaptertype") {
+        Some(Value::Str(s)) if s == "ide" => out.set("hw_disk_bus", &Value::Str(s))?,
+        Some(v) if crate::python::python_truthy(&v) => {
+            out.set("hw_disk_bus", &Value::Str("scsi".to_owned()))?;
+            out.set("hw_scsi_model", &v)?;
+        }
+        _ => {}
+    }
+    // _set_attr_from_current_names
+    for field in schema.fields {
+        match field.name {
+            "hw_numa_mem" => {
+                let mut mem = Vec::new();
+                for cell in 0..schema.numa_nodes_max {
+                    let key = format!("hw_numa_mem.{cell}");
+                    let Some(v) = value(&key) else { break };
+                    mem.push(coerce::integer(&v).map_err(|reason| refused(&key, &v, reason))?);
+                }
+                if !mem.is_empty() {
+                    out.set_typed("hw_numa_mem", TypedValue::Ints(mem));
+                }
+            }
+            "hw_numa_cpus" => {
+                let mut cpus = Vec::new();
+                let mut budget = MAX_CPU_IDS;
+                for cell in 0..schema.numa_nodes_max {
+                    let key = format!("hw_numa_cpus.{cell}");
+                    let Some(v) = value(&key) else { break };
+                    let ids = cpu::parse_cpu_spec(&v, &mut budget).map_err(|e| match e {
+                        cpu::SpecError::Nova(reason) => refused(&key, &v, reason),
+                        cpu::SpecError::TooLarge => Error::CpuSetTooLarge {
+                            key: key.clone(),
+                            limit: MAX_CPU_IDS,
+                        },
+                    })?;
+                    cpus.push(ids);
+                }
+                if !cpus.is_empty() {
+                    out.set_typed("hw_numa_cpus", TypedValue::IntSets(cpus));
+                }
+            }
+            "traits_required" => {}
+            name => {
+                if let Some(v) = value(name) {
+                    out.set(name, &v)?;
+                }
+            }
+        }
+    }
+    // _set_attr_from_trait_names
+    if schema.traits {
+        let traits: Vec<String> = props
+            .iter()
+            .filter(|(k, v)| k.starts_with("trait:") && v.as_str() == Some("required"))
+            .map(|(k, _)| k.get("trait:".len()..).unwrap_or_default().to_owned())
+            .collect();
+        if !traits.is_empty() {
+            out.set_typed("traits_required", TypedValue::Strings(traits));
+        }
+    }
+    Ok(out)
+}
+
+/// What Nova's `ImageMeta.from_instance` builds from system metadata:
+/// the image attributes the system metadata keeps, typed, and the typed
+/// properties.
+///
+/// Serializes as `obj_to_primitive()["nova_object.data"]`, with
+/// `properties` as its own data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImageMeta {
+    /// `min_ram`, when the system metadata has it.
+    pub min_ram: Option<Int>,
+    /// `min_disk`, when the system metadata has it.
+    pub min_disk: Option<Int>,
+    /// `disk_format`, when the system metadata has it.
+    pub disk_format: Option<String>,
+    /// `container_format`, when the system metadata has it.
+    pub container_format: Option<String>,
+    /// The typed properties.
+    pub properties: ImageMetaProps,
+}
+
+impl Serialize for ImageMeta {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(v) = &self.container_format {
+            map.serialize_entry("container_format", v)?;
+        }
+        if let Some(v) = &self.disk_format {
+            map.serialize_entry("disk_format", v)?;
+        }
+        if let Some(v) = &self.min_ram {
+            map.serialize_entry("min_ram", &Value::Int(v.clone()))?;
+        }
+        if let Some(v) = &self.min_disk {
+            map.serialize_entry("min_disk", &Value::Int(v.clone()))?;
+        }
+        map.serialize_entry("properties", &self.properties)?;
+        map.end()
+    }
+}
+
+/// The input of [`image_meta_from_system_metadata`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MetaRequest<'a> {
+    /// The instance's system metadata.
+    pub system_metadata: &'a SystemMetadata,
+    /// The release (and `nova.conf`); only the release is read.
+    pub config: NovaConfig,
+}
+
+impl<'a> MetaRequest<'a> {
+    /// A request for the newest modelled release; see [`MetaRequest::config`].
+    #[must_use]
+    pub fn new(system_metadata: &'a SystemMetadata) -> Self {
+        Self {
+            system_metadata,
+            config: NovaConfig::default(),
+        }
+    }
+
+    /// The release whose fields and values are used.
+    #[must_use]
+    pub fn config(mut self, config: &NovaConfig) -> Self {
+        self.config = config.clone();
+        self
+    }
+}
+
+/// Nova's `ImageMeta.from_dict(utils.get_image_from_system_metadata(sm))`:
+/// what the virt driver sees of an instance's image. An instance whose
+/// image metadata the release cannot type can no longer be hard-rebooted,
+/// migrated, resized, rebuilt or unshelved.
+///
+/// # Errors
+///
+/// As [`image_meta_props`], and [`Error::InvalidValue`] for a `min_ram` or
+/// `min_disk` that is not an integer.
+///
+/// ```
+/// use nova_sysmeta::{SystemMetadata, objects};
+///
+/// let sm: SystemMetadata = serde_json::from_str(
+///     r#"{"image_min_ram": "512", "image_hw_disk_bus": "scsi", "image_hw_scsi_model": "virtio-scsi", "owner_user_name": "alice"}"#)?;
+/// let meta = objects::image_meta_from_system_metadata(&objects::MetaRequest::new(&sm))?;
+/// assert_eq!(meta.min_ram.as_ref().and_then(|i| i.as_i64()), Some(512));
+/// assert_eq!(meta.properties.get("hw_scsi_model").and_then(|v| v.as_str()), Some("virtio-scsi"));
+///
+/// let broken: SystemMetadata = serde_json::from_str(r#"{"image_hw_disk_bus": "nvme"}"#)?;
+/// assert!(objects::image_meta_from_system_metadata(&objects::MetaRequest::new(&broken)).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn image_meta_from_system_metadata(request: &MetaRequest<'_>) -> Result<ImageMeta> {
+    let image = crate::nova::convert::image_from_system_metadata(request.system_metadata);
+    let schema = Schema::of(request.config.release);
+    let attribute = |name: &'static str, value: &Option<Value>| -> Result<Option<TypedValue>> {
+        let Some(value) = value else { return Ok(None) };
+        let Some(field) = schema.image_meta_fields.iter().find(|f| f.name == name) else {
+            return Ok(None);
+        };
+        coerce::coerce(&field.kind, name, value)
+            .map(Some)
+            .map_err(|reason| refused(name, value, reason))
+    };
+    let int = |v: Option<TypedValue>| match v {
+        Some(TypedValue::Int(i)) => Some(i),
+        _ => None,
+    };
+    let text = |v: Option<TypedValue>| match v {
+        Some(TypedValue::Str(s)) => Some(s),
+        _ => None,
+    };
+    // Nova types the properties first, then the attributes.
+    let properties = image_meta_props(&PropsRequest::new(&image.properties).config(&request.config))?;
+    let container_format = text(attribute("container_format", &image.container_format)?);
+    let disk_format = text(attribute("disk_format", &image.disk_format)?);
+    let min_ram = int(attribute("min_ram", &image.min_ram)?);
+    let min_disk = int(attribute("min_disk", &image.min_disk)?);
+    Ok(ImageMeta {
+        min_ram,
+        min_disk,
+        disk_format,
+        container_format,
+        properties,
+    })
+}
