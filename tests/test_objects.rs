@@ -240,3 +240,43 @@ fn what_the_virt_driver_sees_of_an_instance() {
     let err = objects::image_meta_from_system_metadata(&objects::MetaRequest::new(&bad)).unwrap_err();
     assert!(err.to_string().contains("min_ram"), "{err}");
 }
+
+#[test]
+fn the_audit_names_each_property_the_release_cannot_type() {
+    use nova_sysmeta::audit::{FindingKind, InstanceFacts, findings};
+    let sm: SystemMetadata = serde_json::from_str(
+        r#"{"image_base_image_ref": "x", "image_hw_disk_bus": "nvme", "image_hw_video_model": "bochs",
+            "image_hw_numa_cpus.0": "0-1", "image_hw_numa_cpus.1": "3-2", "image_os_type": "linux"}"#,
+    )
+    .unwrap();
+    let untyped = |release: &str| {
+        let config = NovaConfig::for_release(release.parse().unwrap());
+        findings(&sm, &InstanceFacts::new(), &config)
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::UntypedImageProperty)
+            .map(|f| (f.key.unwrap(), f.message))
+            .collect::<Vec<_>>()
+    };
+    let latest = untyped("34.0.0");
+    let keys: Vec<&str> = latest.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["image_hw_disk_bus", "image_hw_numa_cpus.1"]);
+    assert!(
+        latest[0].1.contains("'nvme'") && latest[0].1.contains("Nova 34.0.0"),
+        "{}",
+        latest[0].1
+    );
+    // 23.0.0 has no bochs video model either.
+    let wallaby = untyped("23.0.0");
+    assert_eq!(
+        wallaby.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        [
+            "image_hw_disk_bus",
+            "image_hw_video_model",
+            "image_hw_numa_cpus.1"
+        ]
+    );
+    // A typeable image has no such finding.
+    let fine: SystemMetadata =
+        serde_json::from_str(r#"{"image_base_image_ref": "x", "image_hw_disk_bus": "virtio"}"#).unwrap();
+    assert!(findings(&fine, &InstanceFacts::new(), &NovaConfig::default()).is_empty());
+}

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::error::Error;
 use crate::model::config::NovaConfig;
 use crate::model::release::Release;
 use crate::nova::keys::{
@@ -16,6 +17,7 @@ use crate::nova::snapshot::is_non_inheritable;
 use crate::python::int;
 use crate::python::truncate::safe_truncate;
 use crate::storage::class::NameSet;
+use crate::storage::properties::{Properties, PropertyValue};
 use crate::storage::system_metadata::{SystemMetadata, chars_over_column};
 
 /// What the audit knows about the instance besides its system metadata.
@@ -137,6 +139,13 @@ pub enum FindingKind {
     /// normal right after booting from a snapshot, otherwise a sign of an
     /// inconsistent record. Not repaired.
     ImageRefMismatch,
+    /// An image property the release's `ImageMetaProps` cannot type (a
+    /// value its field refuses): `ImageMeta.from_instance` raises, and the
+    /// instance can no longer be hard-rebooted, migrated, resized, rebuilt
+    /// or unshelved. Not repaired: `nova-manage image_property set` (or
+    /// `nova-sysmeta-db image-property set`) sets a value the operator
+    /// chooses.
+    UntypedImageProperty,
 }
 
 impl FindingKind {
@@ -152,6 +161,7 @@ impl FindingKind {
             FindingKind::WouldLeak => "would_leak",
             FindingKind::StaleShelvedKeys => "stale_shelved_keys",
             FindingKind::ImageRefMismatch => "image_ref_mismatch",
+            FindingKind::UntypedImageProperty => "untyped_image_property",
         }
     }
 }
@@ -244,6 +254,7 @@ pub fn findings(
         )),
         _ => {}
     }
+    untyped_findings(system_metadata, config, &mut findings);
     let shelved = facts
         .vm_state
         .as_deref()
@@ -301,6 +312,67 @@ pub fn findings(
         }
     }
     findings
+}
+
+/// The properties `config`'s release cannot type, each alone (the NUMA
+/// cells of one kind together, as Nova reads them), when the whole image
+/// fails. `min_ram`/`min_disk` are [`FindingKind::NonIntegerInheritable`].
+fn untyped_findings(system_metadata: &SystemMetadata, config: &NovaConfig, findings: &mut Vec<Finding>) {
+    use crate::nova::objects::{PropsRequest, image_meta_props};
+    let request = crate::nova::objects::MetaRequest::new(system_metadata).config(config);
+    if !matches!(
+        crate::nova::objects::image_meta_from_system_metadata(&request),
+        Err(Error::InvalidValue { .. })
+    ) {
+        return;
+    }
+    let image = crate::nova::convert::image_from_system_metadata(system_metadata);
+    let mut groups: Vec<Vec<(&str, PropertyValue<'_>)>> = Vec::new();
+    let mut numa: [Vec<(&str, PropertyValue<'_>)>; 2] = [Vec::new(), Vec::new()];
+    for (name, value) in image.properties.iter() {
+        if name.starts_with("hw_numa_cpus.") {
+            numa[0].push((name, value));
+        } else if name.starts_with("hw_numa_mem.") {
+            numa[1].push((name, value));
+        } else {
+            groups.push(vec![(name, value)]);
+        }
+    }
+    groups.extend(numa.into_iter().filter(|g| !g.is_empty()));
+    for group in groups {
+        let mut props = Properties::with_capacity(group.len());
+        for (name, value) in &group {
+            props.insert_view(name, *value);
+        }
+        let Err(Error::InvalidValue { key, reason }) =
+            image_meta_props(&PropsRequest::new(&props).config(config))
+        else {
+            continue;
+        };
+        // The system-metadata key the property came from.
+        let name = group
+            .iter()
+            .map(|(n, _)| *n)
+            .find(|n| *n == key)
+            .unwrap_or(group[0].0);
+        let prefixed = format!("{SM_IMAGE_PROP_PREFIX}{name}");
+        let sm_key = if system_metadata.contains_key(&prefixed) {
+            prefixed
+        } else {
+            name.to_owned()
+        };
+        findings.push(Finding::new(
+            FindingKind::UntypedImageProperty,
+            Severity::Error,
+            Some(&sm_key),
+            format!(
+                "Nova {} cannot type {key}: {reason}; ImageMeta.from_instance fails, so the instance cannot be \
+                 hard-rebooted, migrated, resized, rebuilt or unshelved (set a value the release accepts with \
+                 image-property set)",
+                config.release
+            ),
+        ));
+    }
 }
 
 /// Whether Nova cuts `key`'s value to 255 bytes when it writes it: an
