@@ -22,7 +22,11 @@ Exit codes:
   5    undo completed, but rows Nova changed since the repair were left alone (conflicts)
   6    some cells failed (not reachable, timed out, an error); the others completed
   127  invalid input: configuration, URL, journal
-  255  an unexpected error";
+  255  an unexpected error
+image-property show|set exit as nova-manage image_property does:
+  0 done (or a dry run), 1 an unexpected error, 2 instance not found,
+  3 property not found (show) or the instance's state forbids set,
+  4 invalid --property format, 5 invalid property name, 6 invalid value";
 
 /// Find and repair Nova instances whose system metadata old Nova releases
 /// damaged.
@@ -56,6 +60,63 @@ pub enum Command {
     /// fixed rebuild would have given them.
     #[command(subcommand)]
     Images(ImagesCommand),
+    /// Nova's `nova-manage image_property show|set`, for any release from
+    /// Pike, with a dry run by default, the journal and `undo`.
+    #[command(subcommand)]
+    ImageProperty(ImagePropertyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ImagePropertyCommand {
+    /// Print an image property of an instance (`image_<PROPERTY>` of its
+    /// system metadata), or every one without PROPERTY.
+    Show(PropertyShow),
+    /// Set image properties of a STOPPED, SHELVED or SHELVED_OFFLOADED
+    /// instance, checked against the release's ImageMetaProps (a dry run
+    /// unless --apply); from 28.3.1, 29.2.1 and 30.0.0 the instance's
+    /// request_specs row gets the new image too.
+    Set(PropertySet),
+}
+
+#[derive(Args)]
+pub struct PropertyShow {
+    #[command(flatten)]
+    pub target: Target,
+    /// The instance's UUID.
+    pub instance: String,
+    /// The property (without `image_`); all of them when absent.
+    pub property: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct PropertySet {
+    #[command(flatten)]
+    pub target: Target,
+    /// The instance's UUID.
+    pub instance: String,
+    /// A property to set, NAME=VALUE (repeatable), as nova-manage takes it.
+    #[arg(long = "property", value_name = "NAME=VALUE", allow_hyphen_values = true)]
+    pub properties: Vec<String>,
+    /// The Nova release whose ImageMetaProps fields and values decide (and
+    /// whether the request spec is written).
+    #[arg(long, value_name = "VERSION", default_value_t = Release::LATEST)]
+    pub release: Release,
+    /// Write (without it: a dry run).
+    #[arg(long)]
+    pub apply: bool,
+    /// The journal to create with --apply (default:
+    /// `nova-sysmeta-db-journal-<time>.jsonl`); `undo --journal` reads it.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Seconds to wait for a row Nova holds locked.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub lock_wait: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]
@@ -360,7 +421,7 @@ pub fn parse() -> (Cli, Where) {
     };
     let sub = match matches.subcommand() {
         // `images audit`: the arguments are the inner subcommand's.
-        Some(("images", m)) => m.subcommand().map(|(_, m)| m),
+        Some(("images" | "image-property", m)) => m.subcommand().map(|(_, m)| m),
         other => other.map(|(_, m)| m),
     };
     let target = match &cli.command {
@@ -370,6 +431,8 @@ pub fn parse() -> (Cli, Where) {
         Command::Cells(c) => &c.target,
         Command::Images(ImagesCommand::Audit(a)) => &a.target,
         Command::Images(ImagesCommand::Repair(r)) => &r.audit.target,
+        Command::ImageProperty(ImagePropertyCommand::Show(a)) => &a.target,
+        Command::ImageProperty(ImagePropertyCommand::Set(a)) => &a.target,
         // It reaches Glance only.
         Command::Images(ImagesCommand::Undo(_)) => return (cli, Where::Url(String::new())),
     };

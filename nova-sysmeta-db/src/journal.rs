@@ -121,6 +121,14 @@ pub enum Line {
     },
     /// The batch committed; `lines` row and instance lines came before it.
     Commit { cell: String, batch: u64, lines: u64 },
+    /// `image-property set` is about to write a `request_specs` row of the
+    /// API database (row `id`): its `spec` before, and what it writes.
+    Spec {
+        id: u64,
+        instance_uuid: String,
+        before: String,
+        after: String,
+    },
 }
 
 impl Line {
@@ -128,7 +136,7 @@ impl Line {
     pub fn cell(&self) -> Option<&str> {
         match self {
             Line::Row { cell, .. } | Line::Instance { cell, .. } | Line::Commit { cell, .. } => Some(cell),
-            Line::Header { .. } => None,
+            Line::Header { .. } | Line::Spec { .. } => None,
         }
     }
 }
@@ -342,6 +350,8 @@ pub fn read(path: &Path, torn_tail: bool) -> Result<Read, Damaged> {
             }
             (None, _) => return Err(damaged(n, "the journal does not start with its header")),
             (Some(_), Line::Header { .. }) => return Err(damaged(n, "a second header: two journals joined")),
+            // A request spec lives in the API database, in no cell.
+            (Some(_), line @ Line::Spec { .. }) => lines.push(line),
             (Some((_, cells)), line) => {
                 let cell = line.cell().unwrap_or_default();
                 if !cells.iter().any(|c| c.name == cell) {

@@ -11,6 +11,7 @@ mod cells;
 mod cli;
 mod conf;
 mod glance;
+mod image_property;
 mod images;
 mod journal;
 mod report;
@@ -76,6 +77,8 @@ fn main() -> ExitCode {
         Command::Images(ImagesCommand::Audit(args)) => images_run(args, &place, None),
         Command::Images(ImagesCommand::Repair(args)) => images_run(&args.audit, &place, Some(args)),
         Command::Images(ImagesCommand::Undo(args)) => images_undo(args),
+        Command::ImageProperty(cli::ImagePropertyCommand::Show(args)) => property_show(args, &place),
+        Command::ImageProperty(cli::ImagePropertyCommand::Set(args)) => property_set(args, &place),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -254,7 +257,12 @@ fn undo(args: &cli::UndoArgs, place: &Where) -> Result<u8, Failure> {
         .filter(|c| read.lines.iter().any(|l| l.cell() == Some(c.name.as_str())))
         .map(|c| c.name.clone())
         .collect();
-    if wanted.is_empty() {
+    let spec_lines: Vec<&journal::Line> = read
+        .lines
+        .iter()
+        .filter(|l| matches!(l, journal::Line::Spec { .. }))
+        .collect();
+    if wanted.is_empty() && spec_lines.is_empty() {
         // A repair that had nothing to do: nothing to undo either.
         eprintln!(
             "nova-sysmeta-db: {}: the journal records no change",
@@ -340,12 +348,34 @@ fn undo(args: &cli::UndoArgs, place: &Where) -> Result<u8, Failure> {
     let reports = reports
         .into_inner()
         .map_err(|_| Failure::Other("a cell's thread failed".to_owned()))?;
+    // The request_specs rows `image-property set` wrote, in the API database.
+    let mut specs = image_property::SpecUndo::default();
+    if !spec_lines.is_empty() {
+        let api = api_database(place)?.ok_or_else(|| {
+            Failure::Input(
+                "the journal changed request_specs rows: give undo the nova.conf that names [api_database]"
+                    .to_owned(),
+            )
+        })?;
+        specs = image_property::undo_specs(&spec_lines, &api, timeouts, args.lock_wait)
+            .map_err(Failure::Other)?;
+        output.json(&serde_json::json!({ "kind": "request_specs", "undo": &specs }));
+        output.text(&format!(
+            "nova-sysmeta-db undo, request specs: {} put back, {} already were, {} left alone\n",
+            specs.restored,
+            specs.already_undone,
+            specs.conflicts.len()
+        ));
+        for c in &specs.conflicts {
+            output.text(&format!("  conflict: {}\n", escape(c)));
+        }
+    }
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     let exit = if failed > 0 {
         code::CELLS_FAILED
-    } else if reports.iter().any(|r| !r.conflicts.is_empty()) {
+    } else if reports.iter().any(|r| !r.conflicts.is_empty()) || !specs.conflicts.is_empty() {
         code::CONFLICTS
-    } else if reports.iter().any(|r| r.restored > 0) {
+    } else if reports.iter().any(|r| r.restored > 0) || specs.restored > 0 {
         code::DONE
     } else {
         code::NOTHING
@@ -600,6 +630,193 @@ fn images_run(
 
 /// `images undo`: removes what an images journal wrote, where it is
 /// still what was written.
+/// The API database `place` names (nova.conf's `[api_database]`), if any.
+fn api_database(place: &Where) -> Result<Option<conf::Connection>, Failure> {
+    match place {
+        Where::Url(_) => Ok(None),
+        Where::Conf(sources) => {
+            let nova = conf::NovaConf::load(sources).map_err(|e| Failure::Input(e.0))?;
+            match nova.api_database().map_err(|e| Failure::Input(e.0))? {
+                Some(url) => Ok(Some(conf::connection(&url).map_err(|e| Failure::Input(e.0))?)),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// Finds the instance as nova-manage reports it: a database that cannot
+/// be read is its "unexpected error" (1), no instance its 2.
+fn property_instance(
+    target: &Target,
+    place: &Where,
+    uuid: &str,
+) -> Result<Result<image_property::Found, u8>, Failure> {
+    let timeouts = target.timeouts();
+    // nova-manage looks the instance up in the API database's mappings first.
+    if let Some(api) = api_database(place)? {
+        match image_property::mapped(&api, uuid, timeouts) {
+            Ok(true) => {}
+            Ok(false) => {
+                println!("Instance {uuid} has no mapping to a cell.");
+                return Ok(Err(image_property::exit::NOT_FOUND));
+            }
+            Err(e) => {
+                println!("Unexpected error: {}", escape(&e));
+                return Ok(Err(image_property::exit::UNEXPECTED));
+            }
+        }
+    }
+    let found = cells::discover(place, &target.cells, timeouts)?;
+    match image_property::locate(&found, uuid, timeouts) {
+        Ok(Some(found)) => Ok(Ok(found)),
+        Ok(None) => {
+            println!("Instance {uuid} could not be found.");
+            Ok(Err(image_property::exit::NOT_FOUND))
+        }
+        Err(e) => {
+            println!("Unexpected error: {}", escape(&e));
+            Ok(Err(image_property::exit::UNEXPECTED))
+        }
+    }
+}
+
+fn property_show(args: &cli::PropertyShow, place: &Where) -> Result<u8, Failure> {
+    let found = match property_instance(&args.target, place, &args.instance)? {
+        Ok(found) => found,
+        Err(code) => return Ok(code),
+    };
+    let sm = found.system_metadata();
+    match &args.property {
+        Some(name) => match sm.get(&format!("image_{name}")).filter(|v| !v.is_empty()) {
+            Some(value) if args.json => {
+                println!(
+                    "{}",
+                    serde_json::json!({ "instance": found.uuid, "property": name, "value": value })
+                );
+                Ok(image_property::exit::OK)
+            }
+            Some(value) => {
+                println!("{value}");
+                Ok(image_property::exit::OK)
+            }
+            None => {
+                println!("Image property {name} not found for instance {}.", found.uuid);
+                Ok(image_property::exit::PROPERTY_OR_STATE)
+            }
+        },
+        None => {
+            let all: Vec<(&str, Option<&str>)> = sm
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("image_")?, v)))
+                .collect();
+            if args.json {
+                let map: serde_json::Map<String, serde_json::Value> = all
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::json!(v)))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({ "instance": found.uuid, "properties": map })
+                );
+            } else {
+                for (k, v) in all {
+                    println!("{}={}", escape(k), v.map_or_else(|| "NULL".to_owned(), escape));
+                }
+            }
+            Ok(image_property::exit::OK)
+        }
+    }
+}
+
+fn property_set(args: &cli::PropertySet, place: &Where) -> Result<u8, Failure> {
+    let found = match property_instance(&args.target, place, &args.instance)? {
+        Ok(found) => found,
+        Err(code) => return Ok(code),
+    };
+    if args.properties.is_empty() {
+        println!("Unexpected error: no --property NAME=VALUE given");
+        return Ok(image_property::exit::UNEXPECTED);
+    }
+    let refuse = |r: image_property::Refused| {
+        println!("{}", escape(&r.message));
+        r.code
+    };
+    let props = match image_property::validate(&found, &args.properties, args.release) {
+        Ok(props) => props,
+        Err(r) => return Ok(refuse(r)),
+    };
+    let plan = match image_property::plan(&found, &props, args.release) {
+        Ok(plan) => plan,
+        Err(r) => return Ok(refuse(r)),
+    };
+    let api = api_database(place)?;
+    if !args.apply {
+        if args.json {
+            println!("{}", serde_json::json!({ "dry_run": true, "plan": plan }));
+        } else {
+            for c in &plan.changes {
+                println!(
+                    "would set {}={} (was {})",
+                    escape(&c.key),
+                    escape(&c.new),
+                    c.old.as_ref().map_or("absent".to_owned(), |o| o
+                        .as_deref()
+                        .map_or("NULL".to_owned(), escape))
+                );
+            }
+            if plan.request_spec_image.is_some() {
+                println!("would write the instance's image into its request_specs row");
+            }
+            println!("dry run: nothing written (--apply writes)");
+        }
+        return Ok(image_property::exit::OK);
+    }
+    let path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("nova-sysmeta-db-journal-{}.jsonl", journal::now())));
+    let cells = vec![journal::JournalCell {
+        name: found.cell.name.clone(),
+        uuid: found.cell.uuid.clone(),
+        database: found.cell.connection.display(),
+    }];
+    let mut journal = journal::Journal::create(&path, &format!("image-property set {}", found.uuid), cells)
+        .map_err(|e| Failure::Input(format!("the journal {}: {e}", path.display())))?;
+    match image_property::apply(
+        &found,
+        &plan,
+        &mut journal,
+        api.as_ref(),
+        args.target.timeouts(),
+        args.lock_wait,
+    ) {
+        Ok(applied) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "plan": plan, "applied": applied, "journal": path.display().to_string() })
+                );
+            } else {
+                println!(
+                    "set {} properties of instance {} ({} rows updated, {} inserted{}); journal {}",
+                    plan.changes.len(),
+                    found.uuid,
+                    applied.rows_updated,
+                    applied.rows_inserted,
+                    if applied.request_spec {
+                        ", request spec written"
+                    } else {
+                        ""
+                    },
+                    path.display()
+                );
+            }
+            Ok(image_property::exit::OK)
+        }
+        Err(r) => Ok(refuse(r)),
+    }
+}
+
 fn images_undo(args: &cli::ImagesUndo) -> Result<u8, Failure> {
     let writes = images::read_journal(&args.journal).map_err(Failure::Input)?;
     if writes.is_empty() {

@@ -109,7 +109,7 @@ fn undo_batches(
             Line::Row { batch, .. } | Line::Instance { batch, .. } => {
                 batches.entry(*batch).or_default().push(line)
             }
-            Line::Header { .. } => {}
+            Line::Header { .. } | Line::Spec { .. } => {}
         }
     }
     for (batch, lines) in batches.iter().rev() {

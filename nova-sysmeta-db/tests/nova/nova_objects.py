@@ -16,6 +16,7 @@ Nova's own model method `soft_delete`.
     python nova_objects.py --config-file F destroy < uuid.json
     python nova_objects.py --config-file F read < uuids.json
     python nova_objects.py --config-file F writer < plan.json
+    python nova_objects.py --config-file F spec_images < uuids.json
 """
 
 import argparse
@@ -103,6 +104,11 @@ def seed(ctxt, request):
                     objects.InstanceAction.action_start(ctxt, inst.uuid, step["action"], want_result=False)
                 finally:
                     ctxt.timestamp = saved
+            elif kind == "map":
+                # What the API does at boot: the instance mapped to its
+                # cell, and its request spec (with the instance's image)
+                # saved in the API database.
+                map_instance(ctxt, inst)
             elif kind == "archive":
                 # What `nova-manage db archive_deleted_rows` does: the
                 # destroyed instance and its actions move to shadow tables.
@@ -112,6 +118,40 @@ def seed(ctxt, request):
                 raise SystemExit("unknown history step %r" % kind)
         done.append(inst.uuid)
     return {"seeded": done}
+
+
+def map_instance(ctxt, inst):
+    # CellMapping reads [DEFAULT] transport_url, an option oslo.messaging
+    # registers when RPC starts (these objects run without RPC).
+    import oslo_messaging.opts
+    for group, opts in oslo_messaging.opts.list_opts():
+        CONF.register_opts(opts, group=None if group == "DEFAULT" else group)
+    cells = objects.CellMappingList.get_all(ctxt)
+    cell = next((c for c in cells if c.name == "cell1"), None)
+    if cell is None:
+        cell = objects.CellMapping(ctxt, uuid="11111111-2222-4333-8444-%012d" % 1, name="cell1",
+                                   database_connection=CONF.database.connection, transport_url="none:///")
+        cell.create()
+    objects.InstanceMapping(ctxt, instance_uuid=inst.uuid, cell_mapping=cell, project_id=inst.project_id).create()
+    spec = objects.RequestSpec(ctxt, instance_uuid=inst.uuid, project_id=inst.project_id, user_id=inst.user_id,
+                               image=inst.image_meta, num_instances=1)
+    spec.create()
+
+
+def spec_images(ctxt, request):
+    """Each instance's image as Nova's RequestSpec.get_by_instance_uuid
+    reads it back from the API database (its primitive's data)."""
+    out = {}
+    for uuid in request["uuids"]:
+        try:
+            spec = objects.RequestSpec.get_by_instance_uuid(ctxt, uuid)
+        except Exception as e:  # noqa: BLE001 - reported to the test as it is
+            out[uuid] = {"error": type(e).__name__}
+            continue
+        image = spec.image.obj_to_primitive()["nova_object.data"]
+        image["properties"] = spec.image.properties.obj_to_primitive()["nova_object.data"]
+        out[uuid] = image
+    return out
 
 
 @main_api.pick_context_manager_writer
@@ -199,11 +239,12 @@ def writer(ctxt, request):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--config-file", required=True)
-    parser.add_argument("command", choices=["seed", "save", "destroy", "read", "writer"])
+    parser.add_argument("command", choices=["seed", "save", "destroy", "read", "writer", "spec_images"])
     args = parser.parse_args()
     ctxt = setup(args.config_file)
     request = json.load(sys.stdin)
-    commands = {"seed": seed, "save": save, "destroy": destroy, "read": read, "writer": writer}
+    commands = {"seed": seed, "save": save, "destroy": destroy, "read": read, "writer": writer,
+                "spec_images": spec_images}
     answer = commands[args.command](ctxt, request)
     json.dump(answer, sys.stdout)
 

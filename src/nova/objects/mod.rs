@@ -312,6 +312,9 @@ pub fn image_meta_props(request: &PropsRequest<'_>) -> Result<ImageMetaProps> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ImageMeta {
+    /// `id`: the instance's `image_ref`, when [`MetaRequest::image_ref`]
+    /// gives one (`from_instance` adds it; the system metadata has none).
+    pub id: Option<String>,
     /// `min_ram`, when the system metadata has it.
     pub min_ram: Option<Int>,
     /// `min_disk`, when the system metadata has it.
@@ -327,6 +330,9 @@ pub struct ImageMeta {
 impl Serialize for ImageMeta {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
+        if let Some(v) = &self.id {
+            map.serialize_entry("id", v)?;
+        }
         if let Some(v) = &self.container_format {
             map.serialize_entry("container_format", v)?;
         }
@@ -344,12 +350,61 @@ impl Serialize for ImageMeta {
     }
 }
 
+impl ImageMeta {
+    /// The object as `obj_to_primitive()` gives it, as Nova stores it in a
+    /// `request_specs` row's `image`: versioned envelopes, each with the
+    /// fields set as its changes (sorted), the properties nested the same.
+    ///
+    /// ```
+    /// use nova_sysmeta::{SystemMetadata, objects};
+    /// let sm: SystemMetadata = serde_json::from_str(r#"{"image_hw_disk_bus": "virtio"}"#)?;
+    /// let meta = objects::image_meta_from_system_metadata(&objects::MetaRequest::new(&sm).image_ref("i-1"))?;
+    /// let p = meta.to_primitive();
+    /// assert_eq!(p["nova_object.name"], "ImageMeta");
+    /// assert_eq!(p["nova_object.data"]["id"], "i-1");
+    /// assert_eq!(p["nova_object.data"]["properties"]["nova_object.version"], "1.44");
+    /// assert_eq!(p["nova_object.data"]["properties"]["nova_object.data"]["hw_disk_bus"], "virtio");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn to_primitive(&self) -> serde_json::Value {
+        let envelope = |name: &str, version: &str, data: serde_json::Map<String, serde_json::Value>| {
+            let mut changes: Vec<&String> = data.keys().collect();
+            changes.sort();
+            let changes: Vec<serde_json::Value> = changes
+                .into_iter()
+                .map(|k| serde_json::Value::from(k.as_str()))
+                .collect();
+            serde_json::json!({
+                "nova_object.name": name,
+                "nova_object.namespace": "nova",
+                "nova_object.version": version,
+                "nova_object.data": data,
+                "nova_object.changes": changes,
+            })
+        };
+        let as_map = |v: serde_json::Value| match v {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        let props = as_map(serde_json::to_value(&self.properties).unwrap_or_default());
+        let mut data = as_map(serde_json::to_value(self).unwrap_or_default());
+        data.insert(
+            "properties".to_owned(),
+            envelope("ImageMetaProps", self.properties.schema.version, props),
+        );
+        envelope("ImageMeta", self.properties.schema.image_meta_version, data)
+    }
+}
+
 /// The input of [`image_meta_from_system_metadata`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct MetaRequest<'a> {
     /// The instance's system metadata.
     pub system_metadata: &'a SystemMetadata,
+    /// The instance's `image_ref`, which `from_instance` gives as `id`.
+    pub image_ref: Option<&'a str>,
     /// The release (and `nova.conf`); only the release is read.
     pub config: NovaConfig,
 }
@@ -360,8 +415,17 @@ impl<'a> MetaRequest<'a> {
     pub fn new(system_metadata: &'a SystemMetadata) -> Self {
         Self {
             system_metadata,
+            image_ref: None,
             config: NovaConfig::default(),
         }
+    }
+
+    /// The instance's `image_ref`: `ImageMeta.from_instance` gives it as
+    /// `id` (an empty one, as Nova's `if instance.image_ref`, is not).
+    #[must_use]
+    pub fn image_ref(mut self, image_ref: &'a str) -> Self {
+        self.image_ref = Some(image_ref);
+        self
     }
 
     /// The release whose fields and values are used.
@@ -421,7 +485,9 @@ pub fn image_meta_from_system_metadata(request: &MetaRequest<'_>) -> Result<Imag
     let disk_format = text(attribute("disk_format", &image.disk_format)?);
     let min_ram = int(attribute("min_ram", &image.min_ram)?);
     let min_disk = int(attribute("min_disk", &image.min_disk)?);
+    let id = request.image_ref.filter(|r| !r.is_empty()).map(str::to_owned);
     Ok(ImageMeta {
+        id,
         min_ram,
         min_disk,
         disk_format,

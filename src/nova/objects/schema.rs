@@ -161,6 +161,7 @@ impl Field {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Schema {
     pub(crate) version: &'static str,
+    pub(crate) image_meta_version: &'static str,
     pub(crate) fields: &'static [Field],
     pub(crate) legacy: &'static [(&'static str, &'static str)],
     pub(crate) traits: bool,
@@ -204,6 +205,12 @@ impl Schema {
     #[must_use]
     pub fn version(&self) -> &'static str {
         self.version
+    }
+
+    /// `ImageMeta.VERSION`, e.g. `1.8`.
+    #[must_use]
+    pub fn image_meta_version(&self) -> &'static str {
+        self.image_meta_version
     }
 
     /// The fields, in Nova's order (the order of `fields` in image_meta.py).

@@ -148,6 +148,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 0: ImageMetaProps 1.19
     Schema {
         version: "1.19",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -552,6 +553,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 1: ImageMetaProps 1.20
     Schema {
         version: "1.20",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -960,6 +962,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 2: ImageMetaProps 1.21
     Schema {
         version: "1.21",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -1372,6 +1375,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 3: ImageMetaProps 1.24
     Schema {
         version: "1.24",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -1792,6 +1796,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 4: ImageMetaProps 1.25
     Schema {
         version: "1.25",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -2220,6 +2225,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 5: ImageMetaProps 1.27
     Schema {
         version: "1.27",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -2664,6 +2670,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 6: ImageMetaProps 1.29
     Schema {
         version: "1.29",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -3116,6 +3123,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 7: ImageMetaProps 1.30
     Schema {
         version: "1.30",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -3568,6 +3576,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 8: ImageMetaProps 1.31
     Schema {
         version: "1.31",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -4028,6 +4037,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 9: ImageMetaProps 1.34
     Schema {
         version: "1.34",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -4512,6 +4522,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 10: ImageMetaProps 1.37
     Schema {
         version: "1.37",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -5016,6 +5027,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 11: ImageMetaProps 1.38
     Schema {
         version: "1.38",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -5524,6 +5536,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 12: ImageMetaProps 1.39
     Schema {
         version: "1.39",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -6032,6 +6045,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 13: ImageMetaProps 1.42
     Schema {
         version: "1.42",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
@@ -6568,6 +6582,7 @@ pub(super) static SCHEMAS: &[Schema] = &[
     // 14: ImageMetaProps 1.44
     Schema {
         version: "1.44",
+        image_meta_version: "1.8",
         fields: &[
             Field {
                 name: "hw_architecture",
