@@ -49,6 +49,20 @@ pub fn writes_request_spec(release: Release) -> bool {
     }
 }
 
+/// Whether `release`'s `image_property set` takes `trait:*` names (the
+/// name check skips them from 29.4.0, 30.2.0, 31.2.0 and 32.0.0; before,
+/// they are invalid names, exit 5). Releases before 25.0.0, which have no
+/// such command, are checked as 25.0.0 checks.
+pub fn accepts_trait_names(release: Release) -> bool {
+    let from = |major, minor, patch| Release::new(major, minor, patch).is_ok_and(|r| release >= r);
+    match release.series() {
+        29 => from(29, 4, 0),
+        30 => from(30, 2, 0),
+        31 => from(31, 2, 0),
+        s => s >= 32,
+    }
+}
+
 /// An instance found in a cell.
 pub struct Found {
     pub cell: Cell,
@@ -188,7 +202,8 @@ pub fn validate(found: &Found, given: &[String], release: Release) -> Result<Pro
     }
     let schema = objects::Schema::of(release);
     for name in props.iter().map(|(k, _)| k) {
-        if !name.starts_with("trait:") && schema.field(name).is_none() {
+        let trait_name = name.starts_with("trait:") && accepts_trait_names(release);
+        if !trait_name && schema.field(name).is_none() {
             return Err(refused(
                 exit::NAME,
                 format!("Invalid image property name {name}."),
@@ -543,4 +558,36 @@ pub fn undo_specs(
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The versions read from each release's nova/cmd/manage.py.
+    #[test]
+    fn which_releases_write_the_request_spec_and_take_trait_names() {
+        let r = |s: &str| s.parse::<Release>().unwrap();
+        for (release, spec, traits) in [
+            ("25.0.0", false, false),
+            ("27.5.1", false, false),
+            ("28.3.0", false, false),
+            ("28.3.1", true, false),
+            ("29.2.0", false, false),
+            ("29.2.1", true, false),
+            ("29.3.0", true, false),
+            ("29.4.0", true, true),
+            ("30.0.0", true, false),
+            ("30.1.0", true, false),
+            ("30.2.0", true, true),
+            ("31.1.0", true, false),
+            ("31.2.0", true, true),
+            ("32.0.0", true, true),
+            ("34.0.0", true, true),
+            ("16.1.8", false, false),
+        ] {
+            assert_eq!(writes_request_spec(r(release)), spec, "{release}");
+            assert_eq!(accepts_trait_names(r(release)), traits, "{release}");
+        }
+    }
 }
