@@ -2,6 +2,10 @@
 //! beside the clone of its input map (the floor: a pure function must build
 //! its output map), and a scale group up to 10,000 properties.
 //!
+//! The typed ops (`objects`) read the same maps with 16 typed properties
+//! added (`TYPED`, also in `scripts/bench_nova.py`): each kind of field,
+//! a legacy name, a trait and two NUMA cells.
+//!
 //! `scripts/bench` runs this and prints the ratios (op / clone, and Nova /
 //! crate). Inputs follow one recipe, shared with `scripts/bench_nova.py`:
 //! property `i` is named `prop_{i:05}` and holds, by `i % 4`, a 28-byte
@@ -14,7 +18,7 @@ use nova_sysmeta::convert::system_metadata_from_image;
 use nova_sysmeta::profile::SnapshotProfile;
 use nova_sysmeta::{
     Flavor, ImageMeta, ImageType, Instance, NovaConfig, Properties, RequestContext, SystemMetadata, Value,
-    create, rebuild, snapshot,
+    create, objects, rebuild, snapshot,
 };
 use uuid::Uuid;
 
@@ -37,6 +41,37 @@ fn image(n: usize) -> ImageMeta {
     image.disk_format = Some("qcow2".into());
     image.container_format = Some("bare".into());
     image
+}
+
+/// The typed properties added for the typed ops (kept in step with
+/// `TYPED` in `scripts/bench_nova.py`).
+const TYPED: [(&str, &str); 16] = [
+    ("hw_disk_bus", "virtio"),
+    ("hw_scsi_model", "virtio-scsi"),
+    ("hw_vif_model", "e1000"),
+    ("hw_qemu_guest_agent", "yes"),
+    ("hw_cpu_cores", "4"),
+    ("hw_cpu_policy", "dedicated"),
+    ("hw_numa_nodes", "2"),
+    ("hw_numa_cpus.0", "0-3"),
+    ("hw_numa_cpus.1", "4-7,^6"),
+    ("hw_numa_mem.0", "1024"),
+    ("hw_numa_mem.1", "1024"),
+    ("os_type", "Linux"),
+    ("architecture", "amd64"),
+    ("img_hv_requested_version", ">=6.0,<10"),
+    ("hw_firmware_type", "uefi"),
+    ("trait:HW_CPU_X86_AVX2", "required"),
+];
+
+fn typed(f: &Fixture) -> (Properties, SystemMetadata) {
+    let mut props = f.image.properties.clone();
+    let mut sm = f.sysmeta.clone();
+    for (k, v) in TYPED {
+        props.insert(k, v).expect("a string");
+        sm.insert(format!("image_{k}").as_str(), Some(v));
+    }
+    (props, sm)
 }
 
 fn rebuild_request<'a>(f: &'a Fixture, sysmeta: &'a SystemMetadata) -> rebuild::Request<'a> {
@@ -104,6 +139,15 @@ fn core_ops(c: &mut Criterion) {
                         .config(&config),
                     ImageType::Snapshot,
                 )
+            })
+        });
+        let (props, sm) = typed(&f);
+        g.bench_function("image_meta_props", |b| {
+            b.iter(|| objects::image_meta_props(&objects::PropsRequest::new(black_box(&props))).unwrap())
+        });
+        g.bench_function("image_meta_from_system_metadata", |b| {
+            b.iter(|| {
+                objects::image_meta_from_system_metadata(&objects::MetaRequest::new(black_box(&sm))).unwrap()
             })
         });
         g.finish();

@@ -160,6 +160,12 @@ class TypedGen:
                 props[prefix.rstrip(".")] = r.choice(values)  # the field's own name is not read
         if r.random() < 0.05:
             props["traits_required"] = ["X"]
+        if r.random() < 0.08:
+            # More properties than the release has fields: the crate reads
+            # them field by field then (its other path, one lookup per
+            # property, serves smaller images).
+            for i in range(90):
+                props.setdefault("p_%d" % i, i)
         return props
 
     def typed_request(self, op):

@@ -37,6 +37,16 @@ def image(n):
             "disk_format": "qcow2", "container_format": "bare", "properties": props}
 
 
+# The typed properties the typed ops' inputs add (kept in step with TYPED
+# in benches/ops.rs).
+TYPED = [("hw_disk_bus", "virtio"), ("hw_scsi_model", "virtio-scsi"), ("hw_vif_model", "e1000"),
+         ("hw_qemu_guest_agent", "yes"), ("hw_cpu_cores", "4"), ("hw_cpu_policy", "dedicated"),
+         ("hw_numa_nodes", "2"), ("hw_numa_cpus.0", "0-3"), ("hw_numa_cpus.1", "4-7,^6"),
+         ("hw_numa_mem.0", "1024"), ("hw_numa_mem.1", "1024"), ("os_type", "Linux"), ("architecture", "amd64"),
+         ("img_hv_requested_version", ">=6.0,<10"), ("hw_firmware_type", "uefi"),
+         ("trait:HW_CPU_X86_AVX2", "required")]
+
+
 class EchoImageApi:
     def create(self, context, meta):
         return meta
@@ -72,6 +82,9 @@ def nova_ops(n):
         system_metadata.update(new)
         return system_metadata, orig
 
+    props = dict(img["properties"], **dict(TYPED))
+    typed_sm = dict(sysmeta, **{"image_" + k: v for k, v in TYPED})
+
     instance = types.SimpleNamespace(uuid="00000000-0000-0000-0000-000000000001", project_id="project-1",
                                      system_metadata=sysmeta)
     return {
@@ -82,6 +95,11 @@ def nova_ops(n):
             ctx, instance, "snap", {}),
         "create_image_metadata": lambda: compute_utils.create_image(
             ctx, instance, "snap", "snapshot", EchoImageApi(), {}),
+        # from_dict deletes the NUMA keys from the dict it reads: each call
+        # gets its own copy, as a caller would pass it.
+        "image_meta_props": lambda: objects.ImageMetaProps.from_dict(dict(props)),
+        "image_meta_from_system_metadata": lambda: objects.ImageMeta.from_dict(
+            utils.get_image_from_system_metadata(typed_sm)),
     }
 
 
@@ -121,7 +139,8 @@ def criterion_ns(root, group, name):
 
 
 OPS = ["system_metadata_from_image", "populate_for_create", "reset_image_metadata",
-       "initialize_snapshot_metadata", "create_image_metadata"]
+       "initialize_snapshot_metadata", "create_image_metadata", "image_meta_props",
+       "image_meta_from_system_metadata"]
 # The floor of each op: cloning the input map(s) its output is built from.
 # Rebuild builds its new map from the image's properties and the instance's
 # system metadata, and returns a copy of the latter: both clones count.
@@ -131,6 +150,9 @@ FLOOR = {
     "reset_image_metadata": ["clone_properties", "clone_sysmeta"],
     "initialize_snapshot_metadata": ["clone_sysmeta"],
     "create_image_metadata": ["clone_sysmeta"],
+    # The typed ops build a small object from a map of that size.
+    "image_meta_props": ["clone_properties"],
+    "image_meta_from_system_metadata": ["clone_sysmeta"],
 }
 
 

@@ -90,12 +90,13 @@ fn compare(a: &Int, b: &Int) -> std::cmp::Ordering {
     }
 }
 
-/// A set of ids: intervals of `u64` ids, and single ids outside them (any
-/// size, any sign: a single id is whatever `int()` read).
+/// A set of ids: intervals of `u64` ids (a single id is an interval of
+/// one), and the ids past `u64` apart (a single id is whatever `int()`
+/// read; every id is at least 0, as the text before a `-` has no sign).
 #[derive(Default)]
 struct Ids {
     ranges: Vec<(u64, u64)>,
-    singles: BTreeSet<Key>,
+    big: BTreeSet<Key>,
 }
 
 /// An `Int` ordered as Python orders ints.
@@ -124,9 +125,27 @@ fn as_u64(i: &Int) -> Option<u64> {
     })
 }
 
+/// Sorted, disjoint, adjacent ones joined.
+fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match out.last_mut() {
+            Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
 impl Ids {
     fn add_one(&mut self, id: Int) {
-        self.singles.insert(Key(id));
+        match as_u64(&id) {
+            Some(u) => self.ranges.push((u, u)),
+            None => {
+                self.big.insert(Key(id));
+            }
+        }
     }
 
     fn add_range(&mut self, start: Int, end: Int) -> Result<(), SpecError> {
@@ -134,36 +153,28 @@ impl Ids {
             self.add_one(start);
             return Ok(());
         }
-        // `start` is at least 0 here (the text before `-` has no sign).
         let (Some(a), Some(b)) = (as_u64(&start), as_u64(&end)) else {
             return Err(SpecError::TooLarge);
         };
-        // Its size is charged only for the ids that stay (see `take`).
+        // Its size is charged only for the ids that stay (see `subtract`).
         self.ranges.push((a, b));
         Ok(())
     }
 
     /// `self - other`, ascending, counted against `budget`.
     fn subtract(self, other: &Ids, budget: &mut u64) -> Result<Vec<Int>, SpecError> {
-        let merged = |mut ranges: Vec<(u64, u64)>| {
-            ranges.sort_unstable();
-            let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
-            for (a, b) in ranges {
-                match out.last_mut() {
-                    Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
-                    _ => out.push((a, b)),
-                }
-            }
-            out
-        };
         let include = merged(self.ranges);
         let reject = merged(other.ranges.clone());
-        let in_reject = |u: u64| {
-            let at = reject.partition_point(|(a, _)| *a <= u);
-            at > 0 && reject.get(at - 1).is_some_and(|(_, b)| u <= *b)
+        let mut out: Vec<Int> = Vec::new();
+        let mut emit = |a: u128, b: u128, budget: &mut u64| -> Result<(), SpecError> {
+            let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) else {
+                return Ok(());
+            };
+            let n = b - a + 1;
+            *budget = budget.checked_sub(n).ok_or(SpecError::TooLarge)?;
+            out.extend((a..=b).map(Int::from));
+            Ok(())
         };
-        let rejected = |id: &Key| other.singles.contains(id) || as_u64(&id.0).is_some_and(in_reject);
-        let mut out: BTreeSet<Key> = BTreeSet::new();
         for (a, b) in include {
             // [a, b] less the rejected intervals that overlap it.
             let mut next = u128::from(a);
@@ -173,45 +184,23 @@ impl Ids {
                     break;
                 }
                 if u128::from(ra) > next {
-                    take(&mut out, next, u128::from(ra) - 1, other, budget)?;
+                    emit(next, u128::from(ra) - 1, budget)?;
                 }
                 next = next.max(u128::from(rb) + 1);
             }
             if next <= u128::from(b) {
-                take(&mut out, next, u128::from(b), other, budget)?;
+                emit(next, u128::from(b), budget)?;
             }
         }
-        for id in self.singles {
-            if !rejected(&id) && !out.contains(&id) {
-                charge(budget)?;
-                out.insert(id);
+        // Ids past u64, after every other.
+        for id in self.big {
+            if !other.big.contains(&id) {
+                *budget = budget.checked_sub(1).ok_or(SpecError::TooLarge)?;
+                out.push(id.0);
             }
         }
-        Ok(out.into_iter().map(|k| k.0).collect())
+        Ok(out)
     }
-}
-
-fn charge(budget: &mut u64) -> Result<(), SpecError> {
-    *budget = budget.checked_sub(1).ok_or(SpecError::TooLarge)?;
-    Ok(())
-}
-
-/// Adds `[a, b]` (ids of `u64`) less the rejected single ids.
-fn take(out: &mut BTreeSet<Key>, a: u128, b: u128, other: &Ids, budget: &mut u64) -> Result<(), SpecError> {
-    let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) else {
-        return Ok(());
-    };
-    let excluded = other.singles.range(Key(Int::from(a))..=Key(Int::from(b))).count() as u64;
-    if (b - a + 1).saturating_sub(excluded) > *budget {
-        return Err(SpecError::TooLarge);
-    }
-    for u in a..=b {
-        let key = Key(Int::from(u));
-        if !other.singles.contains(&key) && out.insert(key) {
-            charge(budget)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -135,13 +135,21 @@ impl ImageMetaProps {
     }
 
     fn set(&mut self, name: &str, value: &Value) -> Result<()> {
-        let Some(at) = self.schema.fields.iter().position(|f| f.name == name) else {
+        match self.schema.fields.iter().position(|f| f.name == name) {
+            Some(at) => self.set_at(at, value),
+            None => Ok(()),
+        }
+    }
+
+    fn set_at(&mut self, at: usize, value: &Value) -> Result<()> {
+        let Some(field) = self.schema.fields.get(at) else {
             return Ok(());
         };
-        let field = &self.schema.fields[at];
-        let typed =
-            coerce::coerce(&field.kind, name, value).map_err(|reason| refused(name, value, reason))?;
-        self.values[at] = Some(typed);
+        let typed = coerce::coerce(&field.kind, field.name, value)
+            .map_err(|reason| refused(field.name, value, reason))?;
+        if let Some(slot) = self.values.get_mut(at) {
+            *slot = Some(typed);
+        }
         Ok(())
     }
 
@@ -232,59 +240,170 @@ impl<'a> PropsRequest<'a> {
 pub fn image_meta_props(request: &PropsRequest<'_>) -> Result<ImageMetaProps> {
     let props = request.properties;
     let schema = Schema::of(request.config.release);
+    // Fewer properties than fields: look each property up, instead of
+    // each field and legacy name (Nova's loop, below, which also gives
+    // Nova's first error when the fast path meets one).
+    if props.len() < schema.fields.len()
+        && let Some(out) = by_entries(props, schema)
+    {
+        return Ok(out);
+    }
+    by_fields(props, schema)
+}
+
+/// Where a property name goes in a schema: the field it names, the legacy
+/// name it is (its place in the legacy map).
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    field: Option<usize>,
+    legacy: Option<usize>,
+}
+
+fn slots(schema: &'static Schema) -> &'static std::collections::HashMap<&'static str, Slot> {
+    static ALL: std::sync::OnceLock<Vec<std::collections::HashMap<&'static str, Slot>>> =
+        std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        table::SCHEMAS
+            .iter()
+            .map(|s| {
+                let mut map: std::collections::HashMap<&'static str, Slot> = std::collections::HashMap::new();
+                for (i, f) in s.fields.iter().enumerate() {
+                    map.entry(f.name).or_default().field = Some(i);
+                }
+                for (i, (old, _)) in s.legacy.iter().enumerate() {
+                    map.entry(old).or_default().legacy = Some(i);
+                }
+                map
+            })
+            .collect()
+    });
+    let at = table::SCHEMAS
+        .iter()
+        .position(|s| std::ptr::eq(s, schema))
+        .unwrap_or(0);
+    &all[at]
+}
+
+/// `from_dict` by one pass over the properties; `None` when Nova would
+/// raise (the caller then runs Nova's own order for its first error).
+fn by_entries(props: &Properties, schema: &'static Schema) -> Option<ImageMetaProps> {
+    let slots = slots(schema);
     let mut out = ImageMetaProps::new(schema);
-    let value = |key: &str| props.get(key).map(|v| v.to_value());
-    // _set_attr_from_legacy_names
-    for (legacy, current) in schema.legacy {
-        if let Some(v) = value(legacy) {
-            out.set(current, &v)?;
+    let mut legacy: Vec<(usize, Value)> = Vec::new();
+    let mut current: Vec<(usize, Value)> = Vec::new();
+    let (mut numa, mut adapter, mut traits) = (false, false, Vec::new());
+    for (key, value) in props.iter() {
+        if let Some(slot) = slots.get(key) {
+            if let Some(i) = slot.legacy {
+                legacy.push((i, value.to_value()));
+            }
+            if let Some(i) = slot.field {
+                let name = schema.fields[i].name;
+                if !matches!(name, "hw_numa_mem" | "hw_numa_cpus" | "traits_required") {
+                    current.push((i, value.to_value()));
+                }
+            }
+        }
+        numa |= key.starts_with("hw_numa_");
+        adapter |= key == "vmware_adaptertype";
+        if schema.traits && key.starts_with("trait:") && value.as_str() == Some("required") {
+            traits.push(key.get("trait:".len()..).unwrap_or_default().to_owned());
         }
     }
-    match value("vmware_adaptertype") {
-        Some(Value::Str(s)) if s == "ide" => out.set("hw_disk_bus", &Value::Str(s))?,
+    legacy.sort_by_key(|(i, _)| *i);
+    for (i, v) in &legacy {
+        out.set(schema.legacy[*i].1, v).ok()?;
+    }
+    if adapter {
+        vmware_adaptertype(&mut out, props).ok()?;
+    }
+    for (i, v) in &current {
+        out.set_at(*i, v).ok()?;
+    }
+    if numa {
+        numa_cells(&mut out, props, schema).ok()?;
+    }
+    if !traits.is_empty() {
+        out.set_typed("traits_required", TypedValue::Strings(traits));
+    }
+    Some(out)
+}
+
+fn vmware_adaptertype(out: &mut ImageMetaProps, props: &Properties) -> Result<()> {
+    match props.get("vmware_adaptertype").map(|v| v.to_value()) {
+        Some(Value::Str(s)) if s == "ide" => out.set("hw_disk_bus", &Value::Str(s)),
         Some(v) if crate::python::python_truthy(&v) => {
             out.set("hw_disk_bus", &Value::Str("scsi".to_owned()))?;
-            out.set("hw_scsi_model", &v)?;
+            out.set("hw_scsi_model", &v)
         }
-        _ => {}
+        _ => Ok(()),
     }
-    // _set_attr_from_current_names
-    for field in schema.fields {
+}
+
+/// `_set_numa_mem` and `_set_numa_cpus`: cells 0, 1, ... up to the first missing.
+fn numa_cells(out: &mut ImageMetaProps, props: &Properties, schema: &Schema) -> Result<()> {
+    numa_mem(out, props, schema)?;
+    numa_cpus(out, props, schema)
+}
+
+fn numa_mem(out: &mut ImageMetaProps, props: &Properties, schema: &Schema) -> Result<()> {
+    let mut mem = Vec::new();
+    for cell in 0..schema.numa_nodes_max {
+        let key = format!("hw_numa_mem.{cell}");
+        let Some(v) = props.get(&key).map(|v| v.to_value()) else {
+            break;
+        };
+        mem.push(coerce::integer(&v).map_err(|reason| refused(&key, &v, reason))?);
+    }
+    if !mem.is_empty() {
+        out.set_typed("hw_numa_mem", TypedValue::Ints(mem));
+    }
+    Ok(())
+}
+
+fn numa_cpus(out: &mut ImageMetaProps, props: &Properties, schema: &Schema) -> Result<()> {
+    let mut cpus = Vec::new();
+    let mut budget = MAX_CPU_IDS;
+    for cell in 0..schema.numa_nodes_max {
+        let key = format!("hw_numa_cpus.{cell}");
+        let Some(v) = props.get(&key).map(|v| v.to_value()) else {
+            break;
+        };
+        let ids = cpu::parse_cpu_spec(&v, &mut budget).map_err(|e| match e {
+            cpu::SpecError::Nova(reason) => refused(&key, &v, reason),
+            cpu::SpecError::TooLarge => Error::CpuSetTooLarge {
+                key: key.clone(),
+                limit: MAX_CPU_IDS,
+            },
+        })?;
+        cpus.push(ids);
+    }
+    if !cpus.is_empty() {
+        out.set_typed("hw_numa_cpus", TypedValue::IntSets(cpus));
+    }
+    Ok(())
+}
+
+/// `from_dict` in Nova's own order: legacy names, `vmware_adaptertype`,
+/// every field, traits.
+fn by_fields(props: &Properties, schema: &'static Schema) -> Result<ImageMetaProps> {
+    let mut out = ImageMetaProps::new(schema);
+    // _set_attr_from_legacy_names
+    for (legacy, current) in schema.legacy {
+        if let Some(v) = props.get(legacy) {
+            out.set(current, &v.to_value())?;
+        }
+    }
+    vmware_adaptertype(&mut out, props)?;
+    // _set_attr_from_current_names, the NUMA cells at their fields' places
+    for (at, field) in schema.fields.iter().enumerate() {
         match field.name {
-            "hw_numa_mem" => {
-                let mut mem = Vec::new();
-                for cell in 0..schema.numa_nodes_max {
-                    let key = format!("hw_numa_mem.{cell}");
-                    let Some(v) = value(&key) else { break };
-                    mem.push(coerce::integer(&v).map_err(|reason| refused(&key, &v, reason))?);
-                }
-                if !mem.is_empty() {
-                    out.set_typed("hw_numa_mem", TypedValue::Ints(mem));
-                }
-            }
-            "hw_numa_cpus" => {
-                let mut cpus = Vec::new();
-                let mut budget = MAX_CPU_IDS;
-                for cell in 0..schema.numa_nodes_max {
-                    let key = format!("hw_numa_cpus.{cell}");
-                    let Some(v) = value(&key) else { break };
-                    let ids = cpu::parse_cpu_spec(&v, &mut budget).map_err(|e| match e {
-                        cpu::SpecError::Nova(reason) => refused(&key, &v, reason),
-                        cpu::SpecError::TooLarge => Error::CpuSetTooLarge {
-                            key: key.clone(),
-                            limit: MAX_CPU_IDS,
-                        },
-                    })?;
-                    cpus.push(ids);
-                }
-                if !cpus.is_empty() {
-                    out.set_typed("hw_numa_cpus", TypedValue::IntSets(cpus));
-                }
-            }
+            "hw_numa_mem" => numa_mem(&mut out, props, schema)?,
+            "hw_numa_cpus" => numa_cpus(&mut out, props, schema)?,
             "traits_required" => {}
             name => {
-                if let Some(v) = value(name) {
-                    out.set(name, &v)?;
+                if let Some(v) = props.get(name) {
+                    out.set_at(at, &v.to_value())?;
                 }
             }
         }
