@@ -5,6 +5,7 @@
 mod coerce;
 pub(crate) mod cpu;
 pub(crate) mod schema;
+#[rustfmt::skip]
 mod table;
 mod version;
 

@@ -3,110 +3,22 @@
 
 use super::schema::{EnumCoerce, Field, FieldKind, Kind, Schema, Values};
 
-static V0: &[&str] = &[
-    "alpha",
-    "armv6",
-    "armv7l",
-    "armv7b",
-    "aarch64",
-    "cris",
-    "i686",
-    "ia64",
-    "lm32",
-    "m68k",
-    "microblaze",
-    "microblazeel",
-    "mips",
-    "mipsel",
-    "mips64",
-    "mips64el",
-    "openrisc",
-    "parisc",
-    "parisc64",
-    "ppc",
-    "ppcle",
-    "ppc64",
-    "ppc64le",
-    "ppcemb",
-    "s390",
-    "s390x",
-    "sh4",
-    "sh4eb",
-    "sparc",
-    "sparc64",
-    "unicore32",
-    "x86_64",
-    "xtensa",
-    "xtensaeb",
-];
+static V0: &[&str] = &["alpha", "armv6", "armv7l", "armv7b", "aarch64", "cris", "i686", "ia64", "lm32", "m68k", "microblaze", "microblazeel", "mips", "mipsel", "mips64", "mips64el", "openrisc", "parisc", "parisc64", "ppc", "ppcle", "ppc64", "ppc64le", "ppcemb", "s390", "s390x", "sh4", "sh4eb", "sparc", "sparc64", "unicore32", "x86_64", "xtensa", "xtensaeb"];
 static V1: &[&str] = &["fdc", "ide", "sata", "scsi", "usb", "virtio", "xen", "lxc", "uml"];
 static V2: &[&str] = &["dedicated", "shared"];
 static V3: &[&str] = &["prefer", "isolate", "require"];
 static V4: &[&str] = &["uefi", "bios"];
 static V5: &[&str] = &["cdrom", "disk", "floppy", "fs", "lun"];
 static V6: &[&str] = &["virtio"];
-static V7: &[&str] = &[
-    "buslogic",
-    "ibmvscsi",
-    "lsilogic",
-    "lsisas1068",
-    "lsisas1078",
-    "virtio-scsi",
-    "vmpvscsi",
-];
+static V7: &[&str] = &["buslogic", "ibmvscsi", "lsilogic", "lsisas1068", "lsisas1078", "virtio-scsi", "vmpvscsi"];
 static V8: &[&str] = &["cirrus", "qxl", "vga", "vmvga", "xen"];
-static V9: &[&str] = &[
-    "virtio",
-    "ne2k_pci",
-    "pcnet",
-    "rtl8139",
-    "e1000",
-    "e1000e",
-    "netfront",
-    "spapr-vlan",
-    "lan9118",
-    "sriov",
-    "vmxnet",
-    "vmxnet3",
-];
+static V9: &[&str] = &["virtio", "ne2k_pci", "pcnet", "rtl8139", "e1000", "e1000e", "netfront", "spapr-vlan", "lan9118", "sriov", "vmxnet", "vmxnet3"];
 static V10: &[&str] = &["hvm", "xen", "uml", "exe"];
 static V11: &[&str] = &["none", "pause", "poweroff", "reset", "disabled"];
-static V12: &[&str] = &[
-    "baremetal",
-    "bhyve",
-    "docker",
-    "fake",
-    "hyperv",
-    "ironic",
-    "kqemu",
-    "kvm",
-    "lxc",
-    "lxd",
-    "openvz",
-    "parallels",
-    "phyp",
-    "qemu",
-    "test",
-    "uml",
-    "vbox",
-    "vz",
-    "vmware",
-    "xen",
-    "zvm",
-    "prsm",
-];
+static V12: &[&str] = &["baremetal", "bhyve", "docker", "fake", "hyperv", "ironic", "kqemu", "kvm", "lxc", "lxd", "openvz", "parallels", "phyp", "qemu", "test", "uml", "vbox", "vz", "vmware", "xen", "zvm", "prsm"];
 static V13: &[&str] = &["optional", "mandatory"];
 static V14: &[&str] = &["SHA-224", "SHA-256", "SHA-384", "SHA-512"];
-static V15: &[&str] = &[
-    "DSA",
-    "ECC_SECP384R1",
-    "ECC_SECP521R1",
-    "ECC_SECT409K1",
-    "ECC_SECT409R1",
-    "ECC_SECT571K1",
-    "ECC_SECT571R1",
-    "RSA-PSS",
-];
+static V15: &[&str] = &["DSA", "ECC_SECP384R1", "ECC_SECP521R1", "ECC_SECT409K1", "ECC_SECT409R1", "ECC_SECT571K1", "ECC_SECT571R1", "RSA-PSS"];
 static V16: &[&str] = &["required", "disabled", "optional"];
 static V17: &[&str] = &["linux", "windows"];
 static V18: &[&str] = &["cirrus", "qxl", "vga", "vmvga", "xen", "virtio", "gop", "none"];
@@ -117,27 +29,11 @@ static V22: &[&str] = &["1.2", "2.0"];
 static V23: &[&str] = &["usb", "virtio"];
 static V24: &[&str] = &["required", "legacy", "preferred", "socket"];
 static V25: &[&str] = &["usbtablet"];
-static V26: &[&str] = &[
-    "cirrus", "qxl", "vga", "vmvga", "xen", "virtio", "gop", "none", "bochs",
-];
+static V26: &[&str] = &["cirrus", "qxl", "vga", "vmvga", "xen", "virtio", "gop", "none", "bochs"];
 static V27: &[&str] = &["intel", "smmuv3", "virtio", "auto"];
 static V28: &[&str] = &["plain", "luks", "luksv2"];
 static V29: &[&str] = &["passthrough", "emulate"];
-static V30: &[&str] = &[
-    "virtio",
-    "ne2k_pci",
-    "pcnet",
-    "rtl8139",
-    "e1000",
-    "e1000e",
-    "netfront",
-    "spapr-vlan",
-    "lan9118",
-    "sriov",
-    "vmxnet",
-    "vmxnet3",
-    "igb",
-];
+static V30: &[&str] = &["virtio", "ne2k_pci", "pcnet", "rtl8139", "e1000", "e1000e", "netfront", "spapr-vlan", "lan9118", "sriov", "vmxnet", "vmxnet3", "igb"];
 static V31: &[&str] = &["amd-sev", "amd-sev-es"];
 static V32: &[&str] = &["sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb", "virtio"];
 static V33: &[&str] = &["none", "nec-xhci", "qemu-xhci"];
@@ -150,6971 +46,1279 @@ pub(super) static SCHEMAS: &[Schema] = &[
         version: "1.19",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V2),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Text(&["usbtablet"]),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V8),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V2), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Text(&["usbtablet"]), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V8), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: false,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 1: ImageMetaProps 1.20
     Schema {
         version: "1.20",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V2),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Text(&["usbtablet"]),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V8),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V2), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Text(&["usbtablet"]), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V8), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 2: ImageMetaProps 1.21
     Schema {
         version: "1.21",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V2),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Text(&["usbtablet"]),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V8),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V2), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Text(&["usbtablet"]), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V8), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 3: ImageMetaProps 1.24
     Schema {
         version: "1.24",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V2),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Text(&["usbtablet"]),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V18),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V2), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Text(&["usbtablet"]), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V18), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 4: ImageMetaProps 1.25
     Schema {
         version: "1.25",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V2),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V19),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Text(&["usbtablet"]),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V18),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V2), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V19), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Text(&["usbtablet"]), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V18), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 5: ImageMetaProps 1.27
     Schema {
         version: "1.27",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V19),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Text(&["usbtablet"]),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V18),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V19), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Text(&["usbtablet"]), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V18), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 6: ImageMetaProps 1.29
     Schema {
         version: "1.29",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V18),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V18), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 7: ImageMetaProps 1.30
     Schema {
         version: "1.30",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V26),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V26), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 8: ImageMetaProps 1.31
     Schema {
         version: "1.31",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_emulation_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V26),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_emulation_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V26), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 9: ImageMetaProps 1.34
     Schema {
         version: "1.34",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_emulation_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_locked_memory",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V26),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_viommu_model",
-                kind: Kind::Enum {
-                    class: "VIOMMUModel",
-                    values: Values::Tuple(V27),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_ephemeral_encryption_format",
-                kind: Kind::Enum {
-                    class: "BlockDeviceEncryptionFormatType",
-                    values: Values::Tuple(V28),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_emulation_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_locked_memory", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V26), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_viommu_model", kind: Kind::Enum { class: "VIOMMUModel", values: Values::Tuple(V27), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_ephemeral_encryption_format", kind: Kind::Enum { class: "BlockDeviceEncryptionFormatType", values: Values::Tuple(V28), coerce: EnumCoerce::Plain } },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 10: ImageMetaProps 1.37
     Schema {
         version: "1.37",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_emulation_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_locked_memory",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V26),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_viommu_model",
-                kind: Kind::Enum {
-                    class: "VIOMMUModel",
-                    values: Values::Tuple(V27),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_ephemeral_encryption_format",
-                kind: Kind::Enum {
-                    class: "BlockDeviceEncryptionFormatType",
-                    values: Values::Tuple(V28),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption_secret_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "hw_virtio_packed_ring",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_maxphysaddr_mode",
-                kind: Kind::Enum {
-                    class: "MaxPhyAddrMode",
-                    values: Values::Tuple(V29),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_maxphysaddr_bits",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_emulation_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_locked_memory", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V26), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_viommu_model", kind: Kind::Enum { class: "VIOMMUModel", values: Values::Tuple(V27), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_ephemeral_encryption_format", kind: Kind::Enum { class: "BlockDeviceEncryptionFormatType", values: Values::Tuple(V28), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption_secret_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "hw_virtio_packed_ring", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_maxphysaddr_mode", kind: Kind::Enum { class: "MaxPhyAddrMode", values: Values::Tuple(V29), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_maxphysaddr_bits", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 11: ImageMetaProps 1.38
     Schema {
         version: "1.38",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_emulation_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_stateless",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_locked_memory",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V26),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V9),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_viommu_model",
-                kind: Kind::Enum {
-                    class: "VIOMMUModel",
-                    values: Values::Tuple(V27),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_ephemeral_encryption_format",
-                kind: Kind::Enum {
-                    class: "BlockDeviceEncryptionFormatType",
-                    values: Values::Tuple(V28),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption_secret_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "hw_virtio_packed_ring",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_maxphysaddr_mode",
-                kind: Kind::Enum {
-                    class: "MaxPhyAddrMode",
-                    values: Values::Tuple(V29),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_maxphysaddr_bits",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_emulation_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_stateless", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_locked_memory", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V26), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V9), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_viommu_model", kind: Kind::Enum { class: "VIOMMUModel", values: Values::Tuple(V27), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_ephemeral_encryption_format", kind: Kind::Enum { class: "BlockDeviceEncryptionFormatType", values: Values::Tuple(V28), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption_secret_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "hw_virtio_packed_ring", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_maxphysaddr_mode", kind: Kind::Enum { class: "MaxPhyAddrMode", values: Values::Tuple(V29), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_maxphysaddr_bits", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 12: ImageMetaProps 1.39
     Schema {
         version: "1.39",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_emulation_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_stateless",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_locked_memory",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V26),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V30),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_viommu_model",
-                kind: Kind::Enum {
-                    class: "VIOMMUModel",
-                    values: Values::Tuple(V27),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_ephemeral_encryption_format",
-                kind: Kind::Enum {
-                    class: "BlockDeviceEncryptionFormatType",
-                    values: Values::Tuple(V28),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption_secret_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "hw_virtio_packed_ring",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_maxphysaddr_mode",
-                kind: Kind::Enum {
-                    class: "MaxPhyAddrMode",
-                    values: Values::Tuple(V29),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_maxphysaddr_bits",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_emulation_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_stateless", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_locked_memory", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V26), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V30), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_viommu_model", kind: Kind::Enum { class: "VIOMMUModel", values: Values::Tuple(V27), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_ephemeral_encryption_format", kind: Kind::Enum { class: "BlockDeviceEncryptionFormatType", values: Values::Tuple(V28), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption_secret_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "hw_virtio_packed_ring", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_maxphysaddr_mode", kind: Kind::Enum { class: "MaxPhyAddrMode", values: Values::Tuple(V29), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_maxphysaddr_bits", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 13: ImageMetaProps 1.42
     Schema {
         version: "1.42",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_emulation_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_stateless",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_locked_memory",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_encryption_model",
-                kind: Kind::Enum {
-                    class: "MemEncryptionModel",
-                    values: Values::Tuple(V31),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V26),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V30),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_viommu_model",
-                kind: Kind::Enum {
-                    class: "VIOMMUModel",
-                    values: Values::Tuple(V27),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_ephemeral_encryption_format",
-                kind: Kind::Enum {
-                    class: "BlockDeviceEncryptionFormatType",
-                    values: Values::Tuple(V28),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption_secret_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "hw_virtio_packed_ring",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_maxphysaddr_mode",
-                kind: Kind::Enum {
-                    class: "MaxPhyAddrMode",
-                    values: Values::Tuple(V29),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_maxphysaddr_bits",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_sound_model",
-                kind: Kind::Enum {
-                    class: "SoundModelType",
-                    values: Values::Tuple(V32),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_usb_model",
-                kind: Kind::Enum {
-                    class: "USBControllerModelType",
-                    values: Values::Tuple(V33),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_redirected_usb_ports",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_emulation_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_stateless", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_locked_memory", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_encryption_model", kind: Kind::Enum { class: "MemEncryptionModel", values: Values::Tuple(V31), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V26), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V30), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_viommu_model", kind: Kind::Enum { class: "VIOMMUModel", values: Values::Tuple(V27), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_ephemeral_encryption_format", kind: Kind::Enum { class: "BlockDeviceEncryptionFormatType", values: Values::Tuple(V28), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption_secret_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "hw_virtio_packed_ring", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_maxphysaddr_mode", kind: Kind::Enum { class: "MaxPhyAddrMode", values: Values::Tuple(V29), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_maxphysaddr_bits", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_sound_model", kind: Kind::Enum { class: "SoundModelType", values: Values::Tuple(V32), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_usb_model", kind: Kind::Enum { class: "USBControllerModelType", values: Values::Tuple(V33), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_redirected_usb_ports", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
     // 14: ImageMetaProps 1.44
     Schema {
         version: "1.44",
         image_meta_version: "1.8",
         fields: &[
-            Field {
-                name: "hw_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_emulation_architecture",
-                kind: Kind::Enum {
-                    class: "Architecture",
-                    values: Values::Tuple(V0),
-                    coerce: EnumCoerce::Architecture,
-                },
-            },
-            Field {
-                name: "hw_auto_disk_config",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_boot_menu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_cdrom_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_cores",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_sockets",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_max_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_cpu_policy",
-                kind: Kind::Enum {
-                    class: "CPUAllocationPolicy",
-                    values: Values::Tuple(V20),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_thread_policy",
-                kind: Kind::Enum {
-                    class: "CPUThreadAllocationPolicy",
-                    values: Values::Tuple(V3),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_cpu_realtime_mask",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_cpu_threads",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_device_id",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_disk_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_disk_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_floppy_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_type",
-                kind: Kind::Enum {
-                    class: "FirmwareType",
-                    values: Values::Tuple(V4),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_firmware_stateless",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_input_bus",
-                kind: Kind::Enum {
-                    class: "InputBus",
-                    values: Values::Tuple(V23),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ipxe_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_locked_memory",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_machine_type",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_mem_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_mem_encryption_model",
-                kind: Kind::Enum {
-                    class: "MemEncryptionModel",
-                    values: Values::Tuple(V34),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_mem_page_size",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "hw_numa_nodes",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_numa_cpus",
-                kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers),
-            },
-            Field {
-                name: "hw_numa_mem",
-                kind: Kind::Plain(FieldKind::ListOfIntegers),
-            },
-            Field {
-                name: "hw_pci_numa_affinity_policy",
-                kind: Kind::Enum {
-                    class: "PCINUMAAffinityPolicy",
-                    values: Values::Tuple(V24),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pointer_model",
-                kind: Kind::Enum {
-                    class: "PointerModelType",
-                    values: Values::Tuple(V25),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_pmu",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_qemu_guest_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_rescue_bus",
-                kind: Kind::Enum {
-                    class: "DiskBus",
-                    values: Values::Tuple(V1),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rescue_device",
-                kind: Kind::Enum {
-                    class: "BlockDeviceType",
-                    values: Values::Tuple(V5),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_rng_model",
-                kind: Kind::Enum {
-                    class: "RNGModel",
-                    values: Values::Tuple(V6),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_time_hpet",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_serial_port_count",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_scsi_model",
-                kind: Kind::Enum {
-                    class: "SCSIModel",
-                    values: Values::Tuple(V7),
-                    coerce: EnumCoerce::Scsi,
-                },
-            },
-            Field {
-                name: "hw_video_model",
-                kind: Kind::Enum {
-                    class: "VideoModel",
-                    values: Values::Tuple(V26),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_video_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_vif_model",
-                kind: Kind::Enum {
-                    class: "VIFModel",
-                    values: Values::Tuple(V30),
-                    coerce: EnumCoerce::Vif(&[
-                        ("virtuale1000", "e1000"),
-                        ("virtuale1000e", "e1000e"),
-                        ("virtualpcnet32", "pcnet"),
-                        ("virtualsriovethernetcard", "sriov"),
-                        ("virtualvmxnet", "vmxnet"),
-                        ("virtualvmxnet3", "vmxnet3"),
-                    ]),
-                },
-            },
-            Field {
-                name: "hw_viommu_model",
-                kind: Kind::Enum {
-                    class: "VIOMMUModel",
-                    values: Values::Tuple(V27),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vm_mode",
-                kind: Kind::Enum {
-                    class: "VMMode",
-                    values: Values::Tuple(V10),
-                    coerce: EnumCoerce::VmMode,
-                },
-            },
-            Field {
-                name: "hw_watchdog_action",
-                kind: Kind::Enum {
-                    class: "WatchdogAction",
-                    values: Values::Tuple(V11),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_vif_multiqueue_enabled",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_tpm_model",
-                kind: Kind::Enum {
-                    class: "TPMModel",
-                    values: Values::Tuple(V21),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_tpm_version",
-                kind: Kind::Enum {
-                    class: "TPMVersion",
-                    values: Values::Tuple(V22),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_ephemeral_encryption_format",
-                kind: Kind::Enum {
-                    class: "BlockDeviceEncryptionFormatType",
-                    values: Values::Tuple(V28),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_ephemeral_encryption_secret_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "hw_virtio_packed_ring",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "hw_maxphysaddr_mode",
-                kind: Kind::Enum {
-                    class: "MaxPhyAddrMode",
-                    values: Values::Tuple(V29),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_maxphysaddr_bits",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "hw_sound_model",
-                kind: Kind::Enum {
-                    class: "SoundModelType",
-                    values: Values::Tuple(V32),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_usb_model",
-                kind: Kind::Enum {
-                    class: "USBControllerModelType",
-                    values: Values::Tuple(V33),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "hw_redirected_usb_ports",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_bittorrent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_bdm_v2",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_block_device_mapping",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_cache_in_nova",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_compression_level",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_hv_requested_version",
-                kind: Kind::Plain(FieldKind::VersionPredicate),
-            },
-            Field {
-                name: "img_hv_type",
-                kind: Kind::Enum {
-                    class: "HVType",
-                    values: Values::Tuple(V12),
-                    coerce: EnumCoerce::HvType,
-                },
-            },
-            Field {
-                name: "img_config_drive",
-                kind: Kind::Enum {
-                    class: "ConfigDrivePolicy",
-                    values: Values::Tuple(V13),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_linked_clone",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_mappings",
-                kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings),
-            },
-            Field {
-                name: "img_owner_id",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_root_device_name",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_use_agent",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "img_version",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "img_signature",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "img_signature_hash_method",
-                kind: Kind::Enum {
-                    class: "ImageSignatureHashType",
-                    values: Values::Tuple(V14),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_signature_certificate_uuid",
-                kind: Kind::Plain(FieldKind::Uuid),
-            },
-            Field {
-                name: "img_signature_key_type",
-                kind: Kind::Enum {
-                    class: "ImageSignatureKeyType",
-                    values: Values::Tuple(V15),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "img_hide_hypervisor_id",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_admin_user",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_command_line",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_distro",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "os_require_quiesce",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_secure_boot",
-                kind: Kind::Enum {
-                    class: "SecureBoot",
-                    values: Values::Tuple(V16),
-                    coerce: EnumCoerce::Plain,
-                },
-            },
-            Field {
-                name: "os_skip_agent_inject_files_at_boot",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_skip_agent_inject_ssh",
-                kind: Kind::Plain(FieldKind::FlexibleBoolean),
-            },
-            Field {
-                name: "os_type",
-                kind: Kind::Enum {
-                    class: "OSType",
-                    values: Values::Tuple(V17),
-                    coerce: EnumCoerce::Lower,
-                },
-            },
-            Field {
-                name: "traits_required",
-                kind: Kind::Plain(FieldKind::ListOfStrings),
-            },
+            Field { name: "hw_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_emulation_architecture", kind: Kind::Enum { class: "Architecture", values: Values::Tuple(V0), coerce: EnumCoerce::Architecture } },
+            Field { name: "hw_auto_disk_config", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_boot_menu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_cdrom_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_cores", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_sockets", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_max_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_cpu_policy", kind: Kind::Enum { class: "CPUAllocationPolicy", values: Values::Tuple(V20), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_thread_policy", kind: Kind::Enum { class: "CPUThreadAllocationPolicy", values: Values::Tuple(V3), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_cpu_realtime_mask", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_cpu_threads", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_device_id", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_disk_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_disk_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_floppy_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_type", kind: Kind::Enum { class: "FirmwareType", values: Values::Tuple(V4), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_firmware_stateless", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_input_bus", kind: Kind::Enum { class: "InputBus", values: Values::Tuple(V23), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ipxe_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_locked_memory", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_machine_type", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_mem_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_mem_encryption_model", kind: Kind::Enum { class: "MemEncryptionModel", values: Values::Tuple(V34), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_mem_page_size", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "hw_numa_nodes", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_numa_cpus", kind: Kind::Plain(FieldKind::ListOfSetsOfIntegers) },
+            Field { name: "hw_numa_mem", kind: Kind::Plain(FieldKind::ListOfIntegers) },
+            Field { name: "hw_pci_numa_affinity_policy", kind: Kind::Enum { class: "PCINUMAAffinityPolicy", values: Values::Tuple(V24), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pointer_model", kind: Kind::Enum { class: "PointerModelType", values: Values::Tuple(V25), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_pmu", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_qemu_guest_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_rescue_bus", kind: Kind::Enum { class: "DiskBus", values: Values::Tuple(V1), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rescue_device", kind: Kind::Enum { class: "BlockDeviceType", values: Values::Tuple(V5), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_rng_model", kind: Kind::Enum { class: "RNGModel", values: Values::Tuple(V6), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_time_hpet", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_serial_port_count", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_scsi_model", kind: Kind::Enum { class: "SCSIModel", values: Values::Tuple(V7), coerce: EnumCoerce::Scsi } },
+            Field { name: "hw_video_model", kind: Kind::Enum { class: "VideoModel", values: Values::Tuple(V26), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_video_ram", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_vif_model", kind: Kind::Enum { class: "VIFModel", values: Values::Tuple(V30), coerce: EnumCoerce::Vif(&[("virtuale1000", "e1000"), ("virtuale1000e", "e1000e"), ("virtualpcnet32", "pcnet"), ("virtualsriovethernetcard", "sriov"), ("virtualvmxnet", "vmxnet"), ("virtualvmxnet3", "vmxnet3")]) } },
+            Field { name: "hw_viommu_model", kind: Kind::Enum { class: "VIOMMUModel", values: Values::Tuple(V27), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vm_mode", kind: Kind::Enum { class: "VMMode", values: Values::Tuple(V10), coerce: EnumCoerce::VmMode } },
+            Field { name: "hw_watchdog_action", kind: Kind::Enum { class: "WatchdogAction", values: Values::Tuple(V11), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_vif_multiqueue_enabled", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_tpm_model", kind: Kind::Enum { class: "TPMModel", values: Values::Tuple(V21), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_tpm_version", kind: Kind::Enum { class: "TPMVersion", values: Values::Tuple(V22), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_ephemeral_encryption_format", kind: Kind::Enum { class: "BlockDeviceEncryptionFormatType", values: Values::Tuple(V28), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_ephemeral_encryption_secret_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "hw_virtio_packed_ring", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "hw_maxphysaddr_mode", kind: Kind::Enum { class: "MaxPhyAddrMode", values: Values::Tuple(V29), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_maxphysaddr_bits", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "hw_sound_model", kind: Kind::Enum { class: "SoundModelType", values: Values::Tuple(V32), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_usb_model", kind: Kind::Enum { class: "USBControllerModelType", values: Values::Tuple(V33), coerce: EnumCoerce::Plain } },
+            Field { name: "hw_redirected_usb_ports", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_bittorrent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_bdm_v2", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_block_device_mapping", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_cache_in_nova", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_compression_level", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_hv_requested_version", kind: Kind::Plain(FieldKind::VersionPredicate) },
+            Field { name: "img_hv_type", kind: Kind::Enum { class: "HVType", values: Values::Tuple(V12), coerce: EnumCoerce::HvType } },
+            Field { name: "img_config_drive", kind: Kind::Enum { class: "ConfigDrivePolicy", values: Values::Tuple(V13), coerce: EnumCoerce::Plain } },
+            Field { name: "img_linked_clone", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_mappings", kind: Kind::Plain(FieldKind::ListOfDictsOfNullableStrings) },
+            Field { name: "img_owner_id", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_root_device_name", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_use_agent", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "img_version", kind: Kind::Plain(FieldKind::Integer) },
+            Field { name: "img_signature", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "img_signature_hash_method", kind: Kind::Enum { class: "ImageSignatureHashType", values: Values::Tuple(V14), coerce: EnumCoerce::Plain } },
+            Field { name: "img_signature_certificate_uuid", kind: Kind::Plain(FieldKind::Uuid) },
+            Field { name: "img_signature_key_type", kind: Kind::Enum { class: "ImageSignatureKeyType", values: Values::Tuple(V15), coerce: EnumCoerce::Plain } },
+            Field { name: "img_hide_hypervisor_id", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_admin_user", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_command_line", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_distro", kind: Kind::Plain(FieldKind::String) },
+            Field { name: "os_require_quiesce", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_secure_boot", kind: Kind::Enum { class: "SecureBoot", values: Values::Tuple(V16), coerce: EnumCoerce::Plain } },
+            Field { name: "os_skip_agent_inject_files_at_boot", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_skip_agent_inject_ssh", kind: Kind::Plain(FieldKind::FlexibleBoolean) },
+            Field { name: "os_type", kind: Kind::Enum { class: "OSType", values: Values::Tuple(V17), coerce: EnumCoerce::Lower } },
+            Field { name: "traits_required", kind: Kind::Plain(FieldKind::ListOfStrings) },
         ],
-        legacy: &[
-            ("architecture", "hw_architecture"),
-            ("owner_id", "img_owner_id"),
-            ("vmware_disktype", "hw_disk_type"),
-            ("vmware_image_version", "img_version"),
-            ("vmware_ostype", "os_distro"),
-            ("auto_disk_config", "hw_auto_disk_config"),
-            ("ipxe_boot", "hw_ipxe_boot"),
-            ("xenapi_device_id", "hw_device_id"),
-            ("xenapi_image_compression_level", "img_compression_level"),
-            ("vmware_linked_clone", "img_linked_clone"),
-            ("xenapi_use_agent", "img_use_agent"),
-            ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"),
-            (
-                "xenapi_skip_agent_inject_files_at_boot",
-                "os_skip_agent_inject_files_at_boot",
-            ),
-            ("cache_in_nova", "img_cache_in_nova"),
-            ("vm_mode", "hw_vm_mode"),
-            ("bittorrent", "img_bittorrent"),
-            ("mappings", "img_mappings"),
-            ("block_device_mapping", "img_block_device_mapping"),
-            ("bdm_v2", "img_bdm_v2"),
-            ("root_device_name", "img_root_device_name"),
-            ("hypervisor_version_requires", "img_hv_requested_version"),
-            ("hypervisor_type", "img_hv_type"),
-        ],
+        legacy: &[("architecture", "hw_architecture"), ("owner_id", "img_owner_id"), ("vmware_disktype", "hw_disk_type"), ("vmware_image_version", "img_version"), ("vmware_ostype", "os_distro"), ("auto_disk_config", "hw_auto_disk_config"), ("ipxe_boot", "hw_ipxe_boot"), ("xenapi_device_id", "hw_device_id"), ("xenapi_image_compression_level", "img_compression_level"), ("vmware_linked_clone", "img_linked_clone"), ("xenapi_use_agent", "img_use_agent"), ("xenapi_skip_agent_inject_ssh", "os_skip_agent_inject_ssh"), ("xenapi_skip_agent_inject_files_at_boot", "os_skip_agent_inject_files_at_boot"), ("cache_in_nova", "img_cache_in_nova"), ("vm_mode", "hw_vm_mode"), ("bittorrent", "img_bittorrent"), ("mappings", "img_mappings"), ("block_device_mapping", "img_block_device_mapping"), ("bdm_v2", "img_bdm_v2"), ("root_device_name", "img_root_device_name"), ("hypervisor_version_requires", "img_hv_requested_version"), ("hypervisor_type", "img_hv_type")],
         traits: true,
         numa_nodes_max: 128,
-        image_meta_fields: &[
-            Field {
-                name: "container_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "disk_format",
-                kind: Kind::Plain(FieldKind::String),
-            },
-            Field {
-                name: "min_ram",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-            Field {
-                name: "min_disk",
-                kind: Kind::Plain(FieldKind::Integer),
-            },
-        ],
+        image_meta_fields: &[Field { name: "container_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "disk_format", kind: Kind::Plain(FieldKind::String) }, Field { name: "min_ram", kind: Kind::Plain(FieldKind::Integer) }, Field { name: "min_disk", kind: Kind::Plain(FieldKind::Integer) }],
     },
 ];
 
